@@ -1,0 +1,67 @@
+"""The public plugin API of communityroi.
+
+Third-party plugins import only this module (never ``core`` or ``plugins``)::
+
+    from communityroi import hookimpl, MetricSpec, MetricResult, Section, KPI, T
+
+    @hookimpl
+    def communityroi_metrics():
+        return [MetricSpec(name="nps", title=T("NPS", "净推荐值"), description="…",
+                           compute=compute)]
+"""
+
+from core.data import CommunityData
+from core.errors import (
+    CommunityROIError,
+    ConfigError,
+    DataError,
+    PluginConflictError,
+    PluginError,
+    RenderError,
+)
+from core.hookspecs import hookimpl
+from core.report import KPI, Chart, ColumnInfo, Finding, Formula, Period, Report, Section, Table
+from core.schema import ACTIVITY_KINDS, COST_CATEGORIES, ORDER_STATUSES, SCHEMA, TABLE_NAMES
+from core.specs import (
+    MetricResult,
+    MetricSpec,
+    RenderContext,
+    RendererSpec,
+    SourceContext,
+    SourceFrame,
+    SourceSpec,
+)
+from core.text import T, Text
+
+__all__ = [
+    "ACTIVITY_KINDS",
+    "COST_CATEGORIES",
+    "KPI",
+    "ORDER_STATUSES",
+    "SCHEMA",
+    "TABLE_NAMES",
+    "Chart",
+    "ColumnInfo",
+    "CommunityData",
+    "CommunityROIError",
+    "ConfigError",
+    "DataError",
+    "Finding",
+    "Formula",
+    "MetricResult",
+    "MetricSpec",
+    "Period",
+    "PluginConflictError",
+    "PluginError",
+    "RenderContext",
+    "RenderError",
+    "RendererSpec",
+    "Report",
+    "Section",
+    "SourceContext",
+    "SourceFrame",
+    "SourceSpec",
+    "T",
+    "Text",
+    "hookimpl",
+]

@@ -1,0 +1,38 @@
+"""Hook specifications. Every hook is documented in docs/plugins.md and tested.
+
+Registration hooks only *declare*: they return specs whose callables the core runs one
+plugin at a time, so a failure names the plugin and cannot take the others down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pluggy
+
+from core.specs import MetricSpec, RendererSpec, SourceSpec
+
+PROJECT = "communityroi"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def communityroi_sources() -> list[SourceSpec]:
+    """Declare data source types (``[[sources]] type = "<name>"``)."""
+
+
+@hookspec
+def communityroi_metrics() -> list[MetricSpec]:
+    """Declare metrics; each becomes a report section and ``metrics.<name>`` in JSON."""
+
+
+@hookspec
+def communityroi_renderers() -> list[RendererSpec]:
+    """Declare output formats (``--format <name>``)."""
+
+
+@hookspec
+def communityroi_template_dirs() -> list[Path]:
+    """Add folders of Jinja2 templates, searched after the user's folder, before built-ins."""

@@ -1,0 +1,67 @@
+"""Load sources, conform every frame at the boundary, report problems with locations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from core.errors import DataError
+from core.schema import SCHEMA, conform
+
+
+@dataclass
+class Loaded:
+    """Conformed frames per canonical table plus every problem found."""
+
+    frames: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    origins: dict[str, list[str]] = field(default_factory=dict)
+
+
+MAX_PROBLEMS_PER_FRAME = 20
+
+
+def conform_frames(
+    parts: Iterable,
+    *,
+    tz: str,
+    currency: str,
+    fx_rates: dict[str, float] | None = None,
+    check: bool = True,
+) -> Loaded:
+    """Conform SourceFrames table by table; collect all problem queries in one pass.
+
+    Each frame's problems are listed as ``origin row N, column C: message``. With
+    ``check=False`` the problem queries are not run (they read the data once more).
+    """
+    loaded = Loaded()
+    per_table: dict[str, list[pl.LazyFrame]] = {}
+    checks: list[tuple[object, pl.LazyFrame]] = []
+    for part in parts:
+        if part.table not in SCHEMA:
+            raise DataError(
+                f"{part.origin}: unknown table '{part.table}'; use one of {', '.join(SCHEMA)}"
+            )
+        res = conform(
+            part.frame,
+            part.table,
+            tz=part.timezone or tz,
+            currency=currency,
+            fx_rates=fx_rates,
+            platform=part.platform,
+            row_base=part.row_base,
+        )
+        per_table.setdefault(part.table, []).append(res.frame)
+        loaded.origins.setdefault(part.table, []).append(part.origin)
+        checks.append((part, res.problems.head(MAX_PROBLEMS_PER_FRAME)))
+    if check and checks:
+        results = pl.collect_all([c for _, c in checks])
+        for (part, _), df in zip(checks, results, strict=True):
+            for row, column, message in df.select("row", "column", "message").iter_rows():
+                where = f"{part.origin}" + (f" {part.row_label} {row}" if row is not None else "")
+                loaded.problems.append(f"{where}, column {column}: {message}")
+    for table, frames in per_table.items():
+        loaded.frames[table] = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    return loaded

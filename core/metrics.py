@@ -1,0 +1,155 @@
+"""Run metric plugins: compute lazily, collect everything once, build sections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import polars as pl
+
+from core.data import CommunityData
+from core.errors import PluginError
+from core.report import KPI, Section
+from core.specs import MetricResult, MetricSpec
+
+
+@dataclass(frozen=True, slots=True)
+class MetricJob:
+    spec: MetricSpec
+    options: Any
+    plugin: str  # "plugin 'x' (dist version)" for messages
+
+
+def run_metrics(
+    data: CommunityData,
+    jobs: Sequence[MetricJob],
+    *,
+    strict: bool = False,
+    warn: Callable[[str], None] = lambda _m: None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> list[Section]:
+    """Compute every metric for the period (and the previous one where asked), collect
+    all lazy frames in a single ``pl.collect_all``, then build the sections.
+
+    A metric that raises (in compute, collect or build) is skipped with a warning that
+    names it and its plugin; ``strict`` re-raises.
+    """
+
+    def failed(job: MetricJob, stage: str, exc: BaseException) -> None:
+        msg = (
+            f"metric '{job.spec.name}' of {job.plugin} failed while {stage}: "
+            f"{type(exc).__name__}: {exc}"
+        )
+        if strict:
+            raise PluginError(msg) from exc
+        warn(msg + "; its section is left out")
+
+    previous = data.previous()
+    planned: list[tuple[MetricJob, MetricResult, MetricResult | None]] = []
+    for job in jobs:
+        progress(f"planning {job.spec.name}")
+        try:
+            cur = _checked(job.spec.compute(data, job.options))
+            prev = (
+                _checked(job.spec.compute(previous, job.options))
+                if job.spec.compare_previous
+                else None
+            )
+        except Exception as exc:
+            failed(job, "computing", exc)
+            continue
+        planned.append((job, cur, prev))
+
+    progress(f"collecting {len(planned)} metric(s)")
+    collected = _collect_isolated(planned, failed)
+    sections: list[Section] = []
+    for job, cur, prev in planned:
+        if job.spec.name not in collected:
+            continue
+        got_cur, got_prev = collected[job.spec.name]
+        progress(f"building {job.spec.name}")
+        try:
+            section = cur.build(got_cur)
+            prev_section = prev.build(got_prev) if prev is not None else None
+            if not isinstance(section, Section):
+                raise TypeError(f"build returned {type(section).__name__}, expected Section")
+        except Exception as exc:
+            failed(job, "building its section", exc)
+            continue
+        sections.append(
+            _with_previous(
+                replace(section, metric=job.spec.name, title=section.title or job.spec.title),
+                prev_section,
+            )
+        )
+    return sections
+
+
+def _checked(result: object) -> MetricResult:
+    if not isinstance(result, MetricResult):
+        raise TypeError(f"compute returned {type(result).__name__}, expected MetricResult")
+    for key, frame in result.frames.items():
+        if not isinstance(frame, pl.LazyFrame):
+            raise TypeError(f"frame '{key}' is a {type(frame).__name__}, expected LazyFrame")
+    return result
+
+
+Collected = dict[str, tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]]
+
+
+def _collect_isolated(planned, failed) -> Collected:
+    def flatten(items):
+        keys, frames = [], []
+        for job, cur, prev in items:
+            for part, res in (("cur", cur), ("prev", prev)):
+                for key, lf in res.frames.items() if res is not None else ():
+                    keys.append((job.spec.name, part, key))
+                    frames.append(lf)
+        return keys, frames
+
+    def assemble(keys, dfs, out: Collected):
+        for (name, part, key), df in zip(keys, dfs, strict=True):
+            cur, prev = out.setdefault(name, ({}, {}))
+            (cur if part == "cur" else prev)[key] = df
+
+    out: Collected = {}
+    keys, frames = flatten(planned)
+    try:
+        assemble(keys, pl.collect_all(frames), out)
+        for job, _c, _p in planned:  # metrics with no frames still get built
+            out.setdefault(job.spec.name, ({}, {}))
+        return out
+    except Exception:
+        pass
+    for item in planned:
+        k, f = flatten([item])
+        try:
+            assemble(k, pl.collect_all(f), out)
+            out.setdefault(item[0].spec.name, ({}, {}))
+        except Exception as exc:
+            failed(item[0], "collecting its frames", exc)
+    return out
+
+
+def _with_previous(section: Section, prev: Section | None) -> Section:
+    if prev is None:
+        return section
+    kpis = []
+    for k in section.kpis:
+        p = prev.kpi(k.key)
+        kpis.append(
+            k.with_(previous=p.value if p else None, change=kpi_change(k, p.value if p else None))
+        )
+    return replace(section, kpis=tuple(kpis))
+
+
+def kpi_change(kpi: KPI, previous: float | None) -> float | None:
+    """Percent-unit KPIs change in percentage points; others in relative terms."""
+    if kpi.value is None or previous is None:
+        return None
+    if kpi.unit == "percent":
+        return float(kpi.value) - float(previous)
+    if previous == 0:
+        return None
+    return (float(kpi.value) - float(previous)) / abs(float(previous))

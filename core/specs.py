@@ -1,0 +1,119 @@
+"""Typed, frozen specs that plugins return from the registration hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+from pydantic import BaseModel
+
+from core.report import Report, Section
+from core.text import Text
+
+if TYPE_CHECKING:
+    from core.data import CommunityData
+
+
+@dataclass(frozen=True, slots=True)
+class SourceContext:
+    """What a source needs besides its own options."""
+
+    base_dir: Path  # relative paths in the config resolve against this folder
+    timezone: str  # default time zone for timestamps without an offset
+    currency: str  # reporting currency
+    progress: Callable[[str], None] = field(default=lambda _msg: None)
+
+    def resolve(self, path: str | Path) -> Path:
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFrame:
+    """One table (or part of one) produced by a source, before the core conforms it.
+
+    ``frame`` uses canonical column names; text timestamps/amounts are fine (the core
+    parses them). ``origin`` names the file or query for error messages; a data row
+    ``i`` (0-based) is reported as ``row_label row_base + i``.
+    """
+
+    table: str
+    frame: pl.LazyFrame
+    origin: str
+    row_base: int = 2
+    row_label: str = "row"
+    platform: str | None = None  # default for a missing platform column
+    timezone: str | None = None  # overrides the report time zone for naive timestamps
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A data source type, used in the config as ``[[sources]] type = "<name>"``.
+
+    ``load(options, context)`` returns SourceFrames; it should stay lazy (scan files)
+    and raise :class:`core.errors.DataError` with a one-line message for bad input.
+    """
+
+    name: str
+    description: str
+    load: Callable[[Any, SourceContext], Iterable[SourceFrame]]
+    options: type[BaseModel] | None = None
+    detect: Callable[[Path], bool] | None = None  # does this path look like our export?
+
+
+@dataclass(frozen=True, slots=True)
+class MetricResult:
+    """A metric's lazy output.
+
+    ``frames`` are collected by the core together with every other metric's frames in
+    one ``pl.collect_all``; ``build`` then turns the collected DataFrames (same keys)
+    into a :class:`Section`. ``build`` may use numpy/scipy on the collected frames (for
+    example to fit a model) but must not collect anything itself.
+    """
+
+    frames: Mapping[str, pl.LazyFrame]
+    build: Callable[[Mapping[str, pl.DataFrame]], Section]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSpec:
+    """A metric plugin: a pure function of CommunityData and options.
+
+    ``compute(data, options)`` returns a :class:`MetricResult`. ``order`` sorts sections
+    in the report; ``compare_previous`` asks the core to compute it for the previous
+    period too, to fill each KPI's ``previous`` and ``change``.
+    """
+
+    name: str
+    title: Text
+    description: str
+    compute: Callable[[CommunityData, Any], MetricResult]
+    options: type[BaseModel] | None = None
+    order: int = 100
+    compare_previous: bool = True
+    enabled_by_default: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RendererSpec:
+    """An output format. ``render(report, context)`` returns the bytes of one file."""
+
+    name: str
+    description: str
+    render: Callable[[Report, RenderContext], bytes]
+    extension: str
+    options: type[BaseModel] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenderContext:
+    """Shared by renderers: templates, allowed local files, options, other outputs."""
+
+    template_dirs: tuple[Path, ...]  # user dir, then plugin dirs, then built-in
+    allowed_files: frozenset[Path]  # local files the configuration names (logo, fonts…)
+    options: Any = None
+    render_html: Callable[[Report], str] | None = None  # the HTML renderer, for PDF
+    extras: Mapping[str, Any] = field(default_factory=dict)

@@ -1,0 +1,13 @@
+"""Built-in plugins. They use exactly the public hooks a third-party plugin uses.
+
+The core imports the modules listed in :data:`BUILTIN` by dotted name.
+"""
+
+BUILTIN: tuple[str, ...] = (
+    "plugins.sources.files",
+    "plugins.sources.demo",
+    "plugins.metrics.roi",
+    "plugins.renderers.html",
+    "plugins.renderers.pdf",
+    "plugins.renderers.json",
+)
