@@ -62,6 +62,7 @@ __all__ = [
     "SourceFrame",
     "SourceSpec",
     "T",
+    "Table",
     "Text",
     "hookimpl",
 ]
