@@ -30,6 +30,7 @@ from core.specs import (
     SourceContext,
     SourceFrame,
     SourceSpec,
+    TransformSpec,
 )
 from core.text import T, Text
 
@@ -64,5 +65,6 @@ __all__ = [
     "T",
     "Table",
     "Text",
+    "TransformSpec",
     "hookimpl",
 ]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pluggy
 
-from core.specs import MetricSpec, RendererSpec, SourceSpec
+from core.specs import MetricSpec, RendererSpec, SourceSpec, TransformSpec
 
 PROJECT = "communityroi"
 
@@ -21,6 +21,11 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 @hookspec
 def communityroi_sources() -> list[SourceSpec]:
     """Declare data source types (``[[sources]] type = "<name>"``)."""
+
+
+@hookspec
+def communityroi_transforms() -> list[TransformSpec]:
+    """Declare data transforms run after loading (``[transforms.<name>]``)."""
 
 
 @hookspec

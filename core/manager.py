@@ -19,7 +19,7 @@ import pluggy
 
 from core import hookspecs
 from core.errors import PluginConflictError, PluginError
-from core.specs import MetricSpec, RendererSpec, SourceSpec
+from core.specs import MetricSpec, RendererSpec, SourceSpec, TransformSpec
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 Warn = Callable[[str], None]
@@ -43,6 +43,7 @@ class Registry:
     manager: pluggy.PluginManager
     plugins: dict[str, PluginInfo] = field(default_factory=dict)
     sources: dict[str, tuple[SourceSpec, PluginInfo]] = field(default_factory=dict)
+    transforms: dict[str, tuple[TransformSpec, PluginInfo]] = field(default_factory=dict)
     metrics: dict[str, tuple[MetricSpec, PluginInfo]] = field(default_factory=dict)
     renderers: dict[str, tuple[RendererSpec, PluginInfo]] = field(default_factory=dict)
     template_dirs: list[Path] = field(default_factory=list)
@@ -138,6 +139,7 @@ def _register(reg: Registry, obj: object, info: PluginInfo) -> None:
 
 _KINDS: dict[str, tuple[str, type]] = {
     "sources": ("communityroi_sources", SourceSpec),
+    "transforms": ("communityroi_transforms", TransformSpec),
     "metrics": ("communityroi_metrics", MetricSpec),
     "renderers": ("communityroi_renderers", RendererSpec),
 }

@@ -79,6 +79,8 @@ SCHEMA: dict[str, TableSchema] = {
                 Column(
                     "display_name", S, False, "Display name (personal data; never an identity)."
                 ),
+                Column("email_hash", S, False, "SHA-256 hex of the trimmed, lower-cased e-mail."),
+                Column("phone_hash", S, False, "SHA-256 hex of the phone number in E.164 form."),
             ),
             "One row per member per group; member counts use distinct member_id.",
             ("member_id", "group_id"),
@@ -125,6 +127,8 @@ SCHEMA: dict[str, TableSchema] = {
                     ORDER_STATUSES,
                 ),
                 Column("gross_margin", F, False, "Margin of this order, if known (same currency)."),
+                Column("email_hash", S, False, "SHA-256 hex of the buyer's e-mail (see members)."),
+                Column("phone_hash", S, False, "SHA-256 hex of the buyer's phone (E.164)."),
             ),
             "One row per order.",
             ("order_id",),

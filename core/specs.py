@@ -65,6 +65,24 @@ class SourceSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TransformSpec:
+    """A step between loading and metrics, configured as ``[transforms.<name>]``.
+
+    ``apply(frames, options, context)`` receives the conformed canonical frames (a dict
+    of LazyFrames by table name) and returns the adjusted dict, still lazy — for example
+    to merge one person's identities across platforms. Transforms run in ``order``;
+    one runs only when its section is present in the config or ``enabled_by_default``.
+    """
+
+    name: str
+    description: str
+    apply: Callable[[dict[str, pl.LazyFrame], Any, SourceContext], dict[str, pl.LazyFrame]]
+    options: type[BaseModel] | None = None
+    order: int = 100
+    enabled_by_default: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     """A metric's lazy output.
 

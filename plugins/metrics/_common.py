@@ -1,0 +1,69 @@
+"""Expression helpers shared by the built-in metrics.
+
+Small functions that take and return Polars expressions or LazyFrames; nothing here
+collects. Definitions used across metrics live here so that every section counts the
+same way:
+
+- **engaged activity**: any activity except ``join`` and ``leave`` (joining is not
+  participating);
+- **paid order**: ``status == "paid"`` (refunded, pending and cancelled orders carry no
+  revenue);
+- **buyer**: a member with at least one paid order, linked by ``orders.member_id`` or,
+  failing that, by ``orders.customer_id`` = ``members.customer_id``.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from communityroi import CommunityData
+
+NON_ENGAGED_KINDS = ("join", "leave")
+
+
+def safe_div(num: str | pl.Expr, den: str | pl.Expr) -> pl.Expr:
+    """``num / den``, null when the denominator is zero or null.
+
+    >>> pl.select(safe_div(pl.lit(1.0), pl.lit(0.0))).item() is None
+    True
+    """
+    n = pl.col(num) if isinstance(num, str) else num
+    d = pl.col(den) if isinstance(den, str) else den
+    return pl.when(d != 0).then(n / d)
+
+
+def engaged(activities: pl.LazyFrame) -> pl.LazyFrame:
+    """Activities that count as participation (everything but join/leave)."""
+    return activities.filter(~pl.col("kind").is_in(NON_ENGAGED_KINDS))
+
+
+def paid_orders(data: CommunityData) -> pl.LazyFrame:
+    """Paid orders with ``buyer_id``: the member who placed them, or null for
+    non-members. ``buyer_id`` comes from ``member_id``, else from the member whose
+    ``customer_id`` matches the order's."""
+    links = (
+        data.members.filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.col("member_id").min().alias("_linked_member"))
+    )
+    return (
+        data.orders.filter(pl.col("status") == "paid")
+        .join(links, on="customer_id", how="left")
+        .with_columns(pl.coalesce("member_id", "_linked_member").alias("buyer_id"))
+        .drop("_linked_member")
+    )
+
+
+def roster(data: CommunityData) -> pl.LazyFrame:
+    """One row per member: first join, last leave (null while still in any group),
+    first group and segment seen."""
+    return data.members.group_by("member_id").agg(
+        pl.col("joined_at").min(),
+        pl.when(pl.col("left_at").is_null().any())
+        .then(None)
+        .otherwise(pl.col("left_at").max())
+        .alias("left_at"),
+        pl.col("group_id").sort_by("joined_at").first(),
+        pl.col("segment").drop_nulls().first(),
+        pl.col("invited_by").drop_nulls().first(),
+    )
