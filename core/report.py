@@ -50,6 +50,7 @@ class ColumnInfo:
     label: Text
     unit: Unit | Literal["text", "date", "datetime", "member"] = "text"
     # "member": a member id / name; pseudonymised by the core unless privacy allows names.
+    values: dict[str, Text] | None = None  # display labels for coded values (e.g. categories)
 
 
 @dataclass(frozen=True, slots=True)

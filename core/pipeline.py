@@ -1,0 +1,331 @@
+"""The one-way pipeline: sources → CommunityData → metrics → Report → renderers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from core.data import CommunityData, make_data
+from core.errors import CommunityROIError, ConfigError, DataError, PluginError
+from core.loading import Loaded, conform_frames
+from core.manager import PluginInfo, Registry, build_registry
+from core.metrics import MetricJob, run_metrics
+from core.outputs import write_atomically
+from core.privacy import pseudonymize_sections
+from core.report import KPI, Period, Report, Section
+from core.settings import Settings, validate_options
+from core.specs import RenderContext, SourceContext
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+@dataclass
+class Run:
+    """Everything one run produced, for the CLI to print."""
+
+    settings: Settings
+    registry: Registry
+    loaded: Loaded | None = None
+    data: CommunityData | None = None
+    report: Report | None = None
+    written: list[Path] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.registry.warnings
+
+
+def registry_for(settings: Settings, *, strict: bool | None = None) -> Registry:
+    return build_registry(
+        disabled=settings.plugins.disable,
+        strict=settings.plugins.strict if strict is None else strict,
+    )
+
+
+def _guard(info: PluginInfo, what: str, strict: bool, fn: Callable[[], Any]) -> Any:
+    """Run plugin code: user-facing errors pass through; crashes name the plugin."""
+    try:
+        return fn()
+    except CommunityROIError:
+        raise
+    except Exception as exc:
+        if strict:
+            raise
+        raise PluginError(
+            f"{info.describe()} failed while {what}: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def load(
+    settings: Settings, registry: Registry, *, progress: Progress = _quiet, check: bool = True
+) -> tuple[Loaded, CommunityData]:
+    """Load every configured source, conform it, apply transforms, clip to the period."""
+    rs = settings.report
+    ctx = SourceContext(
+        base_dir=settings.base_dir, timezone=rs.timezone, currency=rs.currency, progress=progress
+    )
+    if not settings.sources:
+        raise ConfigError(
+            "no [[sources]] configured; add one (see 'communityroi init') or "
+            "try 'communityroi demo'"
+        )
+    parts = []
+    for i, cfg in enumerate(settings.sources, 1):
+        kind = cfg["type"]
+        if kind not in registry.sources:
+            raise ConfigError(
+                f"source #{i}: unknown type '{kind}'; installed: "
+                f"{', '.join(sorted(registry.sources)) or 'none'}"
+            )
+        spec, info = registry.sources[kind]
+        opts = validate_options(
+            spec.options, {k: v for k, v in cfg.items() if k != "type"}, f"source #{i} ({kind})"
+        )
+        progress(f"loading source #{i} ({kind})")
+        parts.extend(
+            _guard(
+                info,
+                "loading data",
+                registry.strict,
+                lambda spec=spec, opts=opts: list(spec.load(opts, ctx)),
+            )
+        )
+    progress("checking data")
+    loaded = conform_frames(
+        parts, tz=rs.timezone, currency=rs.currency, fx_rates=rs.fx_rates, check=check
+    )
+    if loaded.problems:
+        raise DataError(loaded.problems)
+    frames = dict(loaded.frames)
+    for name, (spec, info) in sorted(registry.transforms.items(), key=lambda kv: kv[1][0].order):
+        if name not in settings.transforms and not spec.enabled_by_default:
+            continue
+        opts = validate_options(spec.options, settings.transforms.get(name), f"transform '{name}'")
+        progress(f"transform {name}")
+        frames = _guard(
+            info,
+            "transforming data",
+            registry.strict,
+            lambda spec=spec, opts=opts, frames=frames: spec.apply(frames, opts, ctx),
+        )
+    period = resolve_period(settings, frames)
+    return loaded, make_data(frames, period, rs.timezone, rs.currency)
+
+
+def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Period:
+    """The configured period, or else the last calendar month that has data."""
+    rs = settings.report
+    if rs.period_start and rs.period_end:
+        return Period(rs.period_start, rs.period_end)
+    latest = [
+        frames[t].select(pl.col("at").dt.convert_time_zone(rs.timezone).dt.date().max())
+        for t in ("activities", "orders")
+        if t in frames
+    ]
+    ends = [d for df in pl.collect_all(latest) for d in df.to_series() if d is not None]
+    if not ends and not rs.period_end:
+        raise ConfigError(
+            "set report.period_start and report.period_end: the data has no "
+            "dated activities or orders to infer the period from"
+        )
+    end = rs.period_end or max(ends)
+    start = rs.period_start or end.replace(day=1)
+    if rs.period_end is None and rs.period_start is None:
+        # a whole month: from its first to its last day
+        nxt = (end.replace(day=28) + timedelta(days=4)).replace(day=1)
+        end = nxt - timedelta(days=1)
+    return Period(start, end)
+
+
+def compute(
+    settings: Settings, registry: Registry, data: CommunityData, *, progress: Progress = _quiet
+) -> list[Section]:
+    jobs = []
+    for name, (spec, info) in sorted(registry.metrics.items(), key=lambda kv: kv[1][0].order):
+        raw = dict(settings.metrics.get(name, {}))
+        enabled = raw.pop("enabled", spec.enabled_by_default or name in settings.metrics)
+        if not enabled:
+            continue
+        opts = validate_options(spec.options, raw, f"metric '{name}' ({info.describe()})")
+        jobs.append(MetricJob(spec, opts, info.describe()))
+    unknown = set(settings.metrics) - set(registry.metrics)
+    if unknown:
+        raise ConfigError(
+            f"[metrics.{sorted(unknown)[0]}] names no installed metric; "
+            f"installed: {', '.join(sorted(registry.metrics))}"
+        )
+    return run_metrics(
+        data, jobs, strict=registry.strict, warn=registry.warnings.append, progress=progress
+    )
+
+
+_TARGET = re.compile(r"^\s*(>=|<=|≥|≤)?\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")
+
+
+def apply_targets(sections: list[Section], targets: dict[str, Any]) -> list[Section]:
+    """Attach targets (``"roi.roi" = ">= 150"``) and their met / near / missed status.
+
+    *near* means within 10 % of the target value (relative), on the wrong side.
+    """
+    known = {f"{s.metric}.{k.key}" for s in sections for k in s.kpis}
+    for key in targets:
+        if key not in known:
+            raise ConfigError(f"targets.{key}: no such KPI (use metric.kpi, e.g. roi.roi)")
+    out = []
+    for s in sections:
+        kpis = []
+        for k in s.kpis:
+            raw = targets.get(f"{s.metric}.{k.key}")
+            if raw is not None:
+                k = _with_target(k, raw, f"{s.metric}.{k.key}")
+            kpis.append(k)
+        out.append(replace(s, kpis=tuple(kpis)))
+    return out
+
+
+def _with_target(k: KPI, raw: Any, key: str) -> KPI:
+    m = _TARGET.match(str(raw))
+    if not m:
+        raise ConfigError(f"targets.{key}: '{raw}' is not a target like \">= 150\" or 150")
+    op = {"≥": ">=", "≤": "<="}.get(m.group(1) or "", m.group(1)) or (
+        ">=" if k.higher_is_better else "<="
+    )
+    target = float(m.group(2))
+    status = None
+    if k.value is not None:
+        v = float(k.value)
+        met = v >= target if op == ">=" else v <= target
+        near = abs(v - target) <= 0.1 * abs(target) if target else False
+        status = "met" if met else ("near" if near else "missed")
+    return k.with_(target=target, target_op=op, status=status)
+
+
+def build_report(
+    settings: Settings, sections: list[Section], data: CommunityData, warnings: list[str]
+) -> Report:
+    rs, br = settings.report, settings.branding
+    sections = apply_targets(sections, settings.targets)
+    if settings.privacy.pseudonymize:
+        sections = pseudonymize_sections(sections, settings.privacy.salt)
+    prev = data.previous().period
+    branding = br.model_dump(mode="json")
+    for key in ("logo", "cover_image", "template_dir"):
+        branding[key] = str(_resolve(settings, getattr(br, key))) if getattr(br, key) else None
+    branding["agency"] = rs.agency
+    return Report(
+        title=rs.title,
+        client=rs.client,
+        agency=rs.agency,
+        language=rs.language,
+        currency=rs.currency,
+        timezone=rs.timezone,
+        period=data.period,
+        previous_period=prev,
+        sections=tuple(sections),
+        branding=branding,
+        settings=settings.model_dump(mode="json", exclude={"base_dir", "sources"}),
+        warnings=tuple(warnings),
+        pseudonymized=settings.privacy.pseudonymize,
+    )
+
+
+def _resolve(settings: Settings, p: Path) -> Path:
+    p = Path(p).expanduser()
+    return p if p.is_absolute() else (settings.base_dir / p).resolve()
+
+
+def builtin_templates() -> Path:
+    return Path(str(files("report_templates")))
+
+
+def render(
+    settings: Settings,
+    registry: Registry,
+    report: Report,
+    formats: list[str],
+    out_dir: Path,
+    *,
+    progress: Progress = _quiet,
+) -> list[Path]:
+    """Render every format in memory first, then write each file atomically."""
+    unknown = [f for f in formats if f not in registry.renderers]
+    if unknown:
+        raise ConfigError(
+            f"unknown format '{unknown[0]}'; installed: {', '.join(sorted(registry.renderers))}"
+        )
+    br = settings.branding
+    theme_dirs: list[Path] = []
+    if br.template_dir:
+        theme_dirs.append(_resolve(settings, br.template_dir))
+    builtin = builtin_templates()
+    if br.theme != "default":
+        theme = builtin / "themes" / br.theme
+        theme = theme if theme.is_dir() else _resolve(settings, Path(br.theme))
+        if not theme.is_dir():
+            raise ConfigError(
+                f"branding.theme: '{br.theme}' is neither a built-in theme nor a folder"
+            )
+        theme_dirs.append(theme)
+    template_dirs = (*theme_dirs, *registry.template_dirs, builtin / "default")
+    allowed = frozenset(_resolve(settings, p) for p in (br.logo, br.cover_image) if p)
+    for p in allowed:
+        if not p.is_file():
+            raise ConfigError(f"branding: file {p} does not exist")
+
+    def ctx_for(name: str, **kw: Any) -> RenderContext:
+        spec, _info = registry.renderers[name]
+        opts = validate_options(spec.options, settings.renderers.get(name), f"renderer '{name}'")
+        return RenderContext(template_dirs=template_dirs, allowed_files=allowed, options=opts, **kw)
+
+    def html(rep: Report) -> str:
+        if "html" not in registry.renderers:
+            raise ConfigError("the pdf format prints the html renderer's output, which is disabled")
+        return registry.renderers["html"][0].render(rep, ctx_for("html")).decode("utf-8")
+
+    outputs: list[tuple[Path, bytes]] = []
+    for fmt in formats:
+        spec, info = registry.renderers[fmt]
+        progress(f"rendering {fmt}")
+        ctx = ctx_for(fmt, render_html=html)
+        blob = _guard(
+            info,
+            f"rendering {fmt}",
+            registry.strict,
+            lambda spec=spec, ctx=ctx: spec.render(report, ctx),
+        )
+        outputs.append((out_dir / f"report.{spec.extension}", blob))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, blob in outputs:
+        write_atomically(path, blob)
+    return [p for p, _ in outputs]
+
+
+def run(
+    settings: Settings,
+    *,
+    formats: list[str] | None = None,
+    out_dir: Path | None = None,
+    progress: Progress = _quiet,
+    registry: Registry | None = None,
+) -> Run:
+    """Load, compute, build and render: the whole ``communityroi report`` job."""
+    registry = registry or registry_for(settings)
+    result = Run(settings, registry)
+    result.loaded, result.data = load(settings, registry, progress=progress)
+    sections = compute(settings, registry, result.data, progress=progress)
+    result.report = build_report(settings, sections, result.data, registry.warnings)
+    formats = formats or settings.output.formats
+    out = out_dir or _resolve(settings, settings.output.dir)
+    result.written = render(settings, registry, result.report, formats, out, progress=progress)
+    return result

@@ -1,0 +1,478 @@
+"""ROI and the executive-summary health KPIs.
+
+Definitions (all over the report period P = [start, end], report time zone):
+
+- **Investment** I = Σ ``costs.amount`` with ``incurred_on`` in P (every category).
+- **Attributed return** R = Σ value of *paid* orders placed in P that are attributed to
+  the community: the buyer is a member (``member_id``, or ``customer_id`` linked to a
+  member), or the order carries a ``campaign_id``. Value = ``amount`` (``return_basis =
+  "revenue"``) or ``gross_margin`` (``"gross_margin"``; where an order has none,
+  ``amount × margin``). Refunded, pending and cancelled orders count zero.
+- **ROI** = (R − I) / I × 100 %.  **Return per ¥1** = R / I.
+- Per campaign c: R_c = attributed return of orders with ``campaign_id = c``;
+  I_c = costs with ``campaign_id = c``.
+- Per group g: an order belongs to the group of its campaign if it has one, else to the
+  buyer's first group; I_g = costs with ``group_id = g``, or whose campaign runs in g.
+- Per category: I_k and its share of I.
+- **Payback (days)** = I / (R / days in P): days of return at the period's daily rate
+  needed to recover the investment.
+- **Members at end** = distinct members joined by the end of P and not left;
+  **new members** joined in P; **growth rate** = (end − start) / start × 100 %.
+- **Active members** = distinct members with an engaged activity (not join/leave) in P;
+  **activity rate** = active / members at end × 100 %.
+- **Buyers** = distinct members with a paid order in P; **conversion rate** =
+  buyers / members at end × 100 %.
+- Cost per member = I / members at end; cost per new member = I / new members;
+  cost per buyer = I / buyers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from communityroi import (
+    KPI,
+    Chart,
+    ColumnInfo,
+    CommunityData,
+    Finding,
+    Formula,
+    MetricResult,
+    MetricSpec,
+    Section,
+    T,
+    Table,
+    hookimpl,
+)
+from plugins.metrics._common import engaged, paid_orders, roster, safe_div
+
+
+class ROIOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    return_basis: Literal["revenue", "gross_margin"] = "revenue"
+    margin: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="margin rate where an order "
+        "has no gross_margin (required for gross_margin basis)",
+    )
+
+    @model_validator(mode="after")
+    def _margin(self) -> ROIOptions:
+        if self.return_basis == "gross_margin" and self.margin is None:
+            raise ValueError("return_basis = 'gross_margin' needs margin (e.g. margin = 0.4)")
+        return self
+
+
+def _attributed(data: CommunityData, opts: ROIOptions) -> pl.LazyFrame:
+    value = pl.col("amount")
+    if opts.return_basis == "gross_margin":
+        value = pl.coalesce("gross_margin", pl.col("amount") * opts.margin)
+    return (
+        paid_orders(data)
+        .filter(data.in_period("at"))
+        .filter(pl.col("buyer_id").is_not_null() | pl.col("campaign_id").is_not_null())
+        .with_columns(value.alias("value"))
+    )
+
+
+def _roi(ret: str = "return", inv: str = "investment") -> pl.Expr:
+    return (safe_div(pl.col(ret) - pl.col(inv), inv) * 100).alias("roi")
+
+
+def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
+    orders = _attributed(data, opts)
+    costs = data.costs.filter(data.day_in_period("incurred_on"))
+    people = roster(data)
+    start = pl.lit(data.start)
+    at_start = people.filter(
+        (pl.col("joined_at").is_null() | (pl.col("joined_at") < start))
+        & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
+    )
+    active = engaged(data.activities).filter(data.in_period("at"))
+    days = data.period.days
+
+    kpis = pl.concat(
+        [
+            costs.select(pl.col("amount").sum().alias("investment")),
+            orders.select(
+                pl.col("value").sum().alias("return"),
+                pl.col("buyer_id").drop_nulls().n_unique().alias("buyers"),
+                pl.len().alias("orders"),
+            ),
+            people.select(
+                pl.col("left_at").is_null().sum().alias("members_end"),
+                data.in_period("joined_at").sum().alias("new_members"),
+            ),
+            at_start.select(pl.len().alias("members_start")),
+            active.select(pl.col("member_id").n_unique().alias("active_members")),
+        ],
+        how="horizontal",
+    ).with_columns(
+        _roi(),
+        safe_div("return", "investment").alias("return_per_unit"),
+        safe_div("investment", pl.col("return") / days).alias("payback_days"),
+        (safe_div(pl.col("members_end") - pl.col("members_start"), "members_start") * 100).alias(
+            "growth_rate"
+        ),
+        (safe_div("active_members", "members_end") * 100).alias("activity_rate"),
+        (safe_div("buyers", "members_end") * 100).alias("conversion_rate"),
+        safe_div("investment", "members_end").alias("cost_per_member"),
+        safe_div("investment", "new_members").alias("cost_per_new_member"),
+        safe_div("investment", "buyers").alias("cost_per_buyer"),
+    )
+
+    campaigns = data.campaigns.select("campaign_id", "name", "kind", "group_id")
+    by_campaign = (
+        orders.filter(pl.col("campaign_id").is_not_null())
+        .group_by("campaign_id")
+        .agg(
+            pl.col("value").sum().alias("return"),
+            pl.len().alias("orders"),
+            pl.col("buyer_id").drop_nulls().n_unique().alias("buyers"),
+        )
+        .join(
+            costs.filter(pl.col("campaign_id").is_not_null())
+            .group_by("campaign_id")
+            .agg(pl.col("amount").sum().alias("investment")),
+            on="campaign_id",
+            how="full",
+            coalesce=True,
+        )
+        .join(campaigns, on="campaign_id", how="left")
+        .with_columns(pl.col("return", "investment", "orders", "buyers").fill_null(0))
+        .with_columns(_roi(), pl.coalesce("name", "campaign_id").alias("name"))
+        .select("campaign_id", "name", "kind", "investment", "return", "roi", "orders", "buyers")
+        .sort("investment", "campaign_id", descending=[True, False])
+    )
+
+    campaign_group = campaigns.select("campaign_id", pl.col("group_id").alias("_cg"))
+    first_group = people.select(
+        pl.col("member_id").alias("buyer_id"), pl.col("group_id").alias("_mg")
+    )
+    order_groups = (
+        orders.join(campaign_group, on="campaign_id", how="left")
+        .join(first_group, on="buyer_id", how="left")
+        .with_columns(pl.coalesce("_cg", "_mg").alias("group_id"))
+        .filter(pl.col("group_id").is_not_null())
+        .group_by("group_id")
+        .agg(
+            pl.col("value").sum().alias("return"),
+            pl.col("buyer_id").drop_nulls().n_unique().alias("buyers"),
+        )
+    )
+    cost_groups = (
+        costs.join(campaign_group, on="campaign_id", how="left")
+        .with_columns(pl.coalesce("group_id", "_cg").alias("group_id"))
+        .filter(pl.col("group_id").is_not_null())
+        .group_by("group_id")
+        .agg(pl.col("amount").sum().alias("investment"))
+    )
+    members_per_group = (
+        data.members.filter(pl.col("left_at").is_null() & pl.col("group_id").is_not_null())
+        .group_by("group_id")
+        .agg(pl.col("member_id").n_unique().alias("members"))
+    )
+    by_group = (
+        order_groups.join(cost_groups, on="group_id", how="full", coalesce=True)
+        .join(members_per_group, on="group_id", how="left")
+        .join(data.groups.select("group_id", "name", "kind"), on="group_id", how="left")
+        .with_columns(pl.col("return", "investment", "buyers", "members").fill_null(0))
+        .with_columns(
+            _roi(),
+            pl.coalesce("name", "group_id").alias("name"),
+            safe_div("return", "investment").alias("return_per_unit"),
+        )
+        .select(
+            "group_id",
+            "name",
+            "kind",
+            "members",
+            "buyers",
+            "investment",
+            "return",
+            "roi",
+            "return_per_unit",
+        )
+        .sort("group_id")
+    )
+    by_category = (
+        costs.group_by("category")
+        .agg(pl.col("amount").sum().alias("investment"))
+        .with_columns((pl.col("investment") / pl.col("investment").sum() * 100).alias("share"))
+        .sort("investment", "category", descending=[True, False])
+    )
+    frames = {
+        "kpis": kpis,
+        "by_campaign": by_campaign,
+        "by_group": by_group,
+        "by_category": by_category,
+    }
+    return MetricResult(frames=frames, build=lambda got: _build(got, opts, data))
+
+
+CATEGORY_LABELS = {
+    "labour": T("Labour", "运营人力"),
+    "platform_fee": T("Platform fees", "平台费用"),
+    "ads": T("Advertising", "广告投放"),
+    "content": T("Content", "内容制作"),
+    "campaign": T("Campaigns", "活动经费"),
+    "tools": T("Tools", "工具软件"),
+    "other": T("Other", "其他"),
+}
+
+_KPIS = (
+    # key, label, unit, headline, higher_is_better
+    ("roi", T("ROI", "投资回报率"), "percent", True, True),
+    ("return", T("Attributed return", "归因收益"), "currency", True, True),
+    ("investment", T("Investment", "总投入"), "currency", True, False),
+    ("return_per_unit", T("Return per 1 spent", "每元投入回报"), "ratio", False, True),
+    ("payback_days", T("Payback period", "回本周期"), "days", False, False),
+    ("members_end", T("Members at period end", "期末成员数"), "count", True, True),
+    ("new_members", T("New members", "新增成员"), "count", True, True),
+    ("growth_rate", T("Member growth rate", "成员增长率"), "percent", False, True),
+    ("active_members", T("Active members", "活跃成员"), "count", False, True),
+    ("activity_rate", T("Activity rate", "活跃率"), "percent", True, True),
+    ("buyers", T("Buyers", "购买人数"), "count", False, True),
+    ("conversion_rate", T("Conversion rate", "购买转化率"), "percent", True, True),
+    ("orders", T("Attributed orders", "归因订单数"), "count", False, True),
+    ("cost_per_member", T("Cost per member", "人均成本"), "currency", False, False),
+    ("cost_per_new_member", T("Cost per new member", "拉新成本"), "currency", False, False),
+    ("cost_per_buyer", T("Cost per buyer", "获客成本（每位购买者）"), "currency", False, False),
+)
+
+_FORMULAS = {
+    "roi": T("(return − investment) / investment × 100 %", "（收益 − 投入）÷ 投入 × 100%"),
+    "return": T(
+        "Σ paid orders in the period by members or tagged with a campaign",
+        "期内会员或活动归因的已支付订单金额之和",
+    ),
+    "investment": T("Σ cost ledger items incurred in the period", "期内成本台账金额之和"),
+    "return_per_unit": T("return / investment", "收益 ÷ 投入"),
+    "payback_days": T("investment / (return / days in period)", "投入 ÷（收益 ÷ 期内天数）"),
+    "members_end": T(
+        "distinct members joined by period end and not left", "截至期末已加入且未退出的成员（去重）"
+    ),
+    "new_members": T("distinct members who joined in the period", "期内加入的成员（去重）"),
+    "growth_rate": T(
+        "(members at end − members at start) / members at start × 100 %",
+        "（期末成员 − 期初成员）÷ 期初成员 × 100%",
+    ),
+    "active_members": T(
+        "distinct members with an activity other than join/leave",
+        "期内有互动（不含入群/退群）的成员（去重）",
+    ),
+    "activity_rate": T("active members / members at end × 100 %", "活跃成员 ÷ 期末成员 × 100%"),
+    "buyers": T(
+        "distinct members with a paid order in the period", "期内有已支付订单的成员（去重）"
+    ),
+    "conversion_rate": T("buyers / members at end × 100 %", "购买人数 ÷ 期末成员 × 100%"),
+    "orders": T("count of attributed paid orders", "归因已支付订单数"),
+    "cost_per_member": T("investment / members at end", "投入 ÷ 期末成员"),
+    "cost_per_new_member": T("investment / new members", "投入 ÷ 新增成员"),
+    "cost_per_buyer": T("investment / buyers", "投入 ÷ 购买人数"),
+}
+
+
+def _num(v):
+    return None if v is None else (float(v) if isinstance(v, float) else v)
+
+
+def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityData) -> Section:
+    row = got["kpis"].row(0, named=True)
+    kpis = tuple(
+        KPI(
+            key,
+            label,
+            _num(row[key]),
+            unit,
+            formula=_FORMULAS[key],
+            headline=headline,
+            higher_is_better=hib,
+        )
+        for key, label, unit, headline, hib in _KPIS
+    )
+    money = ColumnInfo(T("Amount", "金额"), "currency")
+    tables = (
+        Table(
+            "by_campaign",
+            T("Investment and return by campaign", "各活动投入与回报"),
+            got["by_campaign"],
+            {
+                "campaign_id": ColumnInfo(T("Campaign id", "活动编号")),
+                "name": ColumnInfo(T("Campaign", "活动")),
+                "kind": ColumnInfo(T("Kind", "类型")),
+                "investment": ColumnInfo(T("Investment", "投入"), "currency"),
+                "return": ColumnInfo(T("Return", "收益"), "currency"),
+                "roi": ColumnInfo(T("ROI", "投资回报率"), "percent"),
+                "orders": ColumnInfo(T("Orders", "订单数"), "count"),
+                "buyers": ColumnInfo(T("Buyers", "购买人数"), "count"),
+            },
+        ),
+        Table(
+            "by_group",
+            T("Investment and return by group", "各社群投入与回报"),
+            got["by_group"],
+            {
+                "group_id": ColumnInfo(T("Group id", "群编号")),
+                "name": ColumnInfo(T("Group", "社群")),
+                "kind": ColumnInfo(T("Kind", "类型")),
+                "members": ColumnInfo(T("Members", "成员"), "count"),
+                "buyers": ColumnInfo(T("Buyers", "购买人数"), "count"),
+                "investment": ColumnInfo(T("Investment", "投入"), "currency"),
+                "return": ColumnInfo(T("Return", "收益"), "currency"),
+                "roi": ColumnInfo(T("ROI", "投资回报率"), "percent"),
+                "return_per_unit": ColumnInfo(T("Return per 1 spent", "每元回报"), "ratio"),
+            },
+        ),
+        Table(
+            "by_category",
+            T("Investment by cost category", "成本构成"),
+            got["by_category"],
+            {
+                "category": ColumnInfo(T("Category", "类别"), values=CATEGORY_LABELS),
+                "investment": money,
+                "share": ColumnInfo(T("Share", "占比"), "percent"),
+            },
+        ),
+    )
+    charts = (
+        Chart(
+            "campaign_bars",
+            "bar",
+            T("Investment vs return by campaign", "各活动投入与回报"),
+            "by_campaign",
+            x="name",
+            y=("investment", "return"),
+            unit="currency",
+            y_label=T("Amount", "金额"),
+        ),
+        Chart(
+            "group_bars",
+            "bar",
+            T("Investment vs return by group", "各社群投入与回报"),
+            "by_group",
+            x="name",
+            y=("investment", "return"),
+            unit="currency",
+            y_label=T("Amount", "金额"),
+        ),
+        Chart(
+            "category_bars",
+            "hbar",
+            T("Cost structure", "成本构成"),
+            "by_category",
+            x="category",
+            y=("investment",),
+            unit="currency",
+        ),
+    )
+    return Section(
+        kpis=kpis,
+        tables=tables,
+        charts=charts,
+        findings=_findings(row, got["by_group"], got["by_campaign"]),
+        methodology=_methodology(opts),
+        intro=T(
+            "Was it worth it? Investment from the cost ledger against the "
+            "revenue the community brought in.",
+            "社群运营是否值得？以成本台账为投入，以社群带来的收入为回报。",
+        ),
+        extra={"return_basis": opts.return_basis, "margin": opts.margin},
+    )
+
+
+def _findings(row: dict, by_group: pl.DataFrame, by_campaign: pl.DataFrame) -> tuple:
+    out = []
+    roi, inv, ret = row["roi"], row["investment"], row["return"]
+    if roi is not None:
+        good = roi >= 0
+        out.append(
+            Finding(
+                T(
+                    "Every 1 invested returned {r:.2f} (ROI {roi:.0f} %).",
+                    "每投入 1 元带来 {r:.2f} 元回报（ROI {roi:.0f}%）。",
+                ).format(r=ret / inv, roi=roi),
+                "good" if good else "bad",
+                weight=10,
+            )
+        )
+    ranked = by_group.filter(pl.col("investment") > 0).sort("return_per_unit", descending=True)
+    if ranked.height >= 2:
+        best, worst = ranked.row(0, named=True), ranked.row(-1, named=True)
+        out.append(
+            Finding(
+                T(
+                    "{b} returned {br:.2f} per 1 spent, {w} {wr:.2f}.",
+                    "{b}每投入 1 元回报 {br:.2f} 元，{w}为 {wr:.2f} 元。",
+                ).format(
+                    b=best["name"],
+                    br=best["return_per_unit"],
+                    w=worst["name"],
+                    wr=worst["return_per_unit"],
+                ),
+                "neutral",
+                weight=8,
+            )
+        )
+    losing = by_campaign.filter((pl.col("investment") > 0) & (pl.col("roi") < 0))
+    if losing.height:
+        out.append(
+            Finding(
+                T(
+                    "{n} campaign(s) did not pay back their cost: {names}.",
+                    "{n} 个活动未收回成本：{names}。",
+                ).format(n=losing.height, names=", ".join(losing["name"].head(3).to_list())),
+                "bad",
+                weight=6,
+            )
+        )
+    return tuple(out)
+
+
+def _methodology(opts: ROIOptions) -> tuple[Formula, ...]:
+    basis = (
+        T("Return = paid order amount (revenue).", "回报按已支付订单金额（收入）计。")
+        if opts.return_basis == "revenue"
+        else T(
+            f"Return = gross margin of paid orders (order margin, else amount × {opts.margin}).",
+            f"回报按已支付订单毛利计（订单无毛利时按金额 × {opts.margin}）。",
+        )
+    )
+    out = [Formula(T("Return basis", "回报口径"), basis)]
+    out += [Formula(label, _FORMULAS[key]) for key, label, *_ in _KPIS]
+    out.append(
+        Formula(
+            T("Attribution", "归因规则"),
+            T(
+                "An order counts when it is paid, placed in the period, and either placed by a "
+                "member (member id, or customer id linked to a member) or tagged with a campaign. "
+                "Group return: the campaign's group, else the buyer's first group.",
+                "订单需已支付、下单时间在期内，且由社群成员下单（会员 ID，或与成员关联的客户 ID）或"
+                "带有活动标记。社群收益：按活动所属社群，否则按购买者最早加入的社群。",
+            ),
+        )
+    )
+    return tuple(out)
+
+
+SPEC = MetricSpec(
+    name="roi",
+    title=T("Return on investment", "投资回报"),
+    order=10,
+    compute=compute,
+    options=ROIOptions,
+    description="ROI overall, per campaign, per group and per cost category, plus the "
+    "executive-summary health KPIs",
+)
+
+
+@hookimpl
+def communityroi_metrics() -> list[MetricSpec]:
+    return [SPEC]
