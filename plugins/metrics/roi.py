@@ -4,8 +4,9 @@ Definitions (all over the report period P = [start, end], report time zone):
 
 - **Investment** I = Σ ``costs.amount`` with ``incurred_on`` in P (every category).
 - **Attributed return** R = Σ value of *paid* orders placed in P that are attributed to
-  the community: the buyer is a member (``member_id``, or ``customer_id`` linked to a
-  member), or the order carries a ``campaign_id``. Value = ``amount`` (``return_basis =
+  the community: the buyer was a member when ordering (``member_id``, or ``customer_id``
+  linked to a member; joined at or before the order), or the order carries a
+  ``campaign_id``. Value = ``amount`` (``return_basis =
   "revenue"``) or ``gross_margin`` (``"gross_margin"``; where an order has none,
   ``amount × margin``). Refunded, pending and cancelled orders count zero.
 - **ROI** = (R − I) / I × 100 %.  **Return per ¥1** = R / I.
@@ -74,11 +75,22 @@ def _attributed(data: CommunityData, opts: ROIOptions) -> pl.LazyFrame:
     value = pl.col("amount")
     if opts.return_basis == "gross_margin":
         value = pl.coalesce("gross_margin", pl.col("amount") * opts.margin)
+    joined = roster(data).select(
+        pl.col("member_id").alias("buyer_id"),
+        pl.col("joined_at").alias("_joined"),
+        pl.lit(True).alias("_known"),
+    )
+    as_member = pl.col("_known").fill_null(False) & (
+        pl.col("_joined").is_null() | (pl.col("_joined") <= pl.col("at"))
+    )
     return (
         paid_orders(data)
         .filter(data.in_period("at"))
+        .join(joined, on="buyer_id", how="left")
+        .with_columns(pl.when(as_member).then(pl.col("buyer_id")).alias("buyer_id"))
         .filter(pl.col("buyer_id").is_not_null() | pl.col("campaign_id").is_not_null())
         .with_columns(value.alias("value"))
+        .drop("_joined", "_known")
     )
 
 
@@ -454,7 +466,7 @@ def _methodology(opts: ROIOptions) -> tuple[Formula, ...]:
                 "An order counts when it is paid, placed in the period, and either placed by a "
                 "member (member id, or customer id linked to a member) or tagged with a campaign. "
                 "Group return: the campaign's group, else the buyer's first group.",
-                "订单需已支付、下单时间在期内，且由社群成员下单（会员 ID，或与成员关联的客户 ID）或"
+                "订单需已支付、下单时间在期内，且由入群后的社群成员下单（会员 ID，或与成员关联的客户 ID）或"
                 "带有活动标记。社群收益：按活动所属社群，否则按购买者最早加入的社群。",
             ),
         )
