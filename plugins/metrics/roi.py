@@ -464,10 +464,11 @@ def _methodology(opts: ROIOptions) -> tuple[Formula, ...]:
             T("Attribution", "归因规则"),
             T(
                 "An order counts when it is paid, placed in the period, and either placed by a "
-                "member (member id, or customer id linked to a member) or tagged with a campaign. "
-                "Group return: the campaign's group, else the buyer's first group.",
-                "订单需已支付、下单时间在期内，且由入群后的社群成员下单（会员 ID，或与成员关联的客户 ID）或"
-                "带有活动标记。社群收益：按活动所属社群，否则按购买者最早加入的社群。",
+                "member after joining (member id, or customer id linked to a member) or tagged "
+                "with a campaign. Group return: the campaign's group, else the buyer's first "
+                "group.",
+                "订单需已支付、下单时间在期内，且由入群后的社群成员下单（会员 ID，或与成员关联的"
+                "客户 ID）或带有活动标记。社群收益：按活动所属社群，否则按购买者最早加入的社群。",
             ),
         )
     )
