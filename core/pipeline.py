@@ -68,9 +68,18 @@ def _guard(info: PluginInfo, what: str, strict: bool, fn: Callable[[], Any]) -> 
 
 
 def load(
-    settings: Settings, registry: Registry, *, progress: Progress = _quiet, check: bool = True
+    settings: Settings,
+    registry: Registry,
+    *,
+    progress: Progress = _quiet,
+    check: bool = True,
+    raise_problems: bool = True,
 ) -> tuple[Loaded, CommunityData]:
-    """Load every configured source, conform it, apply transforms, clip to the period."""
+    """Load every configured source, conform it, apply transforms, clip to the period.
+
+    Data problems raise DataError listing them all, unless ``raise_problems`` is False
+    (``validate`` wants the counts too); they are always in ``Loaded.problems``.
+    """
     rs = settings.report
     ctx = SourceContext(
         base_dir=settings.base_dir, timezone=rs.timezone, currency=rs.currency, progress=progress
@@ -105,7 +114,7 @@ def load(
     loaded = conform_frames(
         parts, tz=rs.timezone, currency=rs.currency, fx_rates=rs.fx_rates, check=check
     )
-    if loaded.problems:
+    if loaded.problems and raise_problems:
         raise DataError(loaded.problems)
     frames = dict(loaded.frames)
     for name, (spec, info) in sorted(registry.transforms.items(), key=lambda kv: kv[1][0].order):

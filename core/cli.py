@@ -1,0 +1,259 @@
+"""The ``communityroi`` command line."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import sys
+import time
+import webbrowser
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from core.errors import CommunityROIError, PluginError
+from core.settings import Settings, load_settings
+
+err = Console(stderr=True)
+out = Console()
+
+
+class Ctx:
+    def __init__(self, quiet: bool, verbose: bool):
+        self.quiet, self.verbose = quiet, verbose
+        self.t0 = time.perf_counter()
+
+    def step(self, status):
+        def progress(msg: str) -> None:
+            if self.verbose:
+                err.print(f"[dim]{time.perf_counter() - self.t0:6.2f}s[/] {msg}")
+            if status is not None:
+                status.update(f"[bold]{msg}…")
+
+        return progress
+
+
+def friendly(fn):
+    """User mistakes print one line and exit 2; --verbose adds the traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CommunityROIError as exc:
+            ctx = click.get_current_context()
+            if ctx.obj and ctx.obj.verbose:
+                err.print_exception()
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            if isinstance(exc, PluginError) and not (ctx.obj and ctx.obj.verbose):
+                err.print("[dim](run with --verbose for the plugin's traceback)[/]")
+            sys.exit(2)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+@click.option("-v", "--verbose", is_flag=True, help="Print every step with timings.")
+@click.version_option(package_name="communityroi")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
+    """communityroi — what is your community worth? ROI, CLV, loyalty and health reports."""
+    ctx.obj = Ctx(quiet, verbose)
+
+
+def _overrides(lang, fmt, out_dir, start, end, show_names, strict) -> dict[str, Any]:
+    return {
+        "report": {"language": lang, "period_start": start, "period_end": end},
+        "privacy": {"pseudonymize": False if show_names else None},
+        "plugins": {"strict": True if strict else None},
+        "output": {"dir": out_dir, "formats": fmt.split(",") if fmt else None},
+    }
+
+
+def report_options(fn):
+    for deco in reversed(
+        [
+            click.option(
+                "--out",
+                "out_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Output folder.",
+            ),
+            click.option("--format", "fmt", help="Comma-separated formats, e.g. html,pdf,json."),
+            click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Report language."),
+            click.option("--period-start", "start", help="First day, e.g. 2026-10-01."),
+            click.option("--period-end", "end", help="Last day, e.g. 2026-10-31."),
+            click.option(
+                "--show-names",
+                is_flag=True,
+                help="Show real member ids and names (internal use only).",
+            ),
+            click.option(
+                "--strict-plugins",
+                "strict",
+                is_flag=True,
+                help="Stop at the first plugin error instead of skipping the plugin.",
+            ),
+            click.option("--open", "open_", is_flag=True, help="Open the HTML report afterwards."),
+        ]
+    ):
+        fn = deco(fn)
+    return fn
+
+
+def _run(obj: Ctx, settings: Settings, open_: bool) -> None:
+    from core.pipeline import run  # imported here: keeps `--help` fast
+
+    if obj.quiet or obj.verbose:
+        result = run(settings, progress=obj.step(None))
+    else:
+        with err.status("[bold]starting…") as status:
+            result = run(settings, progress=obj.step(status))
+    for w in result.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+    if obj.quiet:
+        return
+    roi = result.report.section("roi")
+    if roi and roi.kpi("roi") and roi.kpi("roi").value is not None:
+        out.print(
+            f"ROI {roi.kpi('roi').value:.1f} %  ·  period {result.report.period.start} … "
+            f"{result.report.period.end}"
+        )
+    for path in result.written:
+        out.print(f"wrote {path}  ({path.stat().st_size / 1024:,.0f} KiB)")
+    html = next((p for p in result.written if p.suffix == ".html"), None)
+    if open_ and html and sys.stdout.isatty():
+        webbrowser.open(html.resolve().as_uri())
+
+
+@main.command()
+@click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+@report_options
+@click.pass_obj
+@friendly
+def report(obj, config, out_dir, fmt, lang, start, end, show_names, strict, open_):
+    """Build the report described by CONFIG (a report.toml)."""
+    settings = load_settings(
+        config, **_overrides(lang, fmt, out_dir, start, end, show_names, strict)
+    )
+    _run(obj, settings, open_)
+
+
+@main.command()
+@report_options
+@click.option("--seed", type=int, default=None, help="Seed of the demo community.")
+@click.pass_obj
+@friendly
+def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
+    """Build a report from the built-in demo community (no files needed)."""
+    demo_mod = importlib.import_module("plugins.sources.demo")
+    base = {
+        "report": {
+            "title": "社群运营价值报告 · 演示"
+            if (lang or "zh-CN") == "zh-CN"
+            else "Community value report · demo",
+            "client": demo_mod.DEMO_CLIENT,
+            "agency": demo_mod.DEMO_AGENCY,
+            "period_start": demo_mod.DEMO_PERIOD_START,
+            "period_end": demo_mod.DEMO_PERIOD_END,
+            "timezone": demo_mod.DEMO_TIMEZONE,
+            "currency": demo_mod.DEMO_CURRENCY,
+        },
+        "sources": [{"type": "demo", **({"seed": seed} if seed is not None else {})}],
+        "targets": {
+            "roi.roi": ">= 150",
+            "roi.growth_rate": ">= 5",
+            "roi.activity_rate": ">= 40",
+            "roi.conversion_rate": ">= 10",
+        },
+        "output": {"dir": "demo-report"},
+    }
+    over = _overrides(lang, fmt, out_dir, start, end, show_names, strict)
+    settings = load_settings(None, **_merge(base, over))
+    _run(obj, settings, open_)
+
+
+def _merge(a: dict, b: dict) -> dict:
+    res = dict(a)
+    for k, v in b.items():
+        if isinstance(v, dict) and isinstance(res.get(k), dict):
+            res[k] = _merge(res[k], {kk: vv for kk, vv in v.items() if vv is not None})
+        elif v is not None:
+            res[k] = v
+    return res
+
+
+@main.command()
+@click.argument("target", type=click.Path(path_type=Path))
+@click.pass_obj
+@friendly
+def validate(obj, target: Path):
+    """Load and check data without rendering: a report.toml, or an export file/folder."""
+    from core.validate import validate as run_validate
+
+    ok = run_validate(target, out, err, strict=False, verbose=obj.verbose)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--strict-plugins", "strict", is_flag=True)
+@friendly
+def plugins(as_json: bool, strict: bool):
+    """List every source, transform, metric and renderer with its plugin and version."""
+    from core.manager import build_registry
+
+    reg = build_registry(strict=strict)
+    rows = []
+    for kind in ("sources", "transforms", "metrics", "renderers"):
+        for name, (spec, info) in sorted(getattr(reg, kind).items()):
+            rows.append(
+                {
+                    "kind": kind[:-1],
+                    "name": name,
+                    "plugin": info.name,
+                    "distribution": info.distribution,
+                    "version": info.version,
+                    "builtin": info.builtin,
+                    "description": spec.description,
+                }
+            )
+    if as_json:
+        click.echo(
+            json.dumps({"plugins": rows, "warnings": reg.warnings}, ensure_ascii=False, indent=2)
+        )
+        return
+    table = RichTable("kind", "name", "plugin", "distribution", "version", "description")
+    for r in rows:
+        table.add_row(
+            r["kind"], r["name"], r["plugin"], r["distribution"], r["version"], r["description"]
+        )
+    out.print(table)
+    for w in reg.warnings:
+        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+
+
+@main.command()
+@click.argument(
+    "path", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.toml")
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@friendly
+def init(path: Path, force: bool):
+    """Write a commented starter report.toml."""
+    from core.outputs import write_atomically
+    from core.starter import STARTER_TOML
+
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} exists; use --force to overwrite it")
+    write_atomically(path, STARTER_TOML.encode("utf-8"))
+    out.print(f"wrote {path} — edit the [[sources]] paths, then run: communityroi report {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,51 @@
+"""The commented starter configuration written by ``communityroi init``."""
+
+STARTER_TOML = """\
+# communityroi report configuration.
+# Every key can also be set by an environment variable, e.g.
+#   COMMUNITYROI_REPORT__LANGUAGE=en   COMMUNITYROI_PRIVACY__PSEUDONYMIZE=false
+# and most by a command-line flag (communityroi report --help).
+
+[report]
+title = "2026 年 10 月社群运营价值报告"
+client = "某品牌"
+agency = "某运营机构"
+period_start = "2026-10-01"       # inclusive, in the report time zone
+period_end = "2026-10-31"         # inclusive; omit both to use the last month with data
+timezone = "Asia/Shanghai"        # IANA name; timestamps without an offset are read in it
+currency = "CNY"                  # the reporting currency
+language = "zh-CN"                # or "en"
+# fx_rates = { USD = 7.1 }        # 1 USD = 7.1 CNY, for orders/costs in other currencies
+
+[branding]
+primary_color = "#1f4e79"
+accent_color = "#e07a1f"
+# logo = "brand/logo.png"         # a local PNG or SVG file (URLs are refused)
+# footer = "机密 · 仅供客户内部使用"
+# contact = "运营顾问 张三 · zhangsan@example.com"
+
+[privacy]
+pseudonymize = true               # default; false shows real member ids and names
+# salt = "a secret"               # makes pseudonyms unguessable
+
+[output]
+dir = "report"
+formats = ["html", "pdf", "json"]
+
+[[sources]]
+type = "files"                    # the generic source; one path per canonical table
+members = "exports/members.csv"
+activities = "exports/messages.csv"
+orders = "exports/orders.csv"
+costs = "exports/costs.csv"
+campaigns = "exports/campaigns.csv"
+# columns = { orders = { 订单号 = "order_id", 下单时间 = "at", 实付金额 = "amount" } }
+# values = { orders = { status = { 已支付 = "paid", 已退款 = "refunded" } } }
+
+[metrics.roi]
+return_basis = "revenue"          # or "gross_margin" with margin = 0.4
+
+[targets]                         # shown as met / near / missed
+"roi.roi" = ">= 150"
+"roi.growth_rate" = ">= 5"
+"""
