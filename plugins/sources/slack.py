@@ -1,0 +1,398 @@
+"""Slack workspace export (the admin's "Export data" zip, or its unzipped folder).
+
+Format (Slack Help Center, "How to read Slack data exports",
+https://slack.com/help/articles/220556107): ``users.json`` (``org_users.json`` on Enterprise
+Grid), ``channels.json`` (public channels; ``groups.json`` for private channels in full
+exports) and one folder per channel named after it, holding one JSON file per day
+(``2016-01-14.json``) with that day's messages. A message has ``ts`` (Unix seconds as text,
+also its id), ``user``, ``text``, optional ``subtype`` (``channel_join``, ``channel_leave``,
+``bot_message``, ``file_share`` …), ``bot_id``; thread replies carry ``thread_ts`` (the
+parent's ``ts``) and ``parent_user_id`` (Slack API reference, conversations.replies);
+``reactions`` is a list of ``{name, users, count}``; ``channel_join`` may carry ``inviter``.
+Mentions are written in ``text`` as ``<@U123>`` or ``<@U123|name>``. The real sample used in
+the tests is hfaran/slack-export-viewer's ``testarchive.zip`` (MIT).
+
+Mapping (member_id is always the Slack user id, never a name):
+
+- members: one row per (user, channel) for each id in a channel's ``members`` list and each
+  human seen acting in that channel; ids in ``users.json`` or seen as a target but in no
+  channel get one row with no group. ``joined_at`` / ``invited_by`` come from the first
+  ``channel_join`` in the channel, ``left_at`` from a ``channel_leave`` after the last join;
+  ``display_name`` is the profile's display name, else the real name, else the handle.
+- activities: a human post is one ``message`` row, or one ``reply`` row when it is in a
+  thread (``thread_ts`` ≠ ``ts``) with the target = ``parent_user_id`` (else the author of
+  the parent message found in the export); each distinct ``<@U…>`` in a post is a
+  ``mention`` (self-mentions dropped: Slack writes "<@U1> uploaded a file" for file shares);
+  each user listed under a reaction is a ``reaction`` aimed at the message's author, dated
+  at the message (exports carry no reaction time; ``users`` may list fewer than ``count``
+  — only listed users are counted); ``channel_join`` → ``join`` (+ ``invite`` by
+  ``inviter`` aimed at the joiner), ``channel_leave`` → ``leave``. Posts with subtype
+  ``file_share``, ``thread_broadcast`` or ``me_message`` are posts; other subtypes (topic,
+  purpose, pins, bot_add, legacy ``file_comment`` …) are not activities.
+- bots are excluded everywhere: ``is_bot`` users, ``USLACKBOT``, ``bot_message`` posts and
+  posts with a ``bot_id``. A human's reply or reaction to a bot post is kept with no target;
+  a mention of a bot is dropped.
+- groups: every channel of ``channels.json`` / ``groups.json``.
+
+Streaming: the export (zip or folder) is read one day-file at a time with an explicit
+schema; each file is cut down at once to the few columns the mapping needs (the message
+text only long enough to pull out its ``<@U…>`` ids), so the Python-side peak is one
+day-file and the retained data is a narrow Polars frame. Everything after that — bot
+filtering, thread targets, reactions, joins, members — is one lazy Polars query.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
+from plugins.sources._json_io import Export, read_records, require
+
+PLATFORM = "slack"
+POST_SUBTYPES = ("file_share", "thread_broadcast", "me_message")
+MENTION = r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>"
+UTC = pl.Datetime("us", "UTC")
+
+_USER = pl.Schema(
+    {
+        "id": pl.String,
+        "name": pl.String,
+        "real_name": pl.String,
+        "is_bot": pl.Boolean,
+        "profile": pl.Struct({"display_name": pl.String, "real_name": pl.String}),
+    }
+)
+_CHANNEL = pl.Schema(
+    {"id": pl.String, "name": pl.String, "created": pl.String, "members": pl.List(pl.String)}
+)
+_MESSAGE = pl.Schema(
+    {
+        "subtype": pl.String,
+        "user": pl.String,
+        "bot_id": pl.String,
+        "ts": pl.String,
+        "thread_ts": pl.String,
+        "parent_user_id": pl.String,
+        "inviter": pl.String,
+        "text": pl.String,
+        "reactions": pl.List(
+            pl.Struct({"name": pl.String, "users": pl.List(pl.String), "count": pl.Int64})
+        ),
+    }
+)
+
+
+class SlackOptions(BaseModel):
+    """``[[sources]] type = "slack"``: ``path`` is the export zip or its unzipped folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    channels: list[str] | None = None  # channel names to read (default: all)
+    include_private: bool = True  # read groups.json channels when the export has them
+
+
+def _root(ex: Export) -> str:
+    """The folder inside the export holding channels.json ('' or 'name/')."""
+    roots = sorted(
+        str(PurePosixPath(n).parent) for n in ex.names if PurePosixPath(n).name == "channels.json"
+    )
+    roots = [r for r in roots if r == "." or "/" not in r]
+    if not roots:
+        raise DataError(
+            f"{ex.label}: no channels.json found; is this a Slack workspace "
+            "export (zip or unzipped folder)?"
+        )
+    return "" if roots[0] == "." else roots[0] + "/"
+
+
+def _seconds(col: str) -> pl.Expr:
+    return (pl.col(col).cast(pl.Float64, strict=False) * 1_000_000).cast(pl.Int64).cast(UTC)
+
+
+def _users(ex: Export, root: str) -> pl.DataFrame:
+    name = next((root + f for f in ("users.json", "org_users.json") if root + f in ex.names), None)
+    if name is None:
+        raise DataError(
+            f"{ex.label}: no users.json (or org_users.json) next to channels.json; "
+            "export the workspace again with its member list"
+        )
+    users = read_records(ex.read(name), _USER, ex.origin(name), "user")
+    require(users, ("id",), ex.origin(name), "user")
+    return users.select(
+        pl.col("id").alias("member_id"),
+        pl.coalesce(
+            pl.col("profile").struct.field("display_name").replace("", None),
+            pl.col("real_name").replace("", None),
+            pl.col("profile").struct.field("real_name").replace("", None),
+            pl.col("name"),
+        ).alias("display_name"),
+        (pl.col("is_bot").fill_null(False) | (pl.col("id") == "USLACKBOT")).alias("is_bot"),
+    )
+
+
+def _channels(ex: Export, root: str, opts: SlackOptions) -> pl.DataFrame:
+    files = ["channels.json"] + (["groups.json"] if opts.include_private else [])
+    parts = []
+    for f in files:
+        if root + f not in ex.names:
+            continue
+        origin = ex.origin(root + f)
+        frame = read_records(ex.read(root + f), _CHANNEL, origin, "channel")
+        require(frame, ("id", "name"), origin, "channel")
+        parts.append(frame.with_columns(pl.lit(f == "groups.json").alias("private")))
+    channels = pl.concat(parts)
+    if opts.channels is not None:
+        unknown = sorted(set(opts.channels) - set(channels["name"].to_list()))
+        if unknown:
+            raise DataError(
+                f"{ex.label}: channel '{unknown[0]}' named in 'channels' is not in "
+                f"the export (found: {', '.join(channels['name'].to_list())})"
+            )
+        channels = channels.filter(pl.col("name").is_in(opts.channels))
+    return channels
+
+
+def _day(ex: Export, name: str, channel_id: str) -> pl.DataFrame:
+    """One day-file cut down to the columns the mapping needs (text → mention ids)."""
+    origin = ex.origin(name)
+    df = read_records(ex.read(name), _MESSAGE, origin, "message")
+    require(df, ("ts",), origin, "message")
+    bad = df.select((pl.col("ts").cast(pl.Float64, strict=False).is_null()).arg_true().first())
+    if bad.item() is not None:
+        i = bad.item()
+        raise DataError(
+            f"{origin}: message {i + 1}: 'ts' is '{df['ts'][i]}', not a Slack "
+            "timestamp such as 1454884927.000002; the export is damaged"
+        )
+    return df.select(
+        pl.lit(channel_id).alias("group_id"),
+        pl.exclude("text", "reactions"),
+        pl.col("text")
+        .str.extract_all(MENTION)
+        .list.eval(pl.element().str.extract(MENTION))
+        .list.unique(maintain_order=True)
+        .alias("mentions"),
+        pl.col("reactions")
+        .list.eval(pl.element().struct.field("users").explode().drop_nulls())
+        .alias("reactors"),
+    )
+
+
+def _read_messages(ex: Export, root: str, channels: pl.DataFrame, ctx: SourceContext):
+    parts: list[pl.DataFrame] = []
+    for channel_id, channel_name in channels.select("id", "name").iter_rows():
+        prefix = f"{root}{channel_name}/"
+        days = [n for n in ex.files() if n.startswith(prefix) and "/" not in n[len(prefix) :]]
+        ctx.progress(f"slack: reading #{channel_name} ({len(days)} day files)")
+        parts.extend(_day(ex, n, channel_id) for n in days)
+    if not parts:
+        return (
+            pl.DataFrame(schema={"group_id": pl.String, **_MESSAGE})
+            .drop("text", "reactions")
+            .with_columns(
+                pl.lit(None, pl.List(pl.String)).alias("mentions"),
+                pl.lit(None, pl.List(pl.String)).alias("reactors"),
+            )
+        )
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dict:
+    """The canonical frames from the narrow message frame (lazy; see module docstring)."""
+    bots = users.filter("is_bot").select("member_id")
+    bot_ids = bots.collect().to_series()
+    raw = raw.with_columns(
+        _seconds("ts").alias("at"),
+        (
+            (pl.col("subtype") == "bot_message").fill_null(False)
+            | pl.col("bot_id").is_not_null()
+            | pl.col("user").is_in(bot_ids)
+        ).alias("by_bot"),
+    )
+    human = ~pl.col("by_bot") & pl.col("user").is_not_null()
+    is_post = human & (pl.col("subtype").is_null() | pl.col("subtype").is_in(POST_SUBTYPES))
+    parents = raw.select(
+        "group_id",
+        pl.col("ts").alias("thread_ts"),
+        pl.col("user").alias("parent_author"),
+        pl.col("by_bot").alias("parent_by_bot"),
+    ).unique(["group_id", "thread_ts"], keep="first")
+    in_thread = pl.col("thread_ts").is_not_null() & (pl.col("thread_ts") != pl.col("ts"))
+    target = pl.coalesce("parent_user_id", "parent_author")
+    posts = (
+        raw.filter(is_post)
+        .join(parents, on=["group_id", "thread_ts"], how="left")
+        .select(
+            pl.col("user").alias("member_id"),
+            "at",
+            pl.when(in_thread).then(pl.lit("reply")).otherwise(pl.lit("message")).alias("kind"),
+            "group_id",
+            pl.when(in_thread & ~pl.col("parent_by_bot").fill_null(False) & ~target.is_in(bot_ids))
+            .then(target)
+            .alias("target_member_id"),
+        )
+    )
+    mentions = (
+        raw.filter(is_post)
+        .select(
+            pl.col("user").alias("member_id"),
+            "at",
+            "group_id",
+            pl.col("mentions").alias("target_member_id"),
+        )
+        .explode("target_member_id")
+        .filter(
+            pl.col("target_member_id").is_not_null()
+            & (pl.col("target_member_id") != pl.col("member_id"))
+            & ~pl.col("target_member_id").is_in(bot_ids)
+        )
+        .with_columns(pl.lit("mention").alias("kind"))
+    )
+    reactions = (
+        raw.select(
+            pl.col("reactors").alias("member_id"),
+            "at",
+            "group_id",
+            pl.when(human).then(pl.col("user")).alias("target_member_id"),
+        )
+        .explode("member_id")
+        .filter(pl.col("member_id").is_not_null() & ~pl.col("member_id").is_in(bot_ids))
+        .with_columns(pl.lit("reaction").alias("kind"))
+    )
+    sub = pl.col("subtype")
+    joins = raw.filter(human & sub.is_in(["channel_join", "channel_leave"])).select(
+        pl.col("user").alias("member_id"),
+        "at",
+        pl.when(sub == "channel_join")
+        .then(pl.lit("join"))
+        .otherwise(pl.lit("leave"))
+        .alias("kind"),
+        "group_id",
+        pl.lit(None, pl.String).alias("target_member_id"),
+    )
+    invites = raw.filter(
+        human
+        & (sub == "channel_join")
+        & pl.col("inviter").is_not_null()
+        & ~pl.col("inviter").is_in(bot_ids)
+    ).select(
+        pl.col("inviter").alias("member_id"),
+        "at",
+        pl.lit("invite").alias("kind"),
+        "group_id",
+        pl.col("user").alias("target_member_id"),
+    )
+    cols = ["member_id", "at", "kind", "group_id", "target_member_id"]
+    activities = pl.concat(
+        [f.select(cols) for f in (posts, mentions, reactions, joins, invites)], how="vertical"
+    ).sort("at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True)
+    members = _members(raw, activities, users, channels, bot_ids)
+    groups = channels.select(
+        pl.col("id").alias("group_id"),
+        "name",
+        pl.lit(PLATFORM).alias("platform"),
+        pl.when("private")
+        .then(pl.lit("private_channel"))
+        .otherwise(pl.lit("channel"))
+        .alias("kind"),
+        _seconds("created").alias("created_at"),
+    )
+    return {"members": members, "activities": activities, "groups": groups}
+
+
+def _members(raw, activities, users, channels, bot_ids) -> pl.LazyFrame:
+    listed = channels.select(
+        pl.col("id").alias("group_id"), pl.col("members").alias("member_id")
+    ).explode("member_id")
+    acting = activities.select("member_id", "group_id")
+    pairs = (
+        pl.concat([listed.select("member_id", "group_id"), acting])
+        .filter(pl.col("member_id").is_not_null() & ~pl.col("member_id").is_in(bot_ids))
+        .unique()
+    )
+    seen = (
+        pl.concat(
+            [
+                users.filter(~pl.col("is_bot")).select("member_id"),
+                activities.select(pl.col("target_member_id").alias("member_id")),
+            ]
+        )
+        .filter(pl.col("member_id").is_not_null() & ~pl.col("member_id").is_in(bot_ids))
+        .unique()
+    )
+    loose = seen.join(pairs, on="member_id", how="anti").with_columns(
+        pl.lit(None, pl.String).alias("group_id")
+    )
+    joins = (
+        raw.filter(pl.col("subtype") == "channel_join")
+        .group_by(pl.col("user").alias("member_id"), "group_id")
+        .agg(
+            pl.col("at").min().alias("joined_at"),
+            pl.col("at").max().alias("last_join"),
+            pl.col("inviter").sort_by("at").first().alias("invited_by"),
+        )
+    )
+    leaves = (
+        raw.filter(pl.col("subtype") == "channel_leave")
+        .group_by(pl.col("user").alias("member_id"), "group_id")
+        .agg(pl.col("at").max().alias("left"))
+    )
+    return (
+        pl.concat([pairs, loose.select("member_id", "group_id")])
+        .join(joins, on=["member_id", "group_id"], how="left", nulls_equal=True)
+        .join(leaves, on=["member_id", "group_id"], how="left", nulls_equal=True)
+        .join(users.select("member_id", "display_name"), on="member_id", how="left")
+        .select(
+            "member_id",
+            pl.lit(PLATFORM).alias("platform"),
+            "joined_at",
+            pl.when(pl.col("last_join").is_null() | (pl.col("left") > pl.col("last_join")))
+            .then(pl.col("left"))
+            .alias("left_at"),
+            pl.when(~pl.col("invited_by").is_in(bot_ids)).then("invited_by").alias("invited_by"),
+            "group_id",
+            "display_name",
+        )
+        .sort("member_id", "group_id", nulls_last=True)
+    )
+
+
+def load(opts: SlackOptions, ctx: SourceContext) -> list[SourceFrame]:
+    with Export(ctx.resolve(opts.path), label=opts.path) as ex:
+        root = _root(ex)
+        users = _users(ex, root)
+        channels = _channels(ex, root, opts)
+        raw = _read_messages(ex, root, channels, ctx)
+    frames = build(raw.lazy(), users.lazy(), channels.lazy())
+    return [
+        SourceFrame(table, frame, origin=f"slack export {opts.path}", platform=PLATFORM)
+        for table, frame in frames.items()
+    ]
+
+
+def detect(path: Path) -> bool:
+    """A Slack export has channels.json and users.json (or org_users.json) at its root."""
+    try:
+        with Export(path) as ex:
+            root = _root(ex)
+            return root + "users.json" in ex.names or root + "org_users.json" in ex.names
+    except (DataError, OSError):
+        return False
+
+
+@hookimpl
+def communityroi_sources() -> list[SourceSpec]:
+    return [
+        SourceSpec(
+            name="slack",
+            description="Slack workspace export (zip or folder): members, messages, thread "
+            "replies, mentions, reactions, channel joins and invites",
+            load=load,
+            options=SlackOptions,
+            detect=detect,
+        )
+    ]
