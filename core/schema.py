@@ -454,5 +454,5 @@ def conform(
         pl.col("message").str.replace_all(
             r"\{value\}", pl.col("value").fill_null(""), literal=False
         )
-    )
+    ).sort("row", nulls_last=False, maintain_order=True)
     return Conformed(typed.select(spec.polars_schema.names()), problem_frame)
