@@ -1,0 +1,383 @@
+"""Influence: who moves the community — PageRank on the interaction graph, reach, and
+referrals (裂变) with the K-factor.
+
+**Interaction graph** (the period's interactions, directed and weighted). Credit flows
+to the member who receives attention, so an edge points from the actor to the target:
+
+- a reply, mention, reaction, comment or share aimed at someone (``activities`` row with
+  ``target_member_id``): ``actor → target`` with the kind's weight (``edge_weights``;
+  defaults reply 1, mention 1, comment 1, share 1, reaction 0.5); self-interactions are
+  dropped;
+- an invitation: ``invitee → inviter`` with weight ``edge_weights["invite"]`` (default 2),
+  once per (inviter, invitee) pair, from invite activities in the period and from members
+  who joined in the period with ``invited_by``. The invitee "points at" whoever brought
+  them in, so inviters gain rank.
+
+Parallel edges are summed: ``w_uv = Σ weight(kind)`` over u's interactions with v
+(``weighted = false`` sets every ``w_uv = 1``). Nodes are the members with at least one
+edge.
+
+**Influence score** = PageRank of the graph (damping 0.85, dangling nodes spread their
+score uniformly, as networkx does; see :mod:`plugins.metrics.pagerank`), normalised to sum
+to 1; shown as a share (%) and as an index ``score × N`` (1 = the average member).
+
+**Reach**: direct reach = distinct members a member interacted with in either direction;
+two-hop reach = distinct members within two steps of the undirected graph (excluding the
+member). Two-hop reach is computed for the ``reach_candidates`` members with the highest
+weighted in-degree (default 200, a bound on the join size; PageRank leaders are among them
+in practice) and left empty for others.
+
+**Referrals**: a member's inviter is ``members.invited_by`` or else the first member whose
+``invite`` activity targeted them, if they joined at most an hour before that invitation
+or later. Over the period:
+
+- invitations sent ``I`` = distinct (inviter, invitee) pairs from invite activities and
+  from invited members who joined, plus invite activities with no known invitee;
+- invited joins ``J`` = members with an inviter whose first join is in the period;
+- invitation conversion ``c = J / I``;
+- members at start ``M₀`` = members who joined before the period (or at an unknown
+  time) and had not left by its start;
+- K-factor ``K = (I / M₀) × c = J / M₀``: new members recruited per existing member
+  (K ≥ 1 means each cohort recruits a larger one). Invitations without invite
+  activities are all accepted ones, so then c = 100 %;
+- referral revenue = the period's paid orders of members who came through an invitation
+  (whenever they joined), credited to their inviter; referred buyers = those members with
+  a paid order in the period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from communityroi import (
+    KPI,
+    Chart,
+    ColumnInfo,
+    CommunityData,
+    Finding,
+    Formula,
+    MetricResult,
+    MetricSpec,
+    Section,
+    T,
+    Table,
+    hookimpl,
+)
+from plugins.metrics import _common, _referrals
+from plugins.metrics.pagerank import pagerank, transition
+
+DEFAULT_EDGE_WEIGHTS = {
+    "reply": 1.0,
+    "mention": 1.0,
+    "comment": 1.0,
+    "share": 1.0,
+    "reaction": 0.5,
+    "invite": 2.0,
+}
+
+
+def _f(name: tuple[str, str], formula: tuple[str, str], notes: tuple[str, str] | None = None):
+    return Formula(T(*name), T(*formula), T(*notes) if notes else None)
+
+
+METHODOLOGY = (
+    _f(("Interaction graph", "互动关系图"),
+       ("edge actor → target, w = Σ weight(kind) over the period's replies, mentions, comments, "
+        "shares and reactions aimed at a member; invitations add invitee → inviter",
+        "边：发起者 → 对象，权重 w = 本期对该成员的回复、提及、评论、分享、表情回应按类型权重求和；"
+        "邀请关系记为 受邀者 → 邀请者"),
+       ("Credit flows to whoever receives attention; an invitee points at the inviter so "
+        "inviters gain rank. Self-interactions are ignored.",
+        "影响力流向被关注的人；受邀者指向邀请者，使邀请者获得影响力。忽略自己对自己的互动。")),
+    _f(("Influence score (PageRank)", "影响力得分（PageRank）"),
+       ("x_v = d·(Σ_u x_u·w_uv/Σ_k w_uk + Σ_{u without out-edges} x_u/N) + (1−d)/N, d = 0.85, "
+        "iterated from x = 1/N until Σ|Δx| < tol; Σ x = 1",
+        "x_v = d·(Σ_u x_u·w_uv/Σ_k w_uk + Σ_{无出边的u} x_u/N) + (1−d)/N，d = 0.85，"
+        "从 x = 1/N 迭代至 Σ|Δx| < tol；Σ x = 1"),
+       ("Same definition as networkx.pagerank; influence index = x_v × N (1 = average).",
+        "与 networkx.pagerank 定义一致；影响力指数 = x_v × N（平均为 1）。")),
+    _f(("Direct / two-hop reach", "直接 / 两跳触达"),
+       ("distinct members linked to the member by an edge in either direction / within two "
+        "such steps, excluding the member",
+        "与该成员有任一方向互动的不同成员数 / 两步之内可达的不同成员数（不含本人）")),
+    _f(("Invitations sent", "发出邀请"),
+       ("distinct (inviter, invitee) pairs from the period's invite activities and invited "
+        "members who joined, + invite activities without a known invitee",
+        "本期邀请行为与受邀入群成员中不同的（邀请者，受邀者）对数 + 未知受邀者的邀请行为数")),
+    _f(("Invitation conversion", "邀请转化率"),
+       ("invited joins ÷ invitations sent; invited join = member with an inviter whose first "
+        "join falls in the period",
+        "受邀入群数 ÷ 发出邀请数；受邀入群 = 有邀请者且首次入群在本期的成员"),
+       ("Inviter = members.invited_by, else the first invite activity targeting the member.",
+        "邀请者取 members.invited_by，否则取最早指向该成员的邀请行为。")),
+    _f(("K-factor", "K 因子"),
+       ("K = (invitations ÷ members at start) × conversion = invited joins ÷ members at start",
+        "K =（邀请数 ÷ 期初成员数）× 转化率 = 受邀入群数 ÷ 期初成员数"),
+       ("Members at start: joined before the period (or unknown) and not left by its start. "
+        "K ≥ 1: each cohort recruits a larger one.",
+        "期初成员：在本期之前入群（或时间未知）且期初仍在群内。"
+        "K ≥ 1 表示每一批成员带来更多新成员。")),
+    _f(("Referral revenue", "裂变收入"),
+       ("Σ amount of the period's paid orders of members who joined through an invitation, "
+        "credited to their inviter",
+        "经邀请入群成员本期已付款订单金额之和，计入其邀请者")),
+)  # fmt: skip
+
+
+class InfluenceOptions(BaseModel):
+    """Options of the ``influence`` metric (``[metrics.influence]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    edge_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_EDGE_WEIGHTS),
+        description="Weight per activity kind; given kinds override the defaults.",
+    )
+    weighted: bool = Field(True, description="False: every interacting pair weighs 1.")
+    damping: float = Field(0.85, ge=0, lt=1)
+    tol: float = Field(1e-10, gt=0, description="Stop when the L1 change is below this.")
+    max_iter: int = Field(200, ge=1)
+    top_n: int = Field(20, ge=1, description="Rows in the top influencers table.")
+    network_nodes: int = Field(30, ge=2, description="Members drawn in the network picture.")
+    reach_candidates: int = Field(200, ge=1, description="Members given a two-hop reach.")
+
+    @field_validator("edge_weights")
+    @classmethod
+    def _merge(cls, given: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in given.items() if v < 0]
+        if bad:
+            raise ValueError(f"edge weights must be ≥ 0 (check {', '.join(bad)})")
+        return {**DEFAULT_EDGE_WEIGHTS, **{k.lower(): float(v) for k, v in given.items()}}
+
+
+def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
+    roster = _common.roster(data)
+    refs = _referrals.referrals(data, roster)
+    joined = refs.filter(data.in_period("joined_at"))
+    pairs = _referrals.invitation_pairs(data, joined)
+    sales = _referrals.referred_sales(data, refs)
+    edges, nodes = _graph(data, opts, pairs)
+
+    received = edges.group_by(idx="t").agg(pl.col("w").sum().alias("received"))
+    und = pl.concat([edges.select(a="s", b="t"), edges.select(a="t", b="s")]).unique()
+    reach1 = und.group_by(idx="a").agg(pl.len().alias("reach1"))
+    top = received.sort(["received", "idx"], descending=[True, False])
+    first = und.join(top.head(opts.reach_candidates).select(a="idx"), on="a")
+    second = first.join(und.select(b="a", c="b"), on="b").select("a", "c")
+    reach2 = (
+        pl.concat([first.select("a", c="b"), second])
+        .filter(pl.col("c") != pl.col("a"))
+        .unique()
+        .group_by(idx="a")
+        .agg(pl.len().alias("reach2"))
+    )
+    per_node = (
+        nodes.join(received, on="idx", how="left")
+        .join(reach1, on="idx", how="left")
+        .join(reach2, on="idx", how="left")
+        .join(_referrals.per_inviter(pairs, joined, sales), on="member_id", how="left")
+        .with_columns(
+            pl.col(
+                "received", "reach1", "invites_sent", "invitees_joined", "referred_buyers"
+            ).fill_null(0),
+            pl.col("referral_revenue").fill_null(0.0),
+        )
+        .sort("idx")
+    )
+    summary = pl.concat(
+        [
+            pairs.select(_referrals.count_invitations().alias("invitations")),
+            joined.select(pl.len().alias("invited_joins")),
+            _referrals.members_at_start(data, roster).select(pl.len().alias("members_at_start")),
+            sales.select(
+                pl.col("amount").sum().alias("referral_revenue"),
+                pl.col("invitee").n_unique().alias("referred_buyers"),
+            ),
+        ],
+        how="horizontal",
+    )
+    frames = {"edges": edges, "nodes": per_node, "summary": summary}
+    return MetricResult(frames, lambda got: build(got, opts, data.currency))
+
+
+def _graph(
+    data: CommunityData, opts: InfluenceOptions, pairs: pl.LazyFrame
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Aggregated edges (s, t, w as node indices, sorted by t, s) and nodes (idx,
+    member_id; idx = position in member_id order)."""
+    kinds = {k: v for k, v in opts.edge_weights.items() if k != "invite" and v > 0}
+    interactions = data.activities.filter(
+        data.in_period("at")
+        & pl.col("kind").is_in(list(kinds))
+        & pl.col("target_member_id").is_not_null()
+        & (pl.col("target_member_id") != pl.col("member_id"))
+    ).select(
+        src="member_id",
+        dst="target_member_id",
+        w=pl.col("kind").replace_strict(kinds, return_dtype=pl.Float64),
+    )
+    invitations = (
+        pairs.filter(pl.col("invitee").is_not_null())
+        .unique()
+        .select(src="invitee", dst="inviter", w=pl.lit(opts.edge_weights["invite"]))
+    )
+    named = (
+        pl.concat([interactions, invitations])
+        .group_by("src", "dst")
+        .agg(pl.col("w").sum())
+        .filter(pl.col("w") > 0)
+    )
+    if not opts.weighted:
+        named = named.with_columns(w=pl.lit(1.0))
+    nodes = (
+        pl.concat([named.select(member_id="src"), named.select(member_id="dst")])
+        .unique()
+        .sort("member_id")
+        .with_row_index("idx")
+    )
+    edges = (
+        named.join(nodes.select(src="member_id", s="idx"), on="src")
+        .join(nodes.select(dst="member_id", t="idx"), on="dst")
+        .select("s", "t", "w")
+        .sort("t", "s")
+    )
+    return edges, nodes
+
+
+def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
+    nodes, edges = got["nodes"], got["edges"]
+    s = got["summary"].row(0, named=True)
+    n = nodes.height
+    t = transition(edges["s"].to_numpy(), edges["t"].to_numpy(), edges["w"].to_numpy(), n)
+    pr = pagerank(t, damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter)
+    ranked = nodes.with_columns(
+        pl.Series("score", pr.scores, dtype=pl.Float64),
+    ).sort(["score", "member_id"], descending=[True, False])
+    ranked = ranked.with_columns(
+        pl.int_range(1, n + 1, dtype=pl.UInt32).alias("rank"),
+        (pl.col("score") * 100).alias("share"),
+        (pl.col("score") * n).alias("index"),
+    )
+    top = ranked.head(opts.top_n).select(
+        "rank", "member_id", "share", "index", "received", "reach1", "reach2",
+        "invites_sent", "invitees_joined", "referred_buyers", "referral_revenue",
+    )  # fmt: skip
+    drawn = ranked.head(opts.network_nodes).select("idx", "member_id")
+    network = (
+        edges.join(drawn.rename({"idx": "s", "member_id": "source"}), on="s")
+        .join(drawn.rename({"idx": "t", "member_id": "target"}), on="t")
+        .select("source", "target", pl.col("w").alias("weight"))
+        .sort(["weight", "source", "target"], descending=[True, False, False])
+    )
+    invitations, joins, base = s["invitations"], s["invited_joins"], s["members_at_start"]
+    conversion = joins / invitations if invitations else None
+    k_factor = joins / base if base else None
+    top10 = float(ranked["score"].head(10).sum()) * 100 if n else None
+    revenue = float(s["referral_revenue"] or 0.0)
+    kpis = (
+        KPI("k_factor", T("K-factor", "K 因子（裂变系数）"), k_factor, "ratio",
+            T("(invitations ÷ members at start) × (invited joins ÷ invitations)",
+              "（邀请数 ÷ 期初成员数）×（受邀入群数 ÷ 邀请数）"), headline=True),
+        KPI("invitations", T("Invitations sent", "发出邀请"), invitations, "count"),
+        KPI("invited_joins", T("Invited members who joined", "受邀入群成员"), joins, "count"),
+        KPI("invite_conversion", T("Invitation conversion", "邀请转化率"),
+            conversion * 100 if conversion is not None else None, "percent",
+            T("invited joins ÷ invitations sent", "受邀入群数 ÷ 发出邀请数")),
+        KPI("referral_revenue", T("Referral revenue", "裂变带来的收入"), revenue, "currency",
+            T("period revenue of members who joined through an invitation",
+              "经邀请入群成员在本期的付费订单金额")),
+        KPI("referred_buyers", T("Referred buyers", "受邀成员中的购买者"),
+            s["referred_buyers"], "count"),
+        KPI("interacting_members", T("Members in the interaction network", "互动网络成员"),
+            n, "count"),
+        KPI("top10_influence_share", T("Influence held by the top 10", "前 10 名影响力占比"),
+            top10, "percent", T("Σ PageRank of the 10 highest-ranked members",
+                                "影响力（PageRank）最高的 10 名成员之和"),
+            higher_is_better=False),
+    )  # fmt: skip
+    cols = {
+        "rank": ColumnInfo(T("Rank", "排名"), "count"),
+        "member_id": ColumnInfo(T("Member", "成员"), "member"),
+        "share": ColumnInfo(T("Influence share", "影响力占比"), "percent"),
+        "index": ColumnInfo(T("Influence index (1 = average)", "影响力指数（平均 = 1）"), "ratio"),
+        "received": ColumnInfo(T("Interactions received", "收到的互动"), "score"),
+        "reach1": ColumnInfo(T("Direct reach", "直接触达"), "count"),
+        "reach2": ColumnInfo(T("Two-hop reach", "两跳触达"), "count"),
+        "invites_sent": ColumnInfo(T("Invitations sent", "发出邀请"), "count"),
+        "invitees_joined": ColumnInfo(T("Invitees joined", "受邀入群"), "count"),
+        "referred_buyers": ColumnInfo(T("Referred buyers", "带来的购买者"), "count"),
+        "referral_revenue": ColumnInfo(T("Referral revenue", "裂变收入"), "currency"),
+    }
+    tables = (
+        Table("top_influencers", T("Top influencers", "影响力排行"), top, cols,
+              note=T(f"Two-hop reach is computed for the {opts.reach_candidates} members "
+                     "receiving the most interactions; empty for others.",
+                     f"两跳触达仅对收到互动最多的 {opts.reach_candidates} 名成员计算，其余留空。")),
+        Table("network_edges", T("Interaction network (top members)", "互动网络（核心成员）"),
+              network,
+              {"source": ColumnInfo(T("From", "发起者"), "member"),
+               "target": ColumnInfo(T("To", "对象"), "member"),
+               "weight": ColumnInfo(T("Weight", "权重"), "score")}, show=False),
+    )  # fmt: skip
+    chart = Chart("network", "network", T("Who interacts with whom", "成员互动网络"),
+                  "network_edges", "source", ("target",), value="weight")  # fmt: skip
+    findings = _findings(k_factor, joins, n, top10, revenue, s["referred_buyers"], currency)
+    if not pr.converged:
+        findings.append(Finding(T(
+            f"PageRank stopped after {pr.iterations} iterations before converging "
+            f"(change {pr.delta:.1e}); raise max_iter for exact scores.",
+            f"PageRank 迭代 {pr.iterations} 次仍未收敛（变化 {pr.delta:.1e}），"
+            "可调大 max_iter 以获得精确结果。")))  # fmt: skip
+    extra = {"pagerank": {"nodes": n, "edges": edges.height, "iterations": pr.iterations,
+                          "converged": pr.converged, "l1_change": pr.delta,
+                          "damping": opts.damping, "weighted": opts.weighted}}  # fmt: skip
+    return Section(kpis=kpis, tables=tables, charts=(chart,), findings=tuple(findings),
+                   methodology=METHODOLOGY, extra=extra)  # fmt: skip
+
+
+def _findings(k, joins, n, top10, revenue, buyers, currency) -> list[Finding]:
+    out: list[Finding] = []
+    if k is not None and joins:
+        if k >= 1:
+            out.append(Finding(T(
+                f"Invitations brought in {joins} new members — {k:.2f} per existing member: "
+                "the community grows by referral alone (K ≥ 1).",
+                f"邀请带来 {joins} 名新成员，每名老成员带来 {k:.2f} 名：仅靠裂变即可持续增长"
+                "（K ≥ 1）。"), "good", 3.0))  # fmt: skip
+        else:
+            out.append(Finding(T(
+                f"Invitations brought in {joins} new members; every 100 existing members "
+                f"recruited {k * 100:.0f} (K-factor {k:.2f}).",
+                f"邀请带来 {joins} 名新成员，每 100 名老成员带来 {k * 100:.0f} 名"
+                f"（K 因子 {k:.2f}）。"), "neutral", 2.0))  # fmt: skip
+    if revenue > 0:
+        out.append(Finding(T(
+            f"Members who joined through an invitation spent {revenue:,.0f} {currency} "
+            f"this period ({buyers} buyers).",
+            f"经邀请入群的成员本期消费 {revenue:,.0f} {currency}（{buyers} 名购买者）。"),
+            "good", 2.0))  # fmt: skip
+    if top10 is not None and top10 >= 50 and n >= 50:
+        out.append(Finding(T(
+            f"The 10 most influential members hold {top10:.0f} % of all influence; the "
+            "community depends on a few people.",
+            f"影响力最高的 10 名成员占全部影响力的 {top10:.0f}%，社群依赖少数人。"),
+            "bad", 1.5))  # fmt: skip
+    return out
+
+
+SPEC = MetricSpec(
+    name="influence",
+    title=T("Influence and referrals", "影响力与裂变"),
+    description="PageRank influence on the reply/mention/invite graph, reach, K-factor.",
+    compute=compute,
+    options=InfluenceOptions,
+    order=60,
+)
+
+
+@hookimpl
+def communityroi_metrics() -> list[MetricSpec]:
+    return [SPEC]
