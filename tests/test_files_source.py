@@ -105,7 +105,7 @@ def test_missing_required_column(tmp_path):
 
 def test_mapping_names_a_missing_header(tmp_path):
     write(tmp_path, "orders.csv", "order_id,amount\n1,5\n")
-    with pytest.raises(DataError, match="column '下单时间' named in columns.orders is not in"):
+    with pytest.raises(DataError, match=r"column '下单时间' named in columns\.orders is not in"):
         check_source(
             SPEC,
             {"orders": "orders.csv", "columns": {"orders": {"下单时间": "at"}}},

@@ -80,7 +80,7 @@ def test_builtins_are_registered_like_third_party_plugins(entry_points):
     assert {"files", "demo"} <= set(reg.sources)
     assert "roi" in reg.metrics
     assert {"html", "pdf", "json"} <= set(reg.renderers)
-    spec, info = reg.metrics["roi"]
+    _spec, info = reg.metrics["roi"]
     assert info.builtin and info.distribution == "communityroi"
     assert not reg.warnings
 
@@ -88,7 +88,7 @@ def test_builtins_are_registered_like_third_party_plugins(entry_points):
 def test_entry_point_plugin_is_discovered_with_its_distribution(entry_points):
     entry_points.append(FakeEntryPoint("nps", GoodPlugin()))
     reg = build_registry(builtins=SMALL)
-    spec, info = reg.metrics["nps"]
+    _spec, info = reg.metrics["nps"]
     assert (info.name, info.distribution, info.version) == ("nps", "communityroi-nps", "1.2.3")
     assert not info.builtin
 
