@@ -7,6 +7,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.sources.files",
     "plugins.sources.demo",
     "plugins.metrics.roi",
+    "plugins.metrics.clv",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",

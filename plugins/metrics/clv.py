@@ -1,0 +1,268 @@
+"""Customer lifetime value (CLV): observed value to date and predicted value (BG/NBD + Gamma-Gamma).
+
+**Observed CLV** of a member = Σ value of their paid orders up to the period end, where value is
+the order ``amount`` (``value_basis = "revenue"``) or its ``gross_margin`` (missing margins
+count as 0 and are reported). Buyers are members with at least one paid order.
+
+**Predicted CLV** fits BG/NBD (repeat purchases) and Gamma-Gamma (spend per purchase) by
+maximum likelihood on every customer's RFM summary — members, and non-members by their
+``customer_id`` — built lazily by Polars from paid orders up to the period end.
+
+Time convention (the source of lifetimes issues #194/#215, so stated exactly): each paid
+order is placed on its calendar *day* in the report time zone and purchases on the same day
+are one purchase. With d₀ = first purchase day, d_last = last purchase day and d_end = the
+last day of the report period (a date, so the calibration ends where that day's purchases
+sit)::
+
+    x   = (number of distinct purchase days) − 1
+    t_x = (d_last − d₀) in days / u          T = (d_end − d₀) in days / u
+
+with u = 1 for ``time_unit = "days"`` and u = 7 for ``"weeks"``. A purchase on the last day of
+the period therefore has t_x = T. For the CDNOW sample (end 1997-09-30, weeks) this gives
+T = 38.86 for a first purchase on 1997-01-01 — the published calibration — while measuring
+to the end of that day would give 39.0 and move a and b in the second decimal. The horizon
+(default 52 weeks = 364 days) and the discounting year (365.25 days = 52.18 weeks) are in the
+same unit; see :func:`plugins.metrics.clv_models.discounted_purchases` for the formula.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from communityroi import (
+    CommunityData,
+    MetricResult,
+    MetricSpec,
+    Section,
+    T,
+    hookimpl,
+)
+from plugins.metrics import clv_models as models
+from plugins.metrics import clv_report as rep
+from plugins.metrics._common import paid_orders
+
+DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0}
+YEAR_DAYS = 365.25
+
+
+class CLVOptions(BaseModel):
+    """Options of the ``clv`` metric (``[metrics.clv]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value_basis: Literal["revenue", "gross_margin"] = "revenue"
+    time_unit: Literal["days", "weeks"] = "weeks"
+    horizon: float | None = Field(
+        None, gt=0, description="Prediction horizon in time_unit; default 52 weeks (364 days)."
+    )
+    annual_discount_rate: float = Field(0.10, ge=0, le=1)
+    min_customers: int = Field(50, ge=5, description="Fewer customers: no BG/NBD fit.")
+    min_repeat_buyers: int = Field(20, ge=3, description="Fewer: no Gamma-Gamma fit.")
+    population: Literal["members", "customers"] = Field(
+        "members",
+        description="Whose KPIs, distribution and top list: members only, or every customer.",
+    )
+    top_n: int = Field(20, ge=1, le=1000)
+    histogram_bins: int = Field(10, ge=2, le=50)
+
+    @property
+    def horizon_units(self) -> float:
+        return self.horizon if self.horizon is not None else 364.0 / DAYS_PER_UNIT[self.time_unit]
+
+
+def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame:
+    """One row per customer: key, member_id, customer_id, x, tx_days, T_days, total, m.
+
+    The key is ``m:<buyer_id>`` for members and ``c:<customer_id>`` otherwise; ``total`` is
+    the observed value to date; ``m`` the mean value of the repeat purchase days (null if x=0).
+    """
+    value = pl.col("amount") if value_basis == "revenue" else pl.col("gross_margin").fill_null(0)
+    key = (
+        pl.when(pl.col("buyer_id").is_not_null())
+        .then(pl.concat_str(pl.lit("m:"), pl.col("buyer_id")))
+        .otherwise(pl.concat_str(pl.lit("c:"), pl.col("customer_id")))
+    )
+    daily = (
+        paid_orders(data)
+        .select(
+            key.alias("key"),
+            pl.col("buyer_id").alias("member_id"),
+            "customer_id",
+            data.local("at").dt.date().alias("day"),
+            value.alias("value"),
+        )
+        .group_by("key", "day")
+        .agg(pl.col("value").sum(), pl.col("member_id").first(), pl.col("customer_id").first())
+    )
+    x = pl.col("days") - 1
+    return (
+        daily.group_by("key")
+        .agg(
+            pl.col("member_id").first(),
+            pl.col("customer_id").first(),
+            pl.col("day").min().alias("first_day"),
+            pl.col("day").max().alias("last_day"),
+            pl.len().alias("days"),
+            pl.col("value").sum().alias("total"),
+            pl.col("value").sort_by("day").first().alias("first_value"),
+        )
+        .select(
+            "key",
+            "member_id",
+            "customer_id",
+            x.cast(pl.Int64).alias("x"),
+            (pl.col("last_day") - pl.col("first_day")).dt.total_days().alias("tx_days"),
+            (pl.lit(data.period.end) - pl.col("first_day")).dt.total_days().alias("T_days"),
+            pl.col("total"),
+            pl.when(x > 0).then((pl.col("total") - pl.col("first_value")) / x).alias("m"),
+        )
+    )
+
+
+def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
+    opts = opts or CLVOptions()
+    rfm = rfm_frame(data, opts.value_basis)
+    frames = {
+        "rfm": rfm,
+        # compression to distinct (x, t_x, T) with weights, done by Polars
+        "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
+        "memberships": data.members.select("member_id", "group_id", "segment").unique(),
+        "groups": data.groups.select("group_id", "name").unique("group_id"),
+        "orders_check": paid_orders(data).select(
+            pl.len().alias("paid_orders"),
+            pl.col("gross_margin").is_null().sum().alias("missing_margin"),
+        ),
+    }
+    return MetricResult(frames, lambda got: build(got, opts, data.currency))
+
+
+def predict(rfm_unique: pl.DataFrame, opts: CLVOptions) -> dict:
+    """Fit both models on the compressed summary; predict per distinct (x, t_x, T, m)."""
+    out: dict = {"bgnbd": None, "gamma_gamma": None, "notes": []}
+    u = DAYS_PER_UNIT[opts.time_unit]
+    x = rfm_unique["x"].to_numpy().astype(float)
+    tx = rfm_unique["tx_days"].to_numpy() / u
+    TT = rfm_unique["T_days"].to_numpy() / u
+    w = rfm_unique["n"].to_numpy().astype(float)
+    n = int(w.sum())
+    if n < opts.min_customers:
+        out["notes"].append(rep.NOTE_FEW.format(n=n, k=opts.min_customers))
+        return out
+    if not (x > 0).any():
+        out["notes"].append(rep.NOTE_NO_REPEAT)
+        return out
+    try:
+        with np.errstate(all="ignore"):
+            fit = models.fit_bgnbd(x, tx, TT, w, compressed=True)
+    except (ArithmeticError, ValueError) as exc:
+        fit = models.Fit({}, math.nan, n, False, str(exc))
+    out["bgnbd"] = fit
+    if not fit.converged:
+        out["notes"].append(rep.NOTE_FAILED.format(model="BG/NBD", why=fit.message))
+    return out
+
+
+def build(got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str) -> Section:
+    rfm = got["rfm"]
+    u = DAYS_PER_UNIT[opts.time_unit]
+    fits = predict(got["rfm_unique"], opts)
+    bg = fits["bgnbd"]
+    gg = None
+    preds = None
+    if bg is not None and bg.converged:
+        rep_rows = rfm.filter((pl.col("x") > 0) & (pl.col("m") > 0))
+        if rep_rows.height < opts.min_repeat_buyers:
+            fits["notes"].append(
+                rep.NOTE_FEW_REPEAT.format(n=rep_rows.height, k=opts.min_repeat_buyers)
+            )
+        else:
+            with np.errstate(all="ignore"):
+                gg = models.fit_gamma_gamma(rep_rows["x"].to_numpy(), rep_rows["m"].to_numpy())
+            if not gg.converged or gg.params["q"] <= 1:
+                why = gg.message if not gg.converged else "q ≤ 1 (mean spend is infinite)"
+                fits["notes"].append(rep.NOTE_FAILED.format(model="Gamma-Gamma", why=why))
+        preds = _per_customer(rfm, bg, gg if gg is not None and gg.converged else None, opts, u)
+        if preds is None:
+            fits["notes"].append(rep.NOTE_FAILED.format(model="BG/NBD", why="non-finite output"))
+    fits["gamma_gamma"] = gg
+    customers = preds if preds is not None else rfm
+    return rep.section(
+        customers=customers,
+        memberships=got["memberships"],
+        groups=got["groups"],
+        orders_check=got["orders_check"],
+        fits=fits,
+        predicted=preds is not None,
+        opts=opts,
+        currency=currency,
+    )
+
+
+def _per_customer(rfm, bg, gg, opts: CLVOptions, u: float) -> pl.DataFrame | None:
+    """P(alive), expected purchases, expected spend and discounted CLV per customer.
+
+    BG/NBD outputs depend only on (x, t_x, T): they are computed once per distinct triple
+    and joined back. Gamma-Gamma needs the customer's own m, so it is vectorised per row.
+    """
+    keys = rfm.select("x", "tx_days", "T_days").unique()
+    x = keys["x"].to_numpy().astype(float)
+    tx, TT = keys["tx_days"].to_numpy() / u, keys["T_days"].to_numpy() / u
+    horizon = opts.horizon_units
+    steps = max(1, round(horizon * u / (YEAR_DAYS / 12)))
+    year = YEAR_DAYS / u
+    bgp = bg.params
+    with np.errstate(all="ignore"):
+        alive = models.bgnbd_p_alive(bgp, x, tx, TT)
+        # D = Σ_k ΔE[Y(t_k)] / (1+d)^(t_k/Y); CLV = E[M] · D (clv_models.discounted_purchases)
+        disc, purchases = models.discounted_purchases(
+            bgp,
+            x,
+            tx,
+            TT,
+            horizon=horizon,
+            steps=steps,
+            year=year,
+            rate=opts.annual_discount_rate,
+        )
+    if not (np.isfinite(alive).all() and np.isfinite(purchases).all() and np.isfinite(disc).all()):
+        return None
+    keys = keys.with_columns(
+        pl.Series("p_alive", alive),
+        pl.Series("expected_purchases", purchases),
+        pl.Series("_disc", disc),
+    )
+    out = rfm.join(keys, on=["x", "tx_days", "T_days"], how="left")
+    if gg is None:
+        return out.with_columns(
+            pl.lit(None, pl.Float64).alias("expected_spend"),
+            pl.lit(None, pl.Float64).alias("predicted_clv"),
+        ).drop("_disc")
+    spend = models.gg_expected_spend(
+        tuple(gg.params.values()), out["x"].to_numpy(), out["m"].fill_null(0).to_numpy()
+    )
+    return (
+        out.with_columns(pl.Series("expected_spend", spend))
+        .with_columns((pl.col("expected_spend") * pl.col("_disc")).alias("predicted_clv"))
+        .drop("_disc")
+    )
+
+
+@hookimpl
+def communityroi_metrics() -> list[MetricSpec]:
+    return [
+        MetricSpec(
+            name="clv",
+            title=T("Customer lifetime value", "客户终身价值"),
+            description="Observed and predicted (BG/NBD + Gamma-Gamma) customer lifetime value.",
+            compute=compute,
+            options=CLVOptions,
+            order=40,
+            compare_previous=False,
+        )
+    ]

@@ -1,0 +1,372 @@
+"""The CLV section: KPIs, tables, charts, findings and methodology from collected frames.
+
+Everything here works on collected DataFrames (the ``build`` step of ``plugins.metrics.clv``);
+the numbers' definitions are in :mod:`plugins.metrics.clv` and the formulas in
+:data:`FORMULAS` (also shown in the report).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from communityroi import KPI, Chart, ColumnInfo, Finding, Section, T, Table
+from plugins.metrics import clv_text as txt
+
+NOTE_FEW = txt.NOTE_FEW
+NOTE_FEW_REPEAT = txt.NOTE_FEW_REPEAT
+NOTE_NO_REPEAT = txt.NOTE_NO_REPEAT
+NOTE_FAILED = txt.NOTE_FAILED
+
+_CUR, _CNT, _PCT = "currency", "count", "percent"
+
+
+def section(*, customers, memberships, groups, orders_check, fits, predicted, opts, currency):
+    members_only = customers.filter(pl.col("member_id").is_not_null())
+    pop = members_only if opts.population == "members" else customers
+    has_spend = predicted and pop.height > 0 and pop["predicted_clv"].null_count() < pop.height
+    unit = txt.UNIT[opts.time_unit]
+    horizon = opts.horizon_units
+    h = T(f"{horizon:g} {unit.en}", f"{horizon:g} {unit.zh}")
+    roster = pl.concat([memberships.select("member_id"), members_only.select("member_id")]).unique()
+    n_members = roster.filter(pl.col("member_id").is_not_null()).height
+
+    def agg(expr, frame=pop, ok=True):
+        return frame.select(expr).item() if ok and frame.height else None
+
+    p_ok = predicted and pop.height > 0
+    kpis = (
+        KPI(
+            "avg_observed_clv",
+            txt.K_AVG_OBS,
+            agg(pl.col("total").mean()),
+            _CUR,
+            txt.F_AVG_OBS.formula,
+            headline=True,
+        ),
+        KPI(
+            "observed_clv_per_member",
+            txt.K_PER_MEMBER,
+            members_only["total"].sum() / n_members if n_members else None,
+            _CUR,
+            txt.F_PER_MEMBER.formula,
+        ),
+        KPI("buyers", txt.K_BUYERS, pop.height, _CNT, txt.F_BUYERS.formula),
+        KPI(
+            "repeat_purchase_rate",
+            txt.K_REPEAT,
+            agg((pl.col("x") > 0).mean() * 100),
+            _PCT,
+            txt.F_REPEAT.formula,
+        ),
+        KPI(
+            "avg_predicted_clv",
+            txt.K_AVG_PRED.format(h=h.en, hz=h.zh),
+            agg(pl.col("predicted_clv").mean(), ok=has_spend),
+            _CUR,
+            txt.F_CLV.formula,
+        ),
+        KPI(
+            "predicted_clv_total",
+            txt.K_TOTAL_PRED.format(h=h.en, hz=h.zh),
+            agg(pl.col("predicted_clv").sum(), ok=has_spend),
+            _CUR,
+            txt.F_CLV.formula,
+        ),
+        KPI(
+            "expected_purchases",
+            txt.K_EXP.format(h=h.en, hz=h.zh),
+            agg(pl.col("expected_purchases").sum(), ok=p_ok),
+            _CNT,
+            txt.F_EXP.formula,
+        ),
+        KPI(
+            "share_alive",
+            txt.K_ALIVE,
+            agg((pl.col("p_alive") >= 0.5).mean() * 100, ok=p_ok),
+            _PCT,
+            txt.F_ALIVE.formula,
+        ),
+    )
+    tables, charts = [], []
+    if pop.height:
+        tables.append(_distribution(pop["total"].to_numpy(), opts.histogram_bins, currency))
+        charts.append(
+            Chart(
+                "clv_histogram",
+                "histogram",
+                txt.TITLE_DIST,
+                "clv_distribution",
+                "bin",
+                ("buyers",),
+                unit=_CNT,
+                x_label=txt.COL_VALUE.format(c=currency),
+                y_label=txt.COL_BUYERS,
+            )
+        )
+    named = groups.select("group_id", pl.col("name").fill_null(pl.col("group_id")))
+    for dim, label, key, title in (
+        ("group_id", "group", "clv_by_group", txt.TITLE_GROUP),
+        ("segment", "segment", "clv_by_segment", txt.TITLE_SEGMENT),
+    ):
+        table = _by(dim, memberships, members_only, named, predicted, key, title)
+        if table is not None:
+            tables.append(table)
+            charts.append(
+                Chart(f"{key}_chart", "bar", title, key, label, ("avg_clv_per_member",), unit=_CUR)
+            )
+    if pop.height:
+        tables.append(_top(pop, opts, predicted))
+    tables.append(_parameters(fits, opts))
+    findings = _findings(pop, tables, fits, orders_check, opts, currency, h, predicted, has_spend)
+    model = _model_extra(fits, opts)
+    return Section(
+        kpis=kpis,
+        tables=tuple(tables),
+        charts=tuple(charts),
+        findings=tuple(findings),
+        methodology=txt.methodology(opts),
+        extra={"model": model},
+        intro=txt.INTRO,
+    )
+
+
+def _nice(v: float) -> float:
+    """Smallest 1, 2, 2.5 or 5 × 10^k that is ≥ v."""
+    if v <= 0 or not math.isfinite(v):
+        return 1.0
+    k = 10.0 ** math.floor(math.log10(v))
+    return next(k * m for m in (1, 2, 2.5, 5, 10) if k * m >= v * (1 - 1e-12))
+
+
+def histogram(values: np.ndarray, bins: int) -> pl.DataFrame:
+    """``bins`` bins of width s = nice(p99 / (bins−1)): [0, s), [s, 2s), …, [(bins−1)s, ∞);
+    values below 0 fall in the first bin. Columns bin, lower, upper, buyers, share (%)."""
+    v = np.asarray(values, dtype=float)
+    top = float(np.quantile(v, 0.99)) if v.size else 0.0
+    step = _nice((top if top > 0 else max(float(v.max(initial=0.0)), 1.0)) / (bins - 1))
+    idx = np.clip(np.floor(v / step), 0, bins - 1).astype(int)
+    counts = np.bincount(idx, minlength=bins)
+    lower = step * np.arange(bins)
+    digits = 0 if step >= 1 else 2
+
+    def fmt(z: float) -> str:
+        return f"{z:,.{digits}f}"
+
+    labels = [f"{fmt(lo)}–{fmt(lo + step)}" for lo in lower[:-1]] + [f"≥ {fmt(lower[-1])}"]
+    return pl.DataFrame(
+        {
+            "bin": labels,
+            "lower": lower,
+            "upper": [*list(lower[1:]), None],
+            "buyers": counts,
+            "share": counts / max(v.size, 1) * 100,
+        },
+        schema_overrides={"upper": pl.Float64, "buyers": pl.Int64},
+    )
+
+
+def _distribution(values, bins, currency) -> Table:
+    cols = {
+        "bin": ColumnInfo(txt.COL_VALUE.format(c=currency)),
+        "lower": ColumnInfo(T("From", "下限"), _CUR),
+        "upper": ColumnInfo(T("To (excl.)", "上限（不含）"), _CUR),
+        "buyers": ColumnInfo(txt.COL_BUYERS, _CNT),
+        "share": ColumnInfo(T("Share", "占比"), _PCT),
+    }
+    return Table(
+        "clv_distribution", txt.TITLE_DIST, histogram(values, bins), cols, note=txt.NOTE_HIST
+    )
+
+
+def _by(dim, memberships, members, named, predicted, key, title) -> Table | None:
+    pairs = memberships.select("member_id", dim).unique()
+    if pairs[dim].null_count() == pairs.height:
+        return None
+    value_cols = ["member_id", "total"] + (["predicted_clv"] if predicted else [])
+    joined = pairs.join(members.select(value_cols), on="member_id", how="left")
+    aggs = [
+        pl.col("member_id").n_unique().alias("members"),
+        pl.col("total").is_not_null().sum().alias("buyers"),
+        pl.col("total").sum().alias("observed_value"),
+        (pl.col("total").sum() / pl.col("member_id").n_unique()).alias("avg_clv_per_member"),
+        pl.col("total").mean().alias("avg_clv_per_buyer"),
+    ]
+    if predicted:
+        aggs.append(pl.col("predicted_clv").mean().alias("avg_predicted_clv"))
+    out = joined.group_by(dim).agg(aggs)
+    none = txt.NO_GROUP if dim == "group_id" else txt.NO_SEGMENT
+    if dim == "group_id":
+        out = (
+            out.join(named, on="group_id", how="left")
+            .with_columns(
+                pl.col("name").fill_null(pl.col("group_id")).fill_null(none.en).alias("group")
+            )
+            .drop("name")
+        )
+    else:
+        out = out.with_columns(pl.col("segment").fill_null(none.en))
+    label = "group" if dim == "group_id" else "segment"
+    out = out.sort("avg_clv_per_member", descending=True, nulls_last=True)
+    out = out.select(label, pl.exclude(label, "group_id")) if label == "group" else out
+    cols = {
+        label: ColumnInfo(T("Group", "社群") if label == "group" else T("Segment", "分层")),
+        "members": ColumnInfo(T("Members", "成员数"), _CNT),
+        "buyers": ColumnInfo(txt.COL_BUYERS, _CNT),
+        "observed_value": ColumnInfo(T("Observed value", "已实现价值"), _CUR),
+        "avg_clv_per_member": ColumnInfo(T("Observed CLV per member", "人均已实现价值"), _CUR),
+        "avg_clv_per_buyer": ColumnInfo(T("Observed CLV per buyer", "买家人均已实现价值"), _CUR),
+        "avg_predicted_clv": ColumnInfo(T("Predicted CLV per buyer", "买家人均预测价值"), _CUR),
+    }
+    return Table(
+        key, title, out, {k: v for k, v in cols.items() if k in out.columns}, note=txt.NOTE_GROUPS
+    )
+
+
+def _top(pop, opts, predicted) -> Table:
+    order = (
+        "predicted_clv" if predicted and pop["predicted_clv"].null_count() < pop.height else "total"
+    )
+    who = (
+        pl.col("member_id")
+        if opts.population == "members"
+        else pl.coalesce("member_id", "customer_id")
+    )
+    extra = (
+        [
+            (pl.col("p_alive") * 100).alias("p_alive"),
+            "expected_purchases",
+            "expected_spend",
+            "predicted_clv",
+        ]
+        if predicted
+        else []
+    )
+    data = pop.sort([order, "key"], descending=[True, False], nulls_last=True).head(opts.top_n)
+    data = data.select(
+        who.alias("member"),
+        pl.col("total").alias("observed_value"),
+        (pl.col("x") + 1).alias("purchase_days"),
+        *extra,
+    )
+    cols = {
+        "member": ColumnInfo(T("Member", "成员"), "member"),
+        "observed_value": ColumnInfo(T("Observed value", "已实现价值"), _CUR),
+        "purchase_days": ColumnInfo(T("Purchase days", "购买天数"), _CNT),
+        "p_alive": ColumnInfo(T("P(alive)", "存活概率"), _PCT),
+        "expected_purchases": ColumnInfo(T("Expected purchases", "预期购买次数"), _CNT),
+        "expected_spend": ColumnInfo(T("Expected spend per purchase", "预期单次消费"), _CUR),
+        "predicted_clv": ColumnInfo(T("Predicted CLV", "预测终身价值"), _CUR),
+    }
+    return Table(
+        "top_members", txt.TITLE_TOP, data, {k: v for k, v in cols.items() if k in data.columns}
+    )
+
+
+def _parameters(fits, opts) -> Table:
+    rows = []
+    for model, fit in (("BG/NBD", fits["bgnbd"]), ("Gamma-Gamma", fits["gamma_gamma"])):
+        if fit is None:
+            continue
+        for name, value in fit.params.items():
+            rows.append((model, name, value, txt.PARAM_NOTES[name].en))
+        rows.append((model, "log_likelihood", fit.log_likelihood, "Σ ln L at the maximum"))
+        rows.append((model, "n_customers", float(fit.n_customers), "customers in the fit"))
+    data = pl.DataFrame(
+        rows,
+        schema={
+            "model": pl.String,
+            "parameter": pl.String,
+            "value": pl.Float64,
+            "meaning": pl.String,
+        },
+        orient="row",
+    )
+    cols = {
+        "model": ColumnInfo(T("Model", "模型")),
+        "parameter": ColumnInfo(T("Parameter", "参数")),
+        "value": ColumnInfo(T("Value", "数值"), "ratio"),
+        "meaning": ColumnInfo(T("Meaning", "含义")),
+    }
+    note = txt.NOTE_PARAMS.format(u=txt.UNIT[opts.time_unit].en, uz=txt.UNIT[opts.time_unit].zh)
+    return Table("model_parameters", txt.TITLE_PARAMS, data, cols, note=note)
+
+
+def _model_extra(fits, opts) -> dict:
+    bg, gg = fits["bgnbd"], fits["gamma_gamma"]
+
+    def val(fit, k):
+        v = fit.params.get(k) if fit is not None and fit.converged else None
+        return None if v is None or not math.isfinite(v) else v
+
+    return {
+        "bgnbd": {
+            **{k: val(bg, k) for k in ("r", "alpha", "a", "b")},
+            "log_likelihood": bg.log_likelihood if bg is not None and bg.converged else None,
+            "n_customers": bg.n_customers if bg is not None else None,
+            "time_unit": opts.time_unit,
+            "converged": bool(bg is not None and bg.converged),
+        },
+        "gamma_gamma": {
+            **{k: val(gg, k) for k in ("p", "q", "gamma")},
+            "n_customers": gg.n_customers if gg is not None else None,
+            "converged": bool(gg is not None and gg.converged),
+        },
+        "horizon": opts.horizon_units,
+        "annual_discount_rate": opts.annual_discount_rate,
+        "value_basis": opts.value_basis,
+        "notes": [n.en for n in fits["notes"]],
+    }
+
+
+def _findings(pop, tables, fits, orders_check, opts, cur, h, predicted, has_spend):
+    out = [Finding(n, "neutral", 0.5) for n in fits["notes"]]
+    money = lambda v: f"{v:,.2f} {cur}"  # noqa: E731
+    if opts.value_basis == "gross_margin" and orders_check.height:
+        miss = int(orders_check["missing_margin"][0] or 0)
+        if miss:
+            out.append(Finding(txt.FIND_MARGIN.format(n=miss), "neutral", 0.4))
+    if pop.height >= 10:
+        v = np.sort(pop["total"].to_numpy())[::-1]
+        k = max(1, round(v.size * 0.1))
+        if v.sum() > 0:
+            share = v[:k].sum() / v.sum() * 100
+            out.append(Finding(txt.FIND_TOP10.format(s=f"{share:.0f}"), "neutral", 0.6))
+    by = next((t for t in tables if t.key == "clv_by_group"), None)
+    if by is not None and by.data.height >= 2 and by.data["avg_clv_per_member"][0]:
+        best, worst = by.data.row(0, named=True), by.data.row(by.data.height - 1, named=True)
+        if worst["avg_clv_per_member"]:
+            times = best["avg_clv_per_member"] / worst["avg_clv_per_member"]
+            out.append(
+                Finding(
+                    txt.FIND_GROUP.format(
+                        g=best["group"],
+                        v=money(best["avg_clv_per_member"]),
+                        w=worst["group"],
+                        x=f"{times:.1f}",
+                    ),
+                    "good",
+                    0.7,
+                )
+            )
+    if predicted and pop.height:
+        lapsed = pop.filter((pl.col("x") > 0) & (pl.col("p_alive") < 0.5)).height
+        if lapsed:
+            out.append(Finding(txt.FIND_LAPSED.format(n=lapsed), "bad", 0.8))
+        if has_spend:
+            out.append(
+                Finding(
+                    txt.FIND_FUTURE.format(
+                        n=pop.height,
+                        h=h.en,
+                        hz=h.zh,
+                        e=f"{pop['expected_purchases'].sum():,.0f}",
+                        v=money(pop["predicted_clv"].sum()),
+                    ),
+                    "good",
+                    0.75,
+                )
+            )
+    return out
