@@ -160,6 +160,16 @@ def _pick_in_groups(rng, member_group: np.ndarray, groups: np.ndarray) -> np.nda
     ]
 
 
+def _draw_valid(batch, n: int) -> tuple[np.ndarray, ...]:
+    """Draw batches (``batch(size) -> (ok, arrays)``) until ``n`` valid rows are found."""
+    parts, have = [], 0
+    while have < n:
+        ok, arrays = batch(max(2 * (n - have), 1000))
+        parts.append(tuple(a[ok] for a in arrays))
+        have += int(ok.sum())
+    return tuple(np.concatenate(col)[:n] for col in zip(*parts, strict=True))
+
+
 def generate(out: Path = DATA_DIR, scale: float = 1.0, seed: int = 20251231) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     n_members = max(int(1_000_000 * scale), 100)
@@ -228,21 +238,30 @@ def generate(out: Path = DATA_DIR, scale: float = 1.0, seed: int = 20251231) -> 
     targets_someone = np.isin(kind, ["reaction", "mention", "invite"])
     target = np.where(targets_someone, rng.choice(n_members, size=n_base, p=pop_w), -1)
     group = mgroup[who]
-    # campaign activities: in the campaign's window, by a member of its group
-    cmp = rng.integers(0, n_campaigns, n_camp)
-    c_who = _pick_in_groups(rng, mgroup, c_group[cmp])
-    c_at = _local_time(
-        rng,
-        c_start[cmp] - TZ_OFFSET_H * US_PER_H,
-        c_start[cmp] + c_len[cmp] - TZ_OFFSET_H * US_PER_H,
-    )
+
+    # campaign activities: in the campaign's window, by a member of its group present then
+    def campaign_batch(size):
+        cmp = rng.integers(0, n_campaigns, size)
+        who_ = _pick_in_groups(rng, mgroup, c_group[cmp])
+        lo = np.maximum(c_start[cmp] - TZ_OFFSET_H * US_PER_H, joined[who_])
+        hi = np.minimum(c_start[cmp] + c_len[cmp] - TZ_OFFSET_H * US_PER_H, stay_end[who_])
+        ok = lo < hi
+        return ok, (cmp, who_, _local_time(rng, lo, np.where(ok, hi, lo + 1)))
+
+    cmp, c_who, c_at = _draw_valid(campaign_batch, n_camp)
     c_kind_a = rng.choice(["message", "checkin", "attend", "share"], n_camp, p=[0.6, 0.2, 0.1, 0.1])
-    # replies: to an earlier message, by someone else, after an exponential delay
+    # replies: to an earlier message, by another member present at the time, after an
+    # exponential delay
     msg_idx = np.flatnonzero(kind == "message")
-    src = msg_idx[rng.integers(0, len(msg_idx), n_reply)]
-    r_who = rng.choice(n_members, size=n_reply, p=act_w)
-    r_who = np.where(r_who == who[src], (r_who + 1) % n_members, r_who)
-    r_at = np.minimum(at[src] + rng.exponential(36 * 60e6, n_reply).astype(np.int64), t1 - 1)
+
+    def reply_batch(size):
+        src_ = msg_idx[rng.integers(0, len(msg_idx), size)]
+        who_ = rng.choice(n_members, size=size, p=act_w)
+        at_ = np.minimum(at[src_] + rng.exponential(36 * 60e6, size).astype(np.int64), t1 - 1)
+        ok = (who_ != who[src_]) & (joined[who_] <= at_) & (at_ < stay_end[who_])
+        return ok, (src_, who_, at_)
+
+    src, r_who, r_at = _draw_valid(reply_batch, n_reply)
     all_who = np.concatenate([who, c_who, r_who])
     all_target = np.concatenate([target, np.full(n_camp, -1), who[src]])
     all_campaign = np.concatenate([np.full(n_base, -1), cmp, np.full(n_reply, -1)])
@@ -264,7 +283,7 @@ def generate(out: Path = DATA_DIR, scale: float = 1.0, seed: int = 20251231) -> 
         )
         .sort("at")
     )
-    del who, at, kind, target, group, c_who, c_at, r_who, r_at
+    del kind, target, c_who, c_at, r_who, r_at
 
     # orders -------------------------------------------------------------------------
     buy_w = rng.lognormal(0, 1.2, n_members) * (rng.random(n_members) < 0.2)
