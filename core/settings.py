@@ -89,9 +89,9 @@ class BrandingSettings(_Section):
             raise ValueError("font_family may contain letters, digits, spaces, '.', '-' only")
         return v
 
-    @field_validator("logo", "cover_image")
+    @field_validator("logo", "cover_image", mode="before")
     @classmethod
-    def _local(cls, v: Path | None) -> Path | None:
+    def _local(cls, v: str | Path | None) -> str | Path | None:
         if v is not None and re.match(r"^[a-z][a-z0-9+.-]*://", str(v), re.I):
             raise ValueError(
                 f"'{v}' is a URL; rendering never touches the network — "

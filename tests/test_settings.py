@@ -1,0 +1,92 @@
+"""Settings: TOML < env < CLI, validation errors as one line naming the key."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from communityroi import ConfigError
+from core.pipeline import apply_targets
+from core.report import KPI, Section
+from core.settings import load_settings
+from core.starter import STARTER_TOML
+from core.text import T
+
+
+def write(tmp_path, text):
+    path = tmp_path / "report.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_starter_config_is_valid(tmp_path):
+    s = load_settings(write(tmp_path, STARTER_TOML))
+    assert s.report.period_start == date(2026, 10, 1)
+    assert s.sources[0]["type"] == "files"
+    assert s.base_dir == tmp_path.resolve()
+
+
+def test_priority_toml_env_cli(tmp_path, monkeypatch):
+    path = write(tmp_path, '[report]\nlanguage = "zh-CN"\nclient = "A"\ncurrency = "CNY"\n')
+    monkeypatch.setenv("COMMUNITYROI_REPORT__CLIENT", "B")
+    monkeypatch.setenv("COMMUNITYROI_PRIVACY__PSEUDONYMIZE", "false")
+    s = load_settings(path, report={"language": "en"})
+    assert (s.report.language, s.report.client, s.report.currency) == ("en", "B", "CNY")
+    assert s.privacy.pseudonymize is False
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        (
+            '[branding]\nprimary_color = "red;}body{display:none"\n',
+            "branding.primary_color: 'red;}body{display:none' is not a colour",
+        ),
+        ('[branding]\nlogo = "https://example.com/logo.png"\n', "is a URL; rendering never"),
+        ('[report]\ntimezone = "Mars/Olympus"\n', "unknown time zone 'Mars/Olympus'"),
+        (
+            '[report]\nperiod_start = "2026-10-31"\nperiod_end = "2026-10-01"\n',
+            "period_end is before period_start",
+        ),
+        ('[report]\nlanguge = "en"\n', "report.languge: Extra inputs are not permitted"),
+        ("[[sources]]\npath = 'x'\n", "has no 'type'"),
+        ("[report\n", "not valid TOML"),
+    ],
+)
+def test_errors_are_one_line_and_name_the_key(tmp_path, text, needle):
+    with pytest.raises(ConfigError) as exc:
+        load_settings(write(tmp_path, text))
+    msg = str(exc.value)
+    assert needle in msg and "\n" not in msg
+    assert msg.startswith(str(tmp_path / "report.toml"))
+
+
+def test_missing_config_file_says_what_to_do(tmp_path):
+    with pytest.raises(ConfigError, match="communityroi init"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def _section(value):
+    return Section(kpis=(KPI("roi", T("ROI"), value, "percent"),), metric="roi")
+
+
+@pytest.mark.parametrize(
+    "value, target, status",
+    [
+        (160.0, ">= 150", "met"),
+        (140.0, ">= 150", "near"),
+        (100.0, ">= 150", "missed"),
+        (150.0, "150", "met"),
+        (90.0, "<= 100", "met"),
+        (120.0, "≤ 100", "missed"),
+    ],
+)
+def test_targets_status(value, target, status):
+    (sec,) = apply_targets([_section(value)], {"roi.roi": target})
+    assert sec.kpi("roi").status == status
+
+
+def test_unknown_target_key_is_an_error():
+    with pytest.raises(ConfigError, match="targets.roi.nope: no such KPI"):
+        apply_targets([_section(1.0)], {"roi.nope": ">= 1"})
