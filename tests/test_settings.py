@@ -88,5 +88,5 @@ def test_targets_status(value, target, status):
 
 
 def test_unknown_target_key_is_an_error():
-    with pytest.raises(ConfigError, match="targets.roi.nope: no such KPI"):
+    with pytest.raises(ConfigError, match=r"targets\.roi\.nope: no such KPI"):
         apply_targets([_section(1.0)], {"roi.nope": ">= 1"})
