@@ -204,6 +204,30 @@ def read_records(data: bytes, schema: pl.Schema, origin: str, what: str) -> pl.D
         raise explain(data, schema, origin, what, exc) from None
 
 
+def read_object(data: bytes, schema: pl.Schema, origin: str) -> pl.DataFrame:
+    """Read one JSON object (a whole export document) as a one-row frame of ``schema``."""
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    try:
+        if head != b"{":
+            raise ValueError("not an object")
+        return pl.read_json(io.BytesIO(data), schema=schema)
+    except Exception as exc:
+        doc = _syntax(data, origin)
+        if not isinstance(doc, dict):
+            raise DataError(
+                f"{origin}: expected a JSON object but found {_describe(doc)}; is "
+                "this the right file?"
+            ) from None
+        for name, dtype in schema.items():
+            found = _mismatch(doc.get(name), dtype, name)
+            if found:
+                raise DataError(
+                    f"{origin}: {found}; the export is damaged or not from the expected tool"
+                ) from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{origin}: cannot read it ({first}); export it again") from None
+
+
 def frame_of(records: list[Any], schema: pl.Schema, origin: str, what: str) -> pl.DataFrame:
     """Like :func:`read_records` for an already parsed list (part of a bigger document)."""
     if not isinstance(records, list):

@@ -1,0 +1,389 @@
+"""Discord channels exported as JSON by DiscordChatExporter (DCE).
+
+Format (DCE's JSON writer, ``DiscordChatExporter.Core/Exporting/JsonMessageWriter.cs``, and
+its ``MessageKind`` enum): one file per channel (or thread) with ``guild {id, name}``,
+``channel {id, type, categoryId, category, name, topic}``, ``messages`` and
+``messageCount``. A message has ``id``, ``type`` (``Default``, ``Reply``,
+``GuildMemberJoin``, ``RecipientAdd``, ``RecipientRemove``, ``ChannelPinnedMessage``,
+``ThreadCreated`` …), ``timestamp`` (ISO 8601 with offset), ``author {id, name, nickname,
+isBot}``, ``mentions`` (users), ``reactions [{emoji, count, users}]`` and, for replies,
+``reference {messageId, channelId, guildId}``. ``users`` under a reaction was added to DCE
+in 2023; older exports give the ``count`` only. Snowflake ids encode their creation time
+(Discord API reference, "Snowflakes": ``(id >> 22) + 1420070400000`` ms since the epoch).
+The real sample used in the tests is zulip/zulip's DCE fixture (Apache-2.0).
+
+``path`` is one DCE ``.json`` file or a folder of them (one per channel; sub-folders are
+read too). member_id is the Discord user id (snowflake), never a name.
+
+Mapping:
+
+- activities: a ``Default`` or ``Reply`` message by a human is one ``message`` or ``reply``
+  row; a reply's target is the author of ``reference.messageId`` looked up across every
+  loaded file (none when that message is not in the export or its author is a bot). Each
+  distinct human in ``mentions`` other than the author is a ``mention`` — except the
+  replied-to author on a reply, whom Discord adds to ``mentions`` by itself (a reply
+  "ping"). Each human listed under a reaction is a ``reaction`` aimed at the message's
+  author, dated at the message (DCE has no reaction time). Reactions without a user list
+  (older DCE) cannot be attributed to anyone: they are not rows; their number is reported
+  through the progress callback. ``GuildMemberJoin`` → ``join``; ``RecipientAdd`` (group
+  chats) → ``invite`` by the author aimed at the added user plus that user's ``join``;
+  ``RecipientRemove`` → the removed user's ``leave``. Other system messages are skipped.
+- bots (``isBot``) are excluded everywhere; a human's reply or reaction to a bot keeps no
+  target.
+- members: one row per (member, channel) where the member acted, plus one row without a
+  group for each member only ever targeted; ``joined_at`` is their first
+  ``GuildMemberJoin`` in that guild (it applies to every channel of the guild);
+  ``display_name`` is the latest nickname (else name) seen.
+- groups: one row per channel file (kind ``thread`` for thread channels, else
+  ``channel``), ``created_at`` from the channel's snowflake.
+
+Each file is read whole with an explicit schema (DCE writes one JSON document per
+channel, so there is no smaller unit) and cut down to narrow columns before the next one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
+from plugins.sources._json_io import read_object, require
+
+PLATFORM = "discord"
+DISCORD_EPOCH_MS = 1_420_070_400_000
+UTC = pl.Datetime("us", "UTC")
+POSTS = ("Default", "Reply")
+
+_USER = pl.Struct({"id": pl.String, "name": pl.String, "nickname": pl.String, "isBot": pl.Boolean})
+_MESSAGE = pl.Struct(
+    {
+        "id": pl.String,
+        "type": pl.String,
+        "timestamp": pl.String,
+        "author": _USER,
+        "mentions": pl.List(_USER),
+        "reactions": pl.List(pl.Struct({"count": pl.Int64, "users": pl.List(_USER)})),
+        "reference": pl.Struct({"messageId": pl.String, "channelId": pl.String}),
+    }
+)
+_TOP = pl.Schema(
+    {
+        "guild": pl.Struct({"id": pl.String, "name": pl.String}),
+        "channel": pl.Struct({"id": pl.String, "type": pl.String, "name": pl.String}),
+        "messages": pl.List(_MESSAGE),
+    }
+)
+
+
+class DiscordOptions(BaseModel):
+    """``[[sources]] type = "discord"``: ``path`` is a DCE JSON file or a folder of them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+
+
+def _humans(col: str) -> pl.Expr:
+    """Ids of the non-bot users in a list-of-users column."""
+    return pl.col(col).list.eval(
+        pl.element().filter(~pl.element().struct.field("isBot").fill_null(False)).struct.field("id")
+    )
+
+
+def _snowflake_time(col: str) -> pl.Expr:
+    ms = (pl.col(col).cast(pl.UInt64, strict=False) // (1 << 22)).cast(pl.Int64) + DISCORD_EPOCH_MS
+    return (ms * 1000).cast(UTC)
+
+
+def _time(col: str) -> pl.Expr:
+    text = pl.col(col).str.replace(r"Z$", "+00:00")
+    return pl.coalesce(
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_zone="UTC"),
+        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%z", strict=False, time_zone="UTC"),
+    ).cast(UTC)
+
+
+def read_file(data: bytes, origin: str) -> tuple[pl.DataFrame, dict]:
+    """One DCE file → (narrow message frame, channel row)."""
+    top = read_object(data, _TOP, origin)
+    guild, channel = top["guild"][0], top["channel"][0]
+    if not guild or not guild.get("id") or not channel or not channel.get("id"):
+        raise DataError(
+            f"{origin}: no guild.id or channel.id; is this a DiscordChatExporter JSON export?"
+        )
+    if top["messages"][0] is None:
+        raise DataError(f"{origin}: no 'messages' list; is this a DiscordChatExporter JSON export?")
+    msgs = (
+        top.select(pl.col("messages").explode())
+        .unnest("messages")
+        .with_columns(pl.col("author").struct.field("id").alias("author_id"))
+    )
+    require(msgs, ("id", "type", "timestamp", "author_id"), origin, "message")
+    msgs = msgs.with_columns(_time("timestamp").alias("at"))
+    bad = msgs.select(pl.col("at").is_null().arg_true().first()).item()
+    if bad is not None:
+        raise DataError(
+            f"{origin}: message {bad + 1}: timestamp '{msgs['timestamp'][bad]}' "
+            "is not ISO 8601 with an offset; the export is damaged"
+        )
+    reactions = pl.col("reactions").fill_null([])
+    narrow = msgs.select(
+        pl.lit(guild["id"]).alias("guild_id"),
+        pl.lit(channel["id"]).alias("group_id"),
+        "id",
+        "type",
+        "at",
+        "author_id",
+        pl.coalesce(
+            pl.col("author").struct.field("nickname"), pl.col("author").struct.field("name")
+        ).alias("author_name"),
+        pl.col("author").struct.field("isBot").fill_null(False).alias("author_bot"),
+        pl.col("reference").struct.field("messageId").alias("ref_id"),
+        _humans("mentions").list.unique(maintain_order=True).alias("mentioned"),
+        reactions.list.eval(pl.element().struct.field("users").explode().drop_nulls())
+        .list.eval(pl.element().filter(~pl.element().struct.field("isBot").fill_null(False)))
+        .list.eval(pl.element().struct.field("id"))
+        .alias("reactors"),
+        (
+            reactions.list.eval(pl.element().struct.field("count")).list.sum()
+            - reactions.list.eval(pl.element().struct.field("users").list.len()).list.sum()
+        ).alias("unattributed"),
+        pl.concat_list(
+            pl.col("mentions").fill_null([]),
+            reactions.list.eval(pl.element().struct.field("users").explode().drop_nulls()),
+        ).alias("people"),
+    )
+    kind = channel.get("type") or ""
+    row = {
+        "group_id": channel["id"],
+        "name": channel.get("name"),
+        "kind": "thread" if "Thread" in kind else "channel",
+    }
+    return narrow, row
+
+
+def build(raw: pl.LazyFrame, channels: pl.LazyFrame) -> dict:
+    """The canonical frames from the narrow message frame (lazy; see module docstring)."""
+    human = ~pl.col("author_bot")
+    cols = ["member_id", "at", "kind", "group_id", "target_member_id"]
+    authors = raw.select(
+        pl.col("id").alias("ref_id"),
+        pl.when(~pl.col("author_bot")).then(pl.col("author_id")).alias("ref_author"),
+    ).unique("ref_id", keep="first")
+    posts = raw.filter(human & pl.col("type").is_in(POSTS)).join(authors, on="ref_id", how="left")
+    is_reply = pl.col("type") == "Reply"
+    messages = posts.select(
+        pl.col("author_id").alias("member_id"),
+        "at",
+        pl.when(is_reply).then(pl.lit("reply")).otherwise(pl.lit("message")).alias("kind"),
+        "group_id",
+        pl.when(is_reply).then(pl.col("ref_author")).alias("target_member_id"),
+    )
+    mentions = (
+        posts.select(
+            pl.col("author_id").alias("member_id"),
+            "at",
+            "group_id",
+            "ref_author",
+            is_reply.alias("is_reply"),
+            pl.col("mentioned").alias("target_member_id"),
+        )
+        .explode("target_member_id")
+        .filter(
+            pl.col("target_member_id").is_not_null()
+            & (pl.col("target_member_id") != pl.col("member_id"))
+            & ~(
+                pl.col("is_reply")
+                & (pl.col("target_member_id") == pl.col("ref_author")).fill_null(False)
+            )
+        )
+        .with_columns(pl.lit("mention").alias("kind"))
+    )
+    reactions = (
+        raw.select(
+            pl.col("reactors").alias("member_id"),
+            "at",
+            "group_id",
+            pl.when(human).then(pl.col("author_id")).alias("target_member_id"),
+        )
+        .explode("member_id")
+        .filter(pl.col("member_id").is_not_null())
+        .with_columns(pl.lit("reaction").alias("kind"))
+    )
+    first_mentioned = pl.col("mentioned").list.first()
+    joins = (
+        raw.filter(pl.col("type") == "GuildMemberJoin")
+        .filter(human)
+        .select(
+            pl.col("author_id").alias("member_id"),
+            "at",
+            pl.lit("join").alias("kind"),
+            "group_id",
+            pl.lit(None, pl.String).alias("target_member_id"),
+        )
+    )
+    added = raw.filter(pl.col("type") == "RecipientAdd")
+    invites = added.filter(human).select(
+        pl.col("author_id").alias("member_id"),
+        "at",
+        pl.lit("invite").alias("kind"),
+        "group_id",
+        first_mentioned.alias("target_member_id"),
+    )
+    group_joins = added.select(
+        first_mentioned.alias("member_id"),
+        "at",
+        pl.lit("join").alias("kind"),
+        "group_id",
+        pl.lit(None, pl.String).alias("target_member_id"),
+    )
+    leaves = raw.filter(pl.col("type") == "RecipientRemove").select(
+        first_mentioned.alias("member_id"),
+        "at",
+        pl.lit("leave").alias("kind"),
+        "group_id",
+        pl.lit(None, pl.String).alias("target_member_id"),
+    )
+    activities = (
+        pl.concat(
+            [
+                f.select(cols)
+                for f in (messages, mentions, reactions, joins, invites, group_joins, leaves)
+            ]
+        )
+        .filter(pl.col("member_id").is_not_null())
+        .sort("at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True)
+    )
+    return {
+        "members": _members(raw, activities),
+        "activities": activities,
+        "groups": channels.select(
+            "group_id",
+            "name",
+            pl.lit(PLATFORM).alias("platform"),
+            "kind",
+            _snowflake_time("group_id").alias("created_at"),
+        ).sort("group_id"),
+    }
+
+
+def _members(raw: pl.LazyFrame, activities: pl.LazyFrame) -> pl.LazyFrame:
+    pairs = activities.select("member_id", "group_id").unique()
+    targets = activities.select(pl.col("target_member_id").alias("member_id")).drop_nulls()
+    loose = (
+        targets.unique()
+        .join(pairs, on="member_id", how="anti")
+        .with_columns(pl.lit(None, pl.String).alias("group_id"))
+    )
+    guild_of = raw.select("group_id", "guild_id").unique()
+    people = (
+        pl.concat(
+            [
+                raw.select(
+                    "at", pl.col("author_id").alias("id"), pl.col("author_name").alias("name")
+                ),
+                raw.select("at", pl.col("people"))
+                .explode("people")
+                .select(
+                    "at",
+                    pl.col("people").struct.field("id"),
+                    pl.coalesce(
+                        pl.col("people").struct.field("nickname"),
+                        pl.col("people").struct.field("name"),
+                    ).alias("name"),
+                ),
+            ]
+        )
+        .drop_nulls("id")
+        .group_by(pl.col("id").alias("member_id"))
+        .agg(pl.col("name").sort_by("at").drop_nulls().last().alias("display_name"))
+    )
+    joined = (
+        activities.filter(pl.col("kind") == "join")
+        .join(guild_of, on="group_id")
+        .group_by("member_id", "guild_id")
+        .agg(pl.col("at").min().alias("joined_at"))
+    )
+    return (
+        pl.concat([pairs, loose.select("member_id", "group_id")])
+        .join(guild_of, on="group_id", how="left")
+        .join(joined, on=["member_id", "guild_id"], how="left")
+        .join(people, on="member_id", how="left")
+        .select(
+            "member_id", pl.lit(PLATFORM).alias("platform"), "joined_at", "group_id", "display_name"
+        )
+        .sort("member_id", "group_id", nulls_last=True)
+    )
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() == ".json")
+        if found:
+            return found
+        raise DataError(
+            f"{path}: no .json files; export the channels with DiscordChatExporter in JSON format"
+        )
+    raise DataError(
+        f"{path}: no such file or folder; check 'path' (relative paths start at "
+        "the config's folder)"
+    )
+
+
+def load(opts: DiscordOptions, ctx: SourceContext) -> list[SourceFrame]:
+    parts, channels = [], []
+    for file in _files(ctx.resolve(opts.path)):
+        ctx.progress(f"discord: reading {file.name}")
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            raise DataError(f"{file}: cannot read it ({exc})") from None
+        narrow, row = read_file(data, str(file))
+        parts.append(narrow)
+        channels.append(row)
+    raw = pl.concat(parts, how="vertical_relaxed")
+    skipped = int(raw["unattributed"].sum() or 0)
+    if skipped:
+        ctx.progress(
+            f"discord: {skipped} reaction(s) have no user list (older "
+            "DiscordChatExporter) and are not counted as activities"
+        )
+    ch = pl.DataFrame(
+        channels, schema={"group_id": pl.String, "name": pl.String, "kind": pl.String}
+    ).unique("group_id", keep="first")
+    frames = build(raw.lazy(), ch.lazy())
+    return [
+        SourceFrame(t, f, origin=f"discord export {opts.path}", platform=PLATFORM)
+        for t, f in frames.items()
+    ]
+
+
+def detect(path: Path) -> bool:
+    """A DCE JSON file (or a folder whose first .json is one): guild, channel, messages."""
+    try:
+        file = path if path.is_file() else next(iter(sorted(path.rglob("*.json"))), None)
+        if file is None or file.suffix.lower() != ".json":
+            return False
+        with file.open("rb") as fh:
+            head = fh.read(4096)
+        return b'"guild"' in head and b'"channel"' in head
+    except OSError:
+        return False
+
+
+@hookimpl
+def communityroi_sources() -> list[SourceSpec]:
+    return [
+        SourceSpec(
+            name="discord",
+            description="Discord channels exported as JSON by DiscordChatExporter: messages, "
+            "replies, mentions, reactions, member joins",
+            load=load,
+            options=DiscordOptions,
+            detect=detect,
+        )
+    ]
