@@ -8,6 +8,8 @@ BUILTIN: tuple[str, ...] = (
     "plugins.sources.demo",
     "plugins.metrics.roi",
     "plugins.metrics.clv",
+    "plugins.metrics.loyalty",
+    "plugins.metrics.influence",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",

@@ -1,0 +1,393 @@
+"""Loyalty: how attached members are (a decayed engagement "love" score and tiers) and how
+customers buy (RFM scores and segments, repeat-purchase rate).
+
+**Love score** of a member, over all history up to the period end::
+
+    love = Σ_months (Σ weight(kind) of the member's activities that month) × decay^(months ago)
+
+Months are calendar months in the report time zone; the month holding the period end is
+0 months ago. ``weights`` default to message 1, reply 2, post 3, share 3, invite 5,
+checkin 1, reaction 0.5, attend 4, comment 2, mention 1, join 0, leave 0; other kinds
+weigh ``other_weight`` (1); ``decay`` defaults to 0.9. A member active at a steady ``w``
+points a month settles at ``w / (1 − decay)`` = 10·w.
+
+**Tiers** (members still in the community at period end, plus anyone active without a
+member row): core 核心 love ≥ ``tier_core`` (100), active 活跃 ≥ ``tier_active`` (20),
+casual 普通 ≥ ``tier_casual`` (1), else dormant 沉睡.
+
+**RFM** over members with a paid order up to the period end (orders linked as in
+``plugins.metrics._common.paid_orders``): recency R = days from the last paid order (its
+local date) to the period end; frequency F = number of paid orders; monetary M = their
+total. Each becomes a quintile score 1–5, higher = better (recent, frequent, large)::
+
+    score = 1 + ⌊5 · (r − 1) / n⌋,  r = 1 + #{customers with a strictly worse value}
+
+so tied customers share a score (the lowest of their block) and a score never claims more
+customers below it than there are. **Segments** (first rule that matches):
+champions R≥4, F≥4, M≥4; loyal R≥3, F≥4; new R≥4 and exactly 1 order; potential R≥3;
+at risk R≤2, F≥3; hibernating the rest (R≤2, F≤2).
+
+**Repeat-purchase rate** = customers with ≥ 2 paid orders ÷ customers with ≥ 1, up to the
+period end. Tier revenue is the period's paid revenue; segment revenue is lifetime (to the
+period end).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from communityroi import (
+    KPI,
+    Chart,
+    ColumnInfo,
+    CommunityData,
+    Finding,
+    Formula,
+    MetricResult,
+    MetricSpec,
+    Section,
+    T,
+    Table,
+    hookimpl,
+)
+from plugins.metrics import _common
+
+DEFAULT_WEIGHTS = {
+    "message": 1.0, "reply": 2.0, "post": 3.0, "share": 3.0, "invite": 5.0, "checkin": 1.0,
+    "reaction": 0.5, "attend": 4.0, "comment": 2.0, "mention": 1.0, "join": 0.0, "leave": 0.0,
+}  # fmt: skip
+
+TIERS = {
+    "core": T("Core", "核心"), "active": T("Active", "活跃"),
+    "casual": T("Casual", "普通"), "dormant": T("Dormant", "沉睡"),
+}  # fmt: skip
+SEGMENTS = {
+    "champions": T("Champions", "冠军客户"), "loyal": T("Loyal", "忠实客户"),
+    "new": T("New", "新客户"), "potential": T("Potential", "潜力客户"),
+    "at_risk": T("At risk", "流失风险客户"), "hibernating": T("Hibernating", "休眠客户"),
+}  # fmt: skip
+
+
+def _f(name: tuple[str, str], formula: tuple[str, str], notes: tuple[str, str] | None = None):
+    return Formula(T(*name), T(*formula), T(*notes) if notes else None)
+
+
+METHODOLOGY = (
+    _f(("Love score", "热爱值"),
+       ("Σ_months (Σ weight(kind) of the member's activities in the month) × decay^(months "
+        "ago); month of the period end = 0, report time zone; decay 0.9",
+        "Σ_月（该月成员各项行为权重之和）× 衰减系数^(距今月数)；期末所在月 = 0，按报告时区；"
+        "衰减系数 0.9"),
+       ("Weights: message 1, reply 2, post 3, share 3, invite 5, check-in 1, reaction 0.5, "
+        "attend 4, comment 2, mention 1, join/leave 0, other kinds 1 (settings).",
+        "权重：消息 1、回复 2、发帖 3、分享 3、邀请 5、签到 1、表情回应 0.5、参加活动 4、"
+        "评论 2、提及 1、入群/退群 0、其他 1（可配置）。")),
+    _f(("Loyalty tier", "忠诚度层级"),
+       ("core: love ≥ 100; active: ≥ 20; casual: ≥ 1; dormant: below (thresholds are "
+        "settings); members still in the community at period end",
+        "核心：热爱值 ≥ 100；活跃：≥ 20；普通：≥ 1；沉睡：低于 1（阈值可配置）；"
+        "统计期末仍在群内的成员")),
+    _f(("Recency, frequency, monetary", "最近购买、购买频次、消费金额"),
+       ("R = days from the last paid order to the period end; F = number of paid orders; "
+        "M = their total; paid orders of members up to the period end",
+        "R = 最近一次付款订单距期末的天数；F = 付款订单数；M = 付款金额合计；"
+        "统计截至期末的成员付款订单")),
+    _f(("RFM score", "RFM 评分"),
+       ("score = 1 + ⌊5·(r − 1)/n⌋, r = 1 + number of customers with a strictly worse "
+        "value (longer recency, fewer orders, less money); n = customers",
+        "评分 = 1 + ⌊5·(r − 1)/n⌋，r = 1 + 数值严格更差的客户数（更久未购、更少订单、"
+        "更少金额）；n = 客户数"),
+       ("Tied customers share the lower score of their block.",
+        "数值相同的客户得到同一（较低的）评分。")),
+    _f(("RFM segment", "RFM 分群"),
+       ("first match: champions R,F,M ≥ 4; loyal R ≥ 3, F ≥ 4; new R ≥ 4 and one order; "
+        "potential R ≥ 3; at risk R ≤ 2, F ≥ 3; hibernating otherwise",
+        "按顺序取首个匹配：冠军 R、F、M ≥ 4；忠实 R ≥ 3 且 F ≥ 4；新客 R ≥ 4 且仅 1 单；"
+        "潜力 R ≥ 3；流失风险 R ≤ 2 且 F ≥ 3；其余为休眠")),
+    _f(("Repeat purchase rate", "复购率"),
+       ("customers with ≥ 2 paid orders ÷ customers with ≥ 1 paid order × 100 %, to period "
+        "end",
+        "付款订单 ≥ 2 的客户 ÷ 付款订单 ≥ 1 的客户 × 100%，截至期末")),
+    _f(("Core and active share", "核心与活跃成员占比"),
+       ("(core + active members) ÷ members × 100 %", "（核心 + 活跃成员）÷ 成员 × 100%")),
+)  # fmt: skip
+
+
+class LoyaltyOptions(BaseModel):
+    """Options of the ``loyalty`` metric (``[metrics.loyalty]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_WEIGHTS),
+        description="Love points per activity kind; given kinds override the defaults.",
+    )
+    other_weight: float = Field(1.0, ge=0, description="Points for kinds not in weights.")
+    decay: float = Field(0.9, gt=0, le=1, description="Monthly decay of love points.")
+    tier_core: float = Field(100.0, description="Love score from which a member is core.")
+    tier_active: float = Field(20.0, description="Love score from which a member is active.")
+    tier_casual: float = Field(1.0, description="Love score from which a member is casual.")
+    top_n: int = Field(20, ge=1, description="Rows in the most loyal members table.")
+
+    @field_validator("weights")
+    @classmethod
+    def _merge(cls, given: dict[str, float]) -> dict[str, float]:
+        bad = [k for k, v in given.items() if v < 0]
+        if bad:
+            raise ValueError(f"weights must be ≥ 0 (check {', '.join(bad)})")
+        return {**DEFAULT_WEIGHTS, **{k.lower(): float(v) for k, v in given.items()}}
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LoyaltyOptions:
+        if not self.tier_core > self.tier_active > self.tier_casual > 0:
+            raise ValueError(
+                "tier thresholds must satisfy tier_core > tier_active > tier_casual > 0"
+            )
+        return self
+
+
+def love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
+    """member_id, love: decayed monthly activity points up to the period end."""
+    local = data.local("at")
+    month = local.dt.year().cast(pl.Int32) * 12 + local.dt.month().cast(pl.Int32)
+    end = data.period.end.year * 12 + data.period.end.month
+    points = pl.col("kind").replace_strict(
+        opts.weights, default=opts.other_weight, return_dtype=pl.Float64
+    )
+    return data.activities.group_by("member_id").agg(
+        (points * pl.lit(opts.decay, pl.Float64).pow(pl.lit(end, pl.Int32) - month))
+        .sum()
+        .alias("love")
+    )
+
+
+def quintile(rank: pl.Expr) -> pl.Expr:
+    """1 + ⌊5 (r − 1) / n⌋ for a 1-based ``rank`` (ties share the minimum rank)."""
+    return (1 + (rank.cast(pl.Int64) - 1) * 5 // pl.len().cast(pl.Int64)).cast(pl.Int8)
+
+
+def rfm(data: CommunityData) -> pl.LazyFrame:
+    """One row per customer: member_id, recency (days), frequency, monetary, period
+    revenue and orders, R/F/M scores and segment."""
+    orders = _common.paid_orders(data).filter(pl.col("buyer_id").is_not_null())
+    in_period = data.in_period("at")
+    customers = orders.group_by(member_id="buyer_id").agg(
+        pl.col("at").max().alias("last"),
+        pl.col("order_id").n_unique().alias("frequency"),
+        pl.col("amount").sum().alias("monetary"),
+        pl.col("amount").filter(in_period).sum().alias("period_revenue"),
+        pl.col("order_id").filter(in_period).n_unique().alias("period_orders"),
+    )
+    last_day = pl.col("last").dt.convert_time_zone(data.timezone).dt.date()
+    r, f, m = pl.col("r"), pl.col("f"), pl.col("m")
+    segment = (
+        pl.when((r >= 4) & (f >= 4) & (m >= 4)).then(pl.lit("champions"))
+        .when((r >= 3) & (f >= 4)).then(pl.lit("loyal"))
+        .when((r >= 4) & (pl.col("frequency") == 1)).then(pl.lit("new"))
+        .when(r >= 3).then(pl.lit("potential"))
+        .when(f >= 3).then(pl.lit("at_risk"))
+        .otherwise(pl.lit("hibernating"))
+    )  # fmt: skip
+    return (
+        customers.with_columns(
+            (pl.lit(data.period.end) - last_day).dt.total_days().alias("recency")
+        )
+        .with_columns(
+            r=quintile(pl.col("recency").rank("min", descending=True)),
+            f=quintile(pl.col("frequency").rank("min")),
+            m=quintile(pl.col("monetary").rank("min")),
+        )
+        .with_columns(segment=segment)
+        .drop("last")
+    )
+
+
+def _tier(opts: LoyaltyOptions) -> pl.Expr:
+    love = pl.col("love")
+    return (
+        pl.when(love >= opts.tier_core).then(pl.lit("core"))
+        .when(love >= opts.tier_active).then(pl.lit("active"))
+        .when(love >= opts.tier_casual).then(pl.lit("casual"))
+        .otherwise(pl.lit("dormant"))
+    )  # fmt: skip
+
+
+def _with_all(frame: pl.LazyFrame, key: str, codes: Mapping[str, object]) -> pl.LazyFrame:
+    """Left-join ``frame`` onto every code (in order), zero-filling missing ones."""
+    keys = pl.LazyFrame({key: list(codes)})
+    return keys.join(frame, on=key, how="left", maintain_order="left").fill_null(0)
+
+
+def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
+    roster = _common.roster(data)
+    gone = roster.filter(pl.col("left_at").is_not_null()).select("member_id")
+    population = (
+        pl.concat([roster.select("member_id"), data.activities.select("member_id")])
+        .unique()
+        .join(gone, on="member_id", how="anti")
+    )
+    customers = rfm(data)
+    members = (
+        population.join(love_scores(data, opts), on="member_id", how="left")
+        .join(customers, on="member_id", how="left")
+        .with_columns(
+            pl.col("love").fill_null(0.0),
+            pl.col("frequency", "monetary", "period_revenue", "period_orders").fill_null(0),
+        )
+        .with_columns(tier=_tier(opts))
+    )
+    tiers = members.group_by("tier").agg(
+        pl.len().alias("members"),
+        (pl.col("period_orders") > 0).sum().alias("buyers"),
+        pl.col("period_revenue").sum().alias("revenue"),
+    )
+    segments = customers.group_by("segment").agg(
+        pl.len().alias("customers"),
+        pl.col("monetary").sum().alias("revenue"),
+        pl.col("recency").mean().alias("recency"),
+        pl.col("frequency").mean().alias("orders"),
+    )
+    top = (
+        members.sort(["love", "member_id"], descending=[True, False])
+        .head(opts.top_n)
+        .select(
+            "member_id",
+            "love",
+            "tier",
+            orders="frequency",
+            revenue="monetary",
+            rfm=pl.concat_str(pl.col("r", "f", "m").cast(pl.String), separator="-"),
+            segment="segment",
+        )
+        .with_row_index("rank", offset=1)
+    )
+    summary = pl.concat(
+        [
+            customers.select(
+                pl.len().alias("customers"), (pl.col("frequency") >= 2).sum().alias("repeat")
+            ),
+            members.select(pl.len().alias("population"), pl.col("love").mean().alias("mean")),
+        ],
+        how="horizontal",
+    )
+    frames = {
+        "tiers": _with_all(tiers, "tier", TIERS),
+        "segments": _with_all(segments, "segment", SEGMENTS),
+        "top": top,
+        "summary": summary,
+    }
+    return MetricResult(frames, build)
+
+
+def _share(part: float, whole: float) -> float | None:
+    return part / whole * 100 if whole else None
+
+
+def build(got: Mapping[str, pl.DataFrame]) -> Section:
+    s = got["summary"].row(0, named=True)
+    pop, customers = s["population"], s["customers"]
+    tiers = got["tiers"].with_columns(share=pl.col("members") / max(pop, 1) * 100)
+    segments = got["segments"].with_columns(
+        share=pl.col("customers") / max(customers, 1) * 100,
+        recency=pl.when(pl.col("customers") > 0).then("recency"),
+        orders=pl.when(pl.col("customers") > 0).then("orders"),
+    )
+    count = dict(zip(tiers["tier"], tiers["members"], strict=True))
+    seg = dict(zip(segments["segment"], segments["customers"], strict=True))
+    repeat = _share(s["repeat"], customers)
+    top_share = _share(count["core"] + count["active"], pop)
+    kpis = (
+        KPI("repeat_purchase_rate", T("Repeat purchase rate", "复购率"), repeat, "percent",
+            T("customers with ≥ 2 paid orders ÷ customers with ≥ 1 (to period end)",
+              "付款订单 ≥ 2 的客户 ÷ 付款订单 ≥ 1 的客户（截至期末）"), headline=True),
+        KPI("top_tier_share", T("Core and active members", "核心与活跃成员占比"), top_share,
+            "percent", T("(core + active members) ÷ members × 100 %",
+                         "（核心 + 活跃成员）÷ 成员 × 100%")),
+        KPI("core_members", T("Core members", "核心成员"), count["core"], "count",
+            T("members with love score ≥ core threshold", "热爱值 ≥ 核心阈值的成员")),
+        KPI("at_risk_customers", T("Customers at risk", "流失风险客户"), seg["at_risk"], "count",
+            T("RFM R ≤ 2 and F ≥ 3", "RFM 中 R ≤ 2 且 F ≥ 3"), higher_is_better=False),
+        KPI("champions", T("Champion customers", "冠军客户"), seg["champions"], "count",
+            T("RFM R, F, M all ≥ 4", "RFM 中 R、F、M 均 ≥ 4")),
+        KPI("average_love", T("Average love score", "平均热爱值"), s["mean"], "score",
+            T("mean love score over members", "成员热爱值的平均值")),
+    )  # fmt: skip
+    member = ColumnInfo(T("Members", "成员数"), "count")
+    tables = (
+        Table("tiers", T("Members by loyalty tier", "成员忠诚度分层"),
+              tiers.select("tier", "members", "share", "buyers", "revenue"),
+              {"tier": ColumnInfo(T("Tier", "层级"), values=TIERS), "members": member,
+               "share": ColumnInfo(T("Share", "占比"), "percent"),
+               "buyers": ColumnInfo(T("Buyers in period", "本期购买人数"), "count"),
+               "revenue": ColumnInfo(T("Revenue in period", "本期收入"), "currency")}),
+        Table("rfm_segments", T("Customers by RFM segment", "RFM 客户分群"),
+              segments.select("segment", "customers", "share", "revenue", "recency", "orders"),
+              {"segment": ColumnInfo(T("Segment", "分群"), values=SEGMENTS),
+               "customers": ColumnInfo(T("Customers", "客户数"), "count"),
+               "share": ColumnInfo(T("Share", "占比"), "percent"),
+               "revenue": ColumnInfo(T("Lifetime revenue", "累计收入"), "currency"),
+               "recency": ColumnInfo(T("Avg. days since last order", "平均距上次购买天数"),
+                                     "days"),
+               "orders": ColumnInfo(T("Avg. orders", "平均订单数"), "ratio")}),
+        Table("top_loyal", T("Most loyal members", "最忠诚成员"), got["top"],
+              {"rank": ColumnInfo(T("Rank", "排名"), "count"),
+               "member_id": ColumnInfo(T("Member", "成员"), "member"),
+               "love": ColumnInfo(T("Love score", "热爱值"), "score"),
+               "tier": ColumnInfo(T("Tier", "层级"), values=TIERS),
+               "orders": ColumnInfo(T("Paid orders", "付款订单"), "count"),
+               "revenue": ColumnInfo(T("Lifetime revenue", "累计收入"), "currency"),
+               "rfm": ColumnInfo(T("R-F-M", "R-F-M")),
+               "segment": ColumnInfo(T("Segment", "分群"), values=SEGMENTS)}),
+    )  # fmt: skip
+    charts = (
+        Chart("tier_bars", "bar", T("Members by tier", "各层级成员数"), "tiers", "tier",
+              ("members",), unit="count"),
+        Chart("segment_bars", "hbar", T("Customers by RFM segment", "各 RFM 分群客户数"),
+              "rfm_segments", "segment", ("customers",), unit="count"),
+    )  # fmt: skip
+    return Section(kpis=kpis, tables=tables, charts=charts, methodology=METHODOLOGY,
+                   findings=_findings(count, seg, repeat, top_share, pop))  # fmt: skip
+
+
+def _findings(count, seg, repeat, top_share, pop) -> tuple[Finding, ...]:
+    out = []
+    if seg["at_risk"]:
+        n = seg["at_risk"]
+        out.append(Finding(T(
+            f"{n} customers are at risk of churning: they bought often but not recently.",
+            f"{n} 名客户有流失风险：曾经多次购买，但近期没有再买。"), "bad", 2.5))  # fmt: skip
+    if repeat is not None:
+        out.append(Finding(T(
+            f"{repeat:.1f} % of customers have bought more than once.",
+            f"{repeat:.1f}% 的客户购买过不止一次。"),
+            "good" if repeat >= 30 else "neutral", 1.5))  # fmt: skip
+    if top_share is not None:
+        out.append(Finding(T(
+            f"{count['core']} core and {count['active']} active members make up "
+            f"{top_share:.0f} % of the community.",
+            f"核心成员 {count['core']} 名、活跃成员 {count['active']} 名，占社群的 "
+            f"{top_share:.0f}%。"), "neutral", 1.0))  # fmt: skip
+    dormant = _share(count["dormant"], pop)
+    if dormant is not None and dormant >= 50:
+        out.append(Finding(T(
+            f"{dormant:.0f} % of members are dormant (love score below the casual threshold).",
+            f"{dormant:.0f}% 的成员处于沉睡状态（热爱值低于普通阈值）。"), "bad", 2.0))  # fmt: skip
+    return tuple(out)
+
+
+SPEC = MetricSpec(
+    name="loyalty",
+    title=T("Loyalty", "忠诚度"),
+    description="Decayed engagement love score and tiers; RFM scores, segments, repeat rate.",
+    compute=compute,
+    options=LoyaltyOptions,
+    order=50,
+)
+
+
+@hookimpl
+def communityroi_metrics() -> list[MetricSpec]:
+    return [SPEC]
