@@ -1,0 +1,412 @@
+"""Reading business files: encodings, headers by name, identifier hashes.
+
+Chinese spreadsheet exports come as UTF-8, UTF-8 with a BOM, or GB18030/GBK (often with CRLF
+line ends), and nobody says which. :func:`scan_csv` finds out on its own and always returns
+a streaming ``pl.LazyFrame`` of text columns:
+
+- UTF-8 (with or without BOM) is scanned in place by ``pl.scan_csv`` (Polars drops the BOM
+  and accepts CRLF and quoted line breaks);
+- anything else is validated as UTF-8 first; if that fails the file is decoded as GB18030
+  (a superset of GBK and GB2312) and written once, in 1 MiB chunks, to a temporary UTF-8
+  copy that the scan then reads (the copy is removed when the process exits). Measured with
+  ``python bench/io_encodings.py`` on 2 cores: see docs/connectors-business.md;
+- a file that is neither stops with a one-line :class:`DataError` naming the file and the
+  line of the first undecodable byte.
+
+Columns are found by **header name, never by position**: ``columns_map`` maps canonical
+names to the file's headers (``{"order_id": "订单号"}``). Headers are compared after
+trimming spaces, then case-insensitively. A mapped header the file lacks is a DataError
+listing the headers it has.
+
+Identifier hashes (``email_hash``, ``phone_hash``) follow the canonical schema: SHA-256 hex
+of the trimmed, lower-cased e-mail, and of the phone number in E.164 form
+(``+8613800138000``); computed natively with the ``polars-hash`` plugin (no Python per row).
+"""
+
+from __future__ import annotations
+
+import atexit
+import codecs
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import polars as pl
+import polars_hash  # noqa: F401  (registers the .chash expression namespace)
+
+from communityroi import DataError
+
+CHUNK = 1 << 20  # bytes per read while validating / transcoding
+FALLBACK_ENCODING = "gb18030"  # superset of GBK and GB2312
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+
+# Order statuses as Chinese shop back-ends and Shopify write them → canonical status.
+ORDER_STATUS_SYNONYMS: dict[str, str] = {
+    **dict.fromkeys(
+        ("paid", "已支付", "已付款", "支付成功", "交易成功", "已完成", "已发货", "已收货"),
+        "paid",
+    ),
+    **dict.fromkeys(("refunded", "已退款", "退款成功", "全额退款", "已全额退款"), "refunded"),
+    **dict.fromkeys(("pending", "待支付", "待付款", "未支付", "未付款", "支付中"), "pending"),
+    **dict.fromkeys(
+        ("cancelled", "canceled", "已取消", "已关闭", "交易关闭", "取消", "作废"), "cancelled"
+    ),
+}
+
+_temp_copies: dict[tuple[str, int, int], Path] = {}
+
+
+@atexit.register
+def _remove_temp_copies() -> None:
+    for p in _temp_copies.values():
+        with contextlib.suppress(OSError):
+            p.unlink()
+    _temp_copies.clear()
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """1-based line number of byte ``offset`` (counts newlines before it)."""
+    line, done = 1, 0
+    with path.open("rb") as fh:
+        while done < offset:
+            block = fh.read(min(CHUNK, offset - done))
+            if not block:
+                break
+            line += block.count(b"\n")
+            done += len(block)
+    return line
+
+
+def _decode_all(path: Path, encoding: str, sink=None) -> int | None:
+    """Decode ``path`` chunk by chunk; write UTF-8 to ``sink`` if given.
+
+    Returns None when the whole file decodes, else the byte offset of the first bad byte.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    pos = 0
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(CHUNK)
+            final = not block
+            try:
+                text = decoder.decode(block, final)
+            except UnicodeDecodeError as exc:
+                pending = len(decoder.getstate()[0]) if hasattr(decoder, "getstate") else 0
+                return max(pos - pending + exc.start, 0)
+            if sink is not None and text:
+                sink.write(text.encode("utf-8"))
+            if final:
+                return None
+            pos += len(block)
+
+
+def detect_encoding(path: str | Path) -> str:
+    """``utf-8``, ``utf-8-sig``, ``utf-16`` or ``gb18030`` — whichever decodes the whole file.
+
+    Raises DataError naming the file and line when none does.
+    """
+    path = Path(path)
+    if bom := _bom(path):
+        return bom
+    bad = _decode_all(path, "utf-8")
+    if bad is None:
+        return "utf-8"
+    if _decode_all(path, FALLBACK_ENCODING) is None:
+        return FALLBACK_ENCODING
+    raise DataError(
+        f"{path}: line {_line_of(path, bad)}: the file is neither UTF-8 nor GB18030/GBK; "
+        f"save it as 'CSV UTF-8' or set encoding = \"…\" for this source"
+    )
+
+
+def _bom(path: Path) -> str | None:
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
+
+
+def utf8_copy(path: str | Path, encoding: str | None = None) -> Path:
+    """A UTF-8 path with the same content: ``path`` itself when it already is UTF-8,
+    else a temporary transcoded copy (cached per file, size and mtime).
+
+    Without ``encoding``: a BOM decides; else the file is validated as UTF-8 and, if that
+    fails, transcoded from GB18030 (one decoding pass each). DataError names the line of
+    the first byte that decodes in neither.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; check the path in the source's settings")
+    enc = (encoding or _bom(path) or "utf-8").lower().replace("_", "-")
+    if enc in ("utf-8", "utf8", "utf-8-sig"):
+        bad = _decode_all(path, "utf-8-sig")
+        if bad is None:
+            return path
+        if encoding is not None or _bom(path):
+            raise DataError(
+                f"{path}: line {_line_of(path, bad)}: not valid UTF-8; save it as 'CSV UTF-8' "
+                f"or set the right encoding for this source"
+            )
+        enc, guessed = FALLBACK_ENCODING, True
+    else:
+        guessed = False
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key in _temp_copies and _temp_copies[key].exists():
+        return _temp_copies[key]
+    fd, tmp = tempfile.mkstemp(prefix="communityroi-", suffix=".csv")
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            try:
+                bad = _decode_all(path, enc, sink)
+            except LookupError:
+                raise DataError(
+                    f"{path}: unknown encoding '{encoding}'; use utf-8 or gb18030"
+                ) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    if bad is not None:
+        Path(tmp).unlink(missing_ok=True)
+        what = "neither UTF-8 nor GB18030/GBK" if guessed else f"not valid {enc}"
+        raise DataError(
+            f"{path}: line {_line_of(path, bad)}: the file is {what}; save it as "
+            f"'CSV UTF-8' or set the right encoding = \"…\" for this source"
+        )
+    _temp_copies[key] = Path(tmp)
+    return Path(tmp)
+
+
+def _resolve_headers(
+    have: Iterable[str], wanted: Mapping[str, str | Iterable[str]]
+) -> dict[str, str | None]:
+    """For each canonical name, the file header it maps to (exact, then case-insensitive)."""
+    names = list(have)
+    folded: dict[str, list[str]] = {}
+    for h in names:
+        folded.setdefault(h.strip().casefold(), []).append(h)
+    out: dict[str, str | None] = {}
+    for canonical, candidates in wanted.items():
+        cands = [candidates] if isinstance(candidates, str) else list(candidates)
+        hit = next((c for c in cands if c in names), None)
+        if hit is None:
+            for c in cands:
+                match = folded.get(c.strip().casefold(), [])
+                if len(match) == 1:
+                    hit = match[0]
+                    break
+        out[canonical] = hit
+    return out
+
+
+def map_columns(
+    frame: pl.LazyFrame,
+    columns_map: Mapping[str, str] | None,
+    *,
+    origin: str,
+    defaults: Mapping[str, Iterable[str]] | None = None,
+    required: Iterable[str] = (),
+) -> pl.LazyFrame:
+    """Rename the file's headers to canonical names, by name.
+
+    ``columns_map`` (from the user, canonical → header) must all exist; ``defaults``
+    (canonical → candidate headers, tried in order) fill the rest when present. Columns
+    not mapped are kept under their own (trimmed) names unless a mapped one takes the name.
+    ``required`` canonical names must end up present. Raises DataError otherwise.
+    """
+    have = frame.collect_schema().names()
+    stripped = {h: h.strip().lstrip("\ufeff") for h in have}
+    frame = frame.rename({h: s for h, s in stripped.items() if h != s})
+    have = list(stripped.values())
+    user = dict(columns_map or {})
+    found = _resolve_headers(have, user)
+    missing = [f'{k} = "{user[k]}"' for k, v in found.items() if v is None]
+    if missing:
+        raise DataError(
+            f"{origin}: column {missing[0]} is not in the file's header (found: "
+            f"{', '.join(have) or 'none'}); fix the name in 'columns'"
+        )
+    rest = {k: v for k, v in (defaults or {}).items() if k not in user}
+    for k, v in _resolve_headers(have, rest).items():
+        if v is not None and v not in found.values():
+            found[k] = v
+    renames = {src: dst for dst, src in found.items() if src is not None}
+    # a mapped column takes its canonical name; an unmapped column already named so goes
+    clash = [h for h in have if h in renames.values() and h not in renames]
+    frame = frame.drop(clash).rename({s: d for s, d in renames.items() if s != d})
+    dup_targets = {d for d in renames.values() if list(renames.values()).count(d) > 1}
+    if dup_targets:
+        raise DataError(f"{origin}: two headers map to {sorted(dup_targets)[0]}; map one only")
+    present = set(frame.collect_schema().names())
+    need = [r for r in required if r not in present]
+    if need:
+        raise DataError(
+            f"{origin}: required column {need[0]} not found (found: {', '.join(have) or 'none'})"
+            f'; add it or map it with columns = {{ {need[0]} = "<your header>" }}'
+        )
+    return frame
+
+
+def scan_csv(
+    path: str | Path,
+    columns_map: Mapping[str, str] | None = None,
+    *,
+    defaults: Mapping[str, Iterable[str]] | None = None,
+    required: Iterable[str] = (),
+    encoding: str | None = None,
+    separator: str = ",",
+    origin: str | None = None,
+) -> pl.LazyFrame:
+    """Stream a CSV of any of the usual encodings as text columns with canonical names.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
+    >>> _ = p.write_bytes("订单号,实付金额\\r\\nA1,\\"¥1,299.00\\"\\r\\n".encode("gb18030"))
+    >>> scan_csv(p, {"order_id": "订单号", "amount": "实付金额"}).collect().row(0)
+    ('A1', '¥1,299.00')
+    """
+    path = Path(path)
+    origin = origin or str(path)
+    source = utf8_copy(path, encoding)
+    try:
+        frame = pl.scan_csv(
+            source,
+            separator=separator,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+        )
+        frame.collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(f"{origin}: not a readable CSV file ({first})") from None
+    return map_columns(frame, columns_map, origin=origin, defaults=defaults, required=required)
+
+
+def read_table(
+    path: str | Path,
+    columns_map: Mapping[str, str] | None = None,
+    *,
+    defaults: Mapping[str, Iterable[str]] | None = None,
+    required: Iterable[str] = (),
+    encoding: str | None = None,
+    sheet: str | None = None,
+    origin: str | None = None,
+) -> pl.LazyFrame:
+    """CSV/TSV (streamed) or a spreadsheet sheet (read with fastexcel), as text columns."""
+    path = Path(path)
+    origin = origin or str(path)
+    if path.suffix.lower() not in EXCEL_SUFFIXES:
+        sep = "\t" if path.suffix.lower() in (".tsv", ".tab") else ","
+        return scan_csv(
+            path,
+            columns_map,
+            defaults=defaults,
+            required=required,
+            encoding=encoding,
+            separator=sep,
+            origin=origin,
+        )
+    if not path.is_file():
+        raise DataError(f"{path}: no such file; check the path in the source's settings")
+    try:
+        df = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
+    except Exception as exc:  # fastexcel raises its own types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"{origin}: cannot read the spreadsheet ({first})") from None
+    return map_columns(df.lazy(), columns_map, origin=origin, defaults=defaults, required=required)
+
+
+# -- expressions --------------------------------------------------------------------------
+
+
+def blank_to_null(expr: str | pl.Expr) -> pl.Expr:
+    """Trimmed text, with empty strings as null."""
+    e = (pl.col(expr) if isinstance(expr, str) else expr).cast(pl.String).str.strip_chars()
+    return pl.when(e != "").then(e)
+
+
+def normal_email(expr: str | pl.Expr) -> pl.Expr:
+    """Trimmed, lower-cased e-mail; null when it has no ``@``."""
+    e = blank_to_null(expr).str.to_lowercase()
+    return pl.when(e.str.contains("@", literal=True)).then(e)
+
+
+def email_hash(expr: str | pl.Expr) -> pl.Expr:
+    """SHA-256 hex of the trimmed, lower-cased e-mail (null stays null).
+
+    >>> pl.select(email_hash(pl.lit(" A@B.com "))).item()[:12]
+    'fb98d44ad750'
+    """
+    return normal_email(expr).chash.sha2_256()
+
+
+def phone_e164(expr: str | pl.Expr, default_country_code: str | None = None) -> pl.Expr:
+    """Phone number in E.164 (``+8613800138000``), or null when it cannot be.
+
+    ``+…`` and ``00…`` numbers keep their country code; other numbers get
+    ``default_country_code`` (e.g. ``"86"``) when given, else null. 8–15 digits.
+    """
+    raw = blank_to_null(expr).str.replace_all(r"[\s\-().]", "").str.strip_prefix("'")
+    digits = raw.str.replace_all(r"\D", "")
+    intl = (
+        pl.when(raw.str.starts_with("+"))
+        .then(digits)
+        .when(raw.str.starts_with("00"))
+        .then(digits.str.slice(2))
+    )
+    if default_country_code:
+        cc = default_country_code.lstrip("+")
+        intl = intl.otherwise(pl.lit(cc) + digits.str.strip_chars_start("0"))
+    ok = intl.str.contains(r"^[1-9]\d{7,14}$")
+    return pl.when(ok & raw.str.contains(r"^\+?\d+$")).then(pl.lit("+") + intl)
+
+
+def phone_hash(expr: str | pl.Expr, default_country_code: str | None = None) -> pl.Expr:
+    """SHA-256 hex of the E.164 phone number (null when it is not one)."""
+    return phone_e164(expr, default_country_code).chash.sha2_256()
+
+
+def canonical_status(expr: str | pl.Expr, extra: Mapping[str, str] | None = None) -> pl.Expr:
+    """Map order statuses (``已支付``, ``已退款``, ``Paid`` …) to paid/refunded/pending/cancelled.
+
+    Unknown values pass through lower-cased, so the boundary check names them.
+    """
+    table = {k.casefold(): v for k, v in {**ORDER_STATUS_SYNONYMS, **(extra or {})}.items()}
+    e = blank_to_null(expr).str.to_lowercase()
+    return e.replace(table)
+
+
+def check_rows(
+    frame: pl.LazyFrame,
+    checks: Iterable[tuple[pl.Expr, str, str]],
+    *,
+    origin: str,
+    row_base: int = 2,
+) -> None:
+    """Raise DataError for the earliest row where any check's condition holds.
+
+    ``checks`` are ``(bad_row_condition, column, what_to_do)``. One pass over the columns
+    involved. Use it before filtering rows out, so the row numbers are the file's.
+    """
+    checks = list(checks)
+    if not checks:
+        return
+    firsts = (
+        frame.with_row_index("__i")
+        .select(
+            pl.col("__i").filter(c).first().alias(f"c{k}") for k, (c, _, _) in enumerate(checks)
+        )
+        .collect()
+        .row(0)
+    )
+    hits = [(i, k) for k, i in enumerate(firsts) if i is not None]
+    if hits:
+        i, k = min(hits)
+        _, column, todo = checks[k]
+        raise DataError(f"{origin} row {i + row_base}, column {column}: {todo}")
