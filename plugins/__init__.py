@@ -6,6 +6,10 @@ The core imports the modules listed in :data:`BUILTIN` by dotted name.
 BUILTIN: tuple[str, ...] = (
     "plugins.sources.files",
     "plugins.sources.demo",
+    "plugins.sources.slack",
+    "plugins.sources.discord",
+    "plugins.sources.telegram",
+    "plugins.sources.discourse",
     "plugins.metrics.roi",
     "plugins.metrics.clv",
     "plugins.metrics.loyalty",
