@@ -30,9 +30,10 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
+from communityroi import SourceContext, SourceFrame, SourceSpec, hookimpl
 from plugins.sources.demo_activity import activities_frame
 from plugins.sources.demo_calendar import Calendar, campaigns_frame, costs_frame, groups_frame
 from plugins.sources.demo_orders import orders_frame
@@ -44,6 +45,8 @@ DEMO_TIMEZONE = "Asia/Shanghai"
 DEMO_CURRENCY = "CNY"
 DEMO_CLIENT = "山岚茶饮"
 DEMO_AGENCY = "知群运营"
+EARLIEST_START = date(2026, 3, 20)  # 新人福利群 is created that day
+MAX_MEMBER_DAYS = 12_000_000  # keeps the (membership × day) rate matrix in memory
 
 
 class DemoOptions(BaseModel):
@@ -52,21 +55,29 @@ class DemoOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = Field(2026, description="Random seed; the same seed gives the same data.")
-    members: int = Field(900, ge=20, le=200_000, description="People over the whole history.")
+    members: int = Field(900, ge=20, le=50_000, description="People over the whole history.")
     start: date = Field(date(2026, 4, 1), description="First day of the history.")
     end: date = Field(date(2026, 10, 31), description="Last day of the history (inclusive).")
 
     @model_validator(mode="after")
     def _window(self) -> DemoOptions:
-        if (self.end - self.start).days < 27:
+        if self.start < EARLIEST_START:
+            raise ValueError(
+                f"the demo community opens on {EARLIEST_START}; make 'start' that day or later"
+            )
+        days = (self.end - self.start).days + 1
+        if days < 28:
             raise ValueError("the demo history needs at least 28 days: make 'end' later")
+        if self.members * days > MAX_MEMBER_DAYS:
+            raise ValueError(
+                f"members × days of history is limited to {MAX_MEMBER_DAYS:,}; "
+                "use fewer members or a shorter history"
+            )
         return self
 
 
-def generate(options: DemoOptions) -> dict[str, object]:
+def generate(options: DemoOptions) -> dict[str, pl.DataFrame]:
     """All six tables as Polars DataFrames (naive local times)."""
-    if (options.end - options.start).days < 27:
-        raise DataError("demo: the history needs at least 28 days; make 'end' later")
     cal = Calendar.build(options.start, options.end)
     streams = np.random.SeedSequence(options.seed).spawn(4)
     people_rng, activity_rng, order_rng, cost_rng = (np.random.default_rng(s) for s in streams)

@@ -10,7 +10,7 @@ datetimes.
 from __future__ import annotations
 
 from calendar import monthrange
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -136,12 +136,12 @@ class Calendar:
     def build(cls, start: date, end: date) -> Calendar:
         t0 = datetime.combine(start, datetime.min.time())
         t1 = datetime.combine(end + timedelta(days=1), datetime.min.time())
-        inside = tuple(c for c in CAMPAIGNS if c.windows[0][0] >= t0 and c.windows[0][0] < t1)
-        clipped = tuple(
-            _replace_windows(c, tuple((s, min(e, t1)) for s, e in c.windows if s < t1))
-            for c in inside
-        )
-        return cls(start, end, clipped)
+        clipped = (
+            replace(c, windows=tuple((max(s, t0), min(e, t1)) for s, e in c.windows
+                                     if s < t1 and e > t0))
+            for c in CAMPAIGNS
+        )  # fmt: skip
+        return cls(start, end, tuple(c for c in clipped if c.windows))
 
     @property
     def n_days(self) -> int:
@@ -167,16 +167,15 @@ class Calendar:
         return np.array([self.day(g[3]) for g in GROUPS])
 
     def boost(self) -> np.ndarray:
-        """Activity multiplier per (group, day): base factor, times a campaign's boost
-        on the days one of its windows covers (weighted by the covered fraction)."""
+        """Activity level per (group, day): the group's base level, replaced by the
+        campaign's ``boost`` on the part of each day one of its windows covers."""
         n = self.n_days
         out = np.tile(np.array([g[4] for g in GROUPS])[:, None], (1, n))
         days = np.arange(n)
         for c in self.campaigns:
             for s, e in self.windows(c):
                 cover = np.clip(np.minimum(days + 1, e) - np.maximum(days, s), 0, 1)
-                base = out[c.group]
-                out[c.group] = base + cover * (c.boost - 1) * max(base.max(), 1.0)
+                out[c.group] = out[c.group] * (1 - cover) + cover * c.boost
         return out
 
     def datetimes(self, t: np.ndarray) -> pl.Series:
@@ -194,13 +193,9 @@ def text(values: np.ndarray, valid: np.ndarray | None = None) -> pl.Series:
     return pl.select(pl.when(pl.Series(np.asarray(valid, bool))).then(series)).to_series()
 
 
-def _replace_windows(c: Campaign, windows: tuple) -> Campaign:
-    from dataclasses import replace
-
-    return replace(c, windows=windows)
-
-
 def groups_frame(cal: Calendar) -> pl.DataFrame:
+    """The groups that exist by the end of the window."""
+    end = datetime.combine(cal.end + timedelta(days=1), datetime.min.time())
     return pl.DataFrame(
         {
             "group_id": list(GROUP_IDS),
@@ -210,7 +205,7 @@ def groups_frame(cal: Calendar) -> pl.DataFrame:
             "created_at": [g[3] for g in GROUPS],
         },
         schema_overrides={"created_at": pl.Datetime("us")},
-    )
+    ).filter(pl.col("created_at") < end)
 
 
 def campaigns_frame(cal: Calendar) -> pl.DataFrame:
@@ -275,7 +270,9 @@ def costs_frame(cal: Calendar, rng: np.random.Generator) -> pl.DataFrame:
                 amount += 800.0  # new-season product shoot
             rows.append((cat, amount, note, day, None, group))
         if month == date(cal.start.year, cal.start.month, 1):
-            rows.append(("ads", 4_000.0, "开群首月公众号推文引流", month.replace(day=3), None, 0))
+            rows.append(
+                ("ads", 4_000.0, "开群首月公众号推文引流", month.replace(day=3), None, G_NEW)
+            )
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     for c in cal.campaigns:
         start = c.windows[0][0].date()

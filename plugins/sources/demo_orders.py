@@ -100,10 +100,14 @@ def orders_frame(cal: Calendar, p: People, rng: np.random.Generator) -> pl.DataF
                                          np.full(nm_t.size, -1))]  # fmt: skip
     for ci, c in enumerate(cal.campaigns):
         wins = cal.windows(c)
-        # ordinary orders that fall in a window of a group the buyer is in use its coupon
-        in_group = np.isin(who, p.person[p.group == c.group])
+        # half of the ordinary orders placed in a window by a member of the campaign's
+        # group use its coupon (attributed)
+        rows = np.flatnonzero(p.group == c.group)
+        g_join, g_left = np.full(n, np.inf), np.full(n, np.inf)
+        g_join[p.person[rows]], g_left[p.person[rows]] = p.joined[rows], p.left[rows]
+        present = (g_join[who] <= t) & (t < g_left[who])
         for s, e in wins:
-            tag = in_group & (t >= s) & (t < e) & (rng.random(t.size) < 0.5) & (campaign < 0)
+            tag = present & (t >= s) & (t < e) & (rng.random(t.size) < 0.5) & (campaign < 0)
             campaign[tag] = ci
             parts.append(_campaign_orders(rng, cal, p, c, ci, s, e))
         # non-members who came through a shared link

@@ -178,7 +178,7 @@ def make_people(cal: Calendar, n: int, rng: np.random.Generator) -> People:
         inviter[who[ok]] = person[by[ok]]
 
     # -- engagement and identity ------------------------------------------------------------
-    mean_rate = np.array([0.4, 1.0, 0.2])[segment]
+    mean_rate = np.array([0.5, 1.2, 0.25])[segment]
     lurker = rng.random(n) < np.array([0.4, 0.1, 0.45])[segment]  # 潜水: read, rarely speak
     activity = rng.gamma(0.7, mean_rate / 0.7) * np.where(lurker, 0.03, 1.0)
     fades = rng.random(n) < np.array([0.55, 0.2, 0.7])[segment]
