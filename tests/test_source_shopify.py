@@ -1,0 +1,134 @@
+"""Shopify orders export → orders, against the hand-counted fixture
+tests/data/shopify/orders_export.csv (full Shopify header set, 10 line-item rows, 7 orders):
+
+| order | e-mail | Financial Status | Total | → status, amount |
+|---|---|---|---|---|
+| #1001 | alice | paid (2 lines, AUTUMN10) | 358.00 | paid 358.00 |
+| #1002 | " Bob@Example.com " | refunded | 199.00 | refunded 199.00 |
+| #1003 | alice | partially_refunded, refunded 100 | 598.00 | paid 498.00 |
+| #1004 | carol | pending | 88.00 | pending |
+| #1005 | dave | voided | 120.00 | cancelled |
+| #1006 | — (POS, phone +86 138 0013 8000) | paid | 45.50 | paid 45.50 |
+| #1007 | bob | paid, 20:30 -0700 | 1299.00 | paid 1299.00 |
+
+Paid revenue 358 + 498 + 45.5 + 1299 = 2200.50 from 4 orders; 5 customers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from communityroi import DataError
+from communityroi.testing import check_source
+from plugins.sources import shopify
+
+DATA = Path(__file__).parent / "data" / "shopify"
+SPEC = shopify.communityroi_sources()[0]
+
+
+def load(**options):
+    options.setdefault("path", "orders_export.csv")
+    return check_source(SPEC, options, base_dir=DATA, timezone="Asia/Shanghai")["orders"]
+
+
+def sha(s: str) -> str:
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+def test_orders_counts_and_totals():
+    orders = load(discount_campaigns={"AUTUMN10": "autumn"})
+    assert orders.height == 7
+    assert orders["order_id"].to_list() == [f"#100{i}" for i in range(1, 8)]
+    by_status = dict(
+        orders.group_by("status")
+        .agg(pl.len(), pl.col("amount").sum())
+        .select("status", pl.struct("len", "amount"))
+        .iter_rows()
+    )
+    assert by_status == {
+        "paid": {"len": 4, "amount": pytest.approx(2200.50)},
+        "refunded": {"len": 1, "amount": 199.0},
+        "pending": {"len": 1, "amount": 88.0},
+        "cancelled": {"len": 1, "amount": 120.0},
+    }
+    row = {r["order_id"]: r for r in orders.iter_rows(named=True)}
+    assert row["#1003"]["amount"] == 498.0
+    assert row["#1001"]["campaign_id"] == "autumn"
+    assert orders["campaign_id"].null_count() == 6
+    assert orders["currency"].unique().to_list() == ["CNY"]
+
+
+def test_customers_are_normalised_emails_and_hashes():
+    orders = load()
+    row = {r["order_id"]: r for r in orders.iter_rows(named=True)}
+    assert row["#1002"]["customer_id"] == "bob@example.com"  # " Bob@Example.com "
+    assert row["#1002"]["customer_id"] == row["#1007"]["customer_id"]
+    assert row["#1002"]["email_hash"] == sha("bob@example.com")
+    assert row["#1006"]["customer_id"] == "guest:#1006"
+    assert row["#1006"]["email_hash"] is None
+    assert row["#1006"]["phone_hash"] == sha("+8613800138000")
+    assert orders["customer_id"].n_unique() == 5
+    assert orders["member_id"].null_count() == 7
+
+
+def test_times_keep_their_offset():
+    row = {r["order_id"]: r for r in load().iter_rows(named=True)}
+    assert row["#1001"]["at"] == datetime(2026, 10, 3, 2, 15, tzinfo=UTC)
+    assert row["#1007"]["at"] == datetime(2026, 11, 1, 3, 30, tzinfo=UTC)
+
+
+def test_subtotal_option():
+    orders = load(amount="Subtotal")
+    assert orders.filter(pl.col("order_id") == "#1001")["amount"].item() == 378.0
+
+
+def _write(tmp_path: Path, status: str = "paid", total: str = "10.00") -> Path:
+    p = tmp_path / "orders.csv"
+    p.write_text(
+        "Name,Email,Financial Status,Created at,Total,Currency,Lineitem name\n"
+        "#1,a@x.com,paid,2026-10-01 10:00:00 +0800,5.00,CNY,tea\n"
+        f"#2,b@x.com,{status},2026-10-01 11:00:00 +0800,{total},CNY,tea\n"
+        "#2,b@x.com,,,,,cup\n",
+        encoding="utf-8",
+    )
+    return p
+
+
+def test_unknown_status_names_row(tmp_path):
+    p = _write(tmp_path, status="chargeback")
+    with pytest.raises(DataError, match=r"orders.csv row 3, column Financial Status: unknown"):
+        load(path=str(p))
+
+
+def test_bad_total_names_row(tmp_path):
+    p = _write(tmp_path, total="n/a")
+    with pytest.raises(DataError, match=r"orders.csv row 3, column Total: not an amount"):
+        load(path=str(p))
+
+
+def test_missing_header(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_text("Name,Email\n#1,a@x.com\n", encoding="utf-8")
+    with pytest.raises(DataError, match="required column Financial Status not found"):
+        load(path=str(p))
+
+
+def test_foreign_currency_needs_a_rate(tmp_path):
+    p = tmp_path / "usd.csv"
+    p.write_text(
+        "Name,Email,Financial Status,Created at,Total,Currency\n"
+        "#9,a@x.com,paid,2026-10-01 10:00:00 -0700,10.00,USD\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError, match="order 1, column currency: no exchange rate from 'USD'"):
+        load(path=str(p))
+
+
+def test_detect():
+    assert SPEC.detect(DATA / "orders_export.csv")
+    assert not SPEC.detect(Path(__file__).parent / "data" / "wechat" / "读书会_utf8.csv")
