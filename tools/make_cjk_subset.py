@@ -29,6 +29,7 @@ Usage::
 
     python tools/make_cjk_subset.py                      # writes report_templates/fonts/
     python tools/make_cjk_subset.py --out DIR --extra-chars "堃喆"
+    python tools/make_cjk_subset.py --check                 # verify the committed fonts
 """
 
 from __future__ import annotations
@@ -224,25 +225,82 @@ def write_licence(out_dir: Path) -> Path:
     return path
 
 
+SAMPLE = "社群运营投资回报率 ROI 152.3%，付费转化 ¥1,299.00 ✓ ▲ ▼「忠诚度」（影响力）…"
+MAX_BYTES = 5 * 1024 * 1024
+
+
+def check(out_dir: Path) -> list[str]:
+    """Problems with the fonts in ``out_dir`` (empty when all is well).
+
+    Every GB2312 character in the cmap; TrueType outlines; real weights 400/700; at most 5 MB
+    each; and WeasyPrint, given ``fonts.css``, embeds both faces and the PDF's text extracts
+    back to what was written.
+    """
+    import io
+
+    from pypdf import PdfReader
+    from weasyprint import HTML
+
+    problems = []
+    wanted = {ord(c) for c in gb2312_chars()}
+    for style, weight in zip(STYLES, (400, 700), strict=True):
+        path = out_dir / f"{PS_PREFIX}-{style}.ttf"
+        font = TTFont(path, lazy=True)
+        missing = wanted - set(font.getBestCmap())
+        if missing:
+            problems.append(f"{path.name}: {len(missing)} GB2312 characters missing")
+        if "glyf" not in font or "CFF " in font:
+            problems.append(f"{path.name}: outlines are not TrueType")
+        if font["OS/2"].usWeightClass != weight:
+            problems.append(f"{path.name}: weight {font['OS/2'].usWeightClass} != {weight}")
+        if path.stat().st_size > MAX_BYTES:
+            problems.append(f"{path.name}: {path.stat().st_size:,} bytes > {MAX_BYTES:,}")
+
+    html = (
+        '<html lang="zh-CN"><head><link rel="stylesheet" href="fonts.css">'
+        f'<style>body {{ font-family: "{FAMILY}"; }}</style></head>'
+        f"<body><h1>{SAMPLE}</h1><p>{SAMPLE}</p></body></html>"
+    )
+    pdf = PdfReader(io.BytesIO(HTML(string=html, base_url=f"{out_dir}/").write_pdf()))
+    text = "".join(pdf.pages[0].extract_text().split())
+    if text != "".join((SAMPLE * 2).split()):
+        problems.append(f"PDF text does not round-trip: {text!r}")
+    embedded = {
+        str(ref.get_object()["/BaseFont"]).split("+")[-1]
+        for ref in pdf.pages[0]["/Resources"]["/Font"].values()
+    }
+    expected = {FAMILY.replace(" ", "-"), FAMILY.replace(" ", "-") + "-Bold"}
+    if embedded != expected:
+        problems.append(f"PDF embeds {sorted(embedded)}, expected {sorted(expected)}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_out = Path(__file__).resolve().parent.parent / "report_templates" / "fonts"
     parser.add_argument("--out", type=Path, default=default_out, help="output directory")
     parser.add_argument("--extra-chars", default="", help="more characters to keep")
+    parser.add_argument("--check", action="store_true", help="only check the fonts in --out")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
 
-    unicodes = charset(args.extra_chars)
-    print(f"requested {len(unicodes)} code points ({len(gb2312_hanzi())} GB2312 hanzi)")
-    for style in STYLES:
-        path, missing = build(style, unicodes, args.out)
-        kept = len(TTFont(path, lazy=True).getBestCmap())
-        print(f"{path.name}: {path.stat().st_size:,} bytes, {kept} characters")
-        if missing:
-            shown = "".join(chr(cp) for cp in sorted(missing) if cp > 0x7F)
-            print(f"  not in the source font ({len(missing)}): {shown}")
-    print(f"{write_licence(args.out).name} written")
-    return 0
+    if not args.check:
+        args.out.mkdir(parents=True, exist_ok=True)
+        unicodes = charset(args.extra_chars)
+        print(f"requested {len(unicodes)} code points ({len(gb2312_hanzi())} GB2312 hanzi)")
+        for style in STYLES:
+            path, missing = build(style, unicodes, args.out)
+            kept = len(TTFont(path, lazy=True).getBestCmap())
+            print(f"{path.name}: {path.stat().st_size:,} bytes, {kept} characters")
+            if missing:
+                shown = "".join(chr(cp) for cp in sorted(missing) if cp > 0x7F)
+                print(f"  not in the source font ({len(missing)}): {shown}")
+        print(f"{write_licence(args.out).name} written")
+    problems = check(args.out)
+    for problem in problems:
+        print(f"check failed: {problem}")
+    if not problems:
+        print("check passed: GB2312 covered, TrueType outlines, 400/700, <= 5 MB, PDF text ok")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
