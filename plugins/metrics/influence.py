@@ -49,6 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -159,33 +160,38 @@ def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
     joined = refs.filter(data.in_period("joined_at"))
     pairs = _referrals.invitation_pairs(data, joined)
     sales = _referrals.referred_sales(data, refs)
-    edges, nodes = _graph(data, opts, pairs)
+    edges = _edges(data, opts)
 
-    received = edges.group_by(idx="t").agg(pl.col("w").sum().alias("received"))
-    und = pl.concat([edges.select(a="s", b="t"), edges.select(a="t", b="s")]).unique()
-    reach1 = und.group_by(idx="a").agg(pl.len().alias("reach1"))
-    top = received.sort(["received", "idx"], descending=[True, False])
-    first = und.join(top.head(opts.reach_candidates).select(a="idx"), on="a")
+    received = edges.group_by(a="dst").agg(pl.col("w").sum().alias("received"))
+    und = pl.concat([edges.select(a="src", b="dst"), edges.select(a="dst", b="src")]).unique()
+    strength = (
+        und.group_by("a")
+        .agg(pl.len().alias("reach1"))
+        .join(received, on="a", how="left")
+        .with_columns(pl.col("received").fill_null(0.0))
+    )
+    first = und.join(
+        strength.sort(["received", "a"], descending=[True, False])
+        .head(opts.reach_candidates)
+        .select("a"),
+        on="a",
+    )
     second = first.join(und.select(b="a", c="b"), on="b").select("a", "c")
     reach2 = (
         pl.concat([first.select("a", c="b"), second])
         .filter(pl.col("c") != pl.col("a"))
         .unique()
-        .group_by(idx="a")
+        .group_by("a")
         .agg(pl.len().alias("reach2"))
     )
-    per_node = (
-        nodes.join(received, on="idx", how="left")
-        .join(reach1, on="idx", how="left")
-        .join(reach2, on="idx", how="left")
+    per_member = (
+        strength.join(reach2, on="a", how="left")
+        .rename({"a": "member_id"})
         .join(_referrals.per_inviter(pairs, joined, sales), on="member_id", how="left")
         .with_columns(
-            pl.col(
-                "received", "reach1", "invites_sent", "invitees_joined", "referred_buyers"
-            ).fill_null(0),
+            pl.col("invites_sent", "invitees_joined", "referred_buyers").fill_null(0),
             pl.col("referral_revenue").fill_null(0.0),
         )
-        .sort("idx")
     )
     summary = pl.concat(
         [
@@ -199,31 +205,34 @@ def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
         ],
         how="horizontal",
     )
-    frames = {"edges": edges, "nodes": per_node, "summary": summary}
+    frames = {"edges": edges, "members": per_member, "summary": summary}
     return MetricResult(frames, lambda got: build(got, opts, data.currency))
 
 
-def _graph(
-    data: CommunityData, opts: InfluenceOptions, pairs: pl.LazyFrame
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Aggregated edges (s, t, w as node indices, sorted by t, s) and nodes (idx,
-    member_id; idx = position in member_id order)."""
+def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
+    """The period's aggregated interaction edges: src, dst, w; sorted by dst, src."""
     kinds = {k: v for k, v in opts.edge_weights.items() if k != "invite" and v > 0}
-    interactions = data.activities.filter(
+    acts = data.activities.filter(
         data.in_period("at")
-        & pl.col("kind").is_in(list(kinds))
         & pl.col("target_member_id").is_not_null()
         & (pl.col("target_member_id") != pl.col("member_id"))
-    ).select(
+    )
+    interactions = acts.filter(pl.col("kind").is_in(list(kinds))).select(
         src="member_id",
         dst="target_member_id",
         w=pl.col("kind").replace_strict(kinds, return_dtype=pl.Float64),
     )
-    invitations = (
-        pairs.filter(pl.col("invitee").is_not_null())
-        .unique()
-        .select(src="invitee", dst="inviter", w=pl.lit(opts.edge_weights["invite"]))
+    invited = pl.concat(
+        [
+            acts.filter(pl.col("kind") == "invite").select(src="target_member_id", dst="member_id"),
+            data.members.filter(
+                data.in_period("joined_at")
+                & pl.col("invited_by").is_not_null()
+                & (pl.col("invited_by") != pl.col("member_id"))
+            ).select(src="member_id", dst="invited_by"),
+        ]
     )
+    invitations = invited.unique().with_columns(w=pl.lit(opts.edge_weights["invite"]))
     named = (
         pl.concat([interactions, invitations])
         .group_by("src", "dst")
@@ -232,44 +241,41 @@ def _graph(
     )
     if not opts.weighted:
         named = named.with_columns(w=pl.lit(1.0))
-    nodes = (
-        pl.concat([named.select(member_id="src"), named.select(member_id="dst")])
-        .unique()
-        .sort("member_id")
-        .with_row_index("idx")
-    )
-    edges = (
-        named.join(nodes.select(src="member_id", s="idx"), on="src")
-        .join(nodes.select(dst="member_id", t="idx"), on="dst")
-        .select("s", "t", "w")
-        .sort("t", "s")
-    )
-    return edges, nodes
+    return named.sort("dst", "src")
+
+
+def _index(edges: pl.DataFrame) -> tuple[pl.Series, np.ndarray, np.ndarray]:
+    """Node ids in sorted order and the edge endpoints as positions in it."""
+    nodes = pl.concat([edges["src"], edges["dst"]]).unique().sort()
+    src = nodes.search_sorted(edges["src"]).to_numpy()
+    dst = nodes.search_sorted(edges["dst"]).to_numpy()
+    return nodes, src, dst
 
 
 def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
-    nodes, edges = got["nodes"], got["edges"]
-    s = got["summary"].row(0, named=True)
-    n = nodes.height
-    t = transition(edges["s"].to_numpy(), edges["t"].to_numpy(), edges["w"].to_numpy(), n)
+    edges, s = got["edges"], got["summary"].row(0, named=True)
+    nodes, src, dst = _index(edges)
+    n = nodes.len()
+    t = transition(src, dst, edges["w"].to_numpy(), n)
     pr = pagerank(t, damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter)
-    ranked = nodes.with_columns(
-        pl.Series("score", pr.scores, dtype=pl.Float64),
-    ).sort(["score", "member_id"], descending=[True, False])
-    ranked = ranked.with_columns(
-        pl.int_range(1, n + 1, dtype=pl.UInt32).alias("rank"),
-        (pl.col("score") * 100).alias("share"),
-        (pl.col("score") * n).alias("index"),
+    ranked = (
+        pl.DataFrame({"member_id": nodes, "score": pr.scores})
+        .sort(["score", "member_id"], descending=[True, False])
+        .with_columns(
+            rank=pl.int_range(1, n + 1, dtype=pl.UInt32),
+            share=pl.col("score") * 100,
+            index=pl.col("score") * n,
+        )
     )
-    top = ranked.head(opts.top_n).select(
+    top = ranked.head(opts.top_n).join(got["members"], on="member_id", how="left")
+    top = top.select(
         "rank", "member_id", "share", "index", "received", "reach1", "reach2",
         "invites_sent", "invitees_joined", "referred_buyers", "referral_revenue",
     )  # fmt: skip
-    drawn = ranked.head(opts.network_nodes).select("idx", "member_id")
+    drawn = ranked.head(opts.network_nodes)["member_id"].to_list()
     network = (
-        edges.join(drawn.rename({"idx": "s", "member_id": "source"}), on="s")
-        .join(drawn.rename({"idx": "t", "member_id": "target"}), on="t")
-        .select("source", "target", pl.col("w").alias("weight"))
+        edges.filter(pl.col("src").is_in(drawn) & pl.col("dst").is_in(drawn))
+        .select(source="src", target="dst", weight="w")
         .sort(["weight", "source", "target"], descending=[True, False, False])
     )
     invitations, joins, base = s["invitations"], s["invited_joins"], s["members_at_start"]
