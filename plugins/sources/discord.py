@@ -118,9 +118,9 @@ def read_file(data: bytes, origin: str) -> tuple[pl.DataFrame, dict]:
     msgs = (
         top.select(pl.col("messages").explode())
         .unnest("messages")
-        .with_columns(pl.col("author").struct.field("id").alias("author_id"))
+        .with_columns(pl.col("author").struct.field("id").alias("author.id"))
     )
-    require(msgs, ("id", "type", "timestamp", "author_id"), origin, "message")
+    require(msgs, ("id", "type", "timestamp", "author.id"), origin, "message")
     msgs = msgs.with_columns(_time("timestamp").alias("at"))
     bad = msgs.select(pl.col("at").is_null().arg_true().first()).item()
     if bad is not None:
@@ -135,7 +135,7 @@ def read_file(data: bytes, origin: str) -> tuple[pl.DataFrame, dict]:
         "id",
         "type",
         "at",
-        "author_id",
+        pl.col("author.id").alias("author_id"),
         pl.coalesce(
             pl.col("author").struct.field("nickname"), pl.col("author").struct.field("name")
         ).alias("author_name"),

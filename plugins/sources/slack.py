@@ -204,7 +204,7 @@ def _read_messages(ex: Export, root: str, channels: pl.DataFrame, ctx: SourceCon
 def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dict:
     """The canonical frames from the narrow message frame (lazy; see module docstring)."""
     bots = users.filter("is_bot").select("member_id")
-    bot_ids = bots.collect().to_series()
+    bot_ids = bots.collect().to_series().to_list()
     raw = raw.with_columns(
         _seconds("ts").alias("at"),
         (

@@ -112,7 +112,9 @@ def _chats(doc: object, origin: str, opts: TelegramOptions) -> list[dict]:
     if isinstance(doc, dict) and isinstance(doc.get("chats"), dict):
         chats = []
         for key in ("chats", "left_chats"):
-            part = doc.get(key) or {}
+            if key not in doc:  # left_chats only exists when the user left some
+                continue
+            part = doc[key]
             items = part.get("list") if isinstance(part, dict) else None
             if not isinstance(items, list):
                 raise DataError(
