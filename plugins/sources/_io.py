@@ -384,29 +384,30 @@ def canonical_status(expr: str | pl.Expr, extra: Mapping[str, str] | None = None
 
 def check_rows(
     frame: pl.LazyFrame,
-    checks: Iterable[tuple[pl.Expr, str, str]],
+    checks: Iterable[tuple],
     *,
     origin: str,
     row_base: int = 2,
-) -> None:
+    extra: Mapping[str, pl.Expr] | None = None,
+) -> dict[str, object]:
     """Raise DataError for the earliest row where any check's condition holds.
 
-    ``checks`` are ``(bad_row_condition, column, what_to_do)``. One pass over the columns
-    involved. Use it before filtering rows out, so the row numbers are the file's.
+    ``checks`` are ``(bad_row_condition, column, what_to_do)`` or, to quote the cell,
+    ``(condition, column, what_to_do, value_expr)``. One pass over the columns involved;
+    use it before filtering rows out, so the row numbers are the file's. ``extra``
+    aggregations (over a ``__i`` row index) are computed in the same pass and returned.
     """
     checks = list(checks)
-    if not checks:
-        return
-    firsts = (
-        frame.with_row_index("__i")
-        .select(
-            pl.col("__i").filter(c).first().alias(f"c{k}") for k, (c, _, _) in enumerate(checks)
-        )
-        .collect()
-        .row(0)
-    )
-    hits = [(i, k) for k, i in enumerate(firsts) if i is not None]
+    exprs = [pl.col("__i").filter(c[0]).first().alias(f"c{k}") for k, c in enumerate(checks)]
+    exprs += [c[3].filter(c[0]).first().alias(f"v{k}") for k, c in enumerate(checks) if len(c) > 3]
+    exprs += [e.alias(f"x_{name}") for name, e in (extra or {}).items()]
+    if not exprs:
+        return {}
+    got = frame.with_row_index("__i").select(exprs).collect().row(0, named=True)
+    hits = [(got[f"c{k}"], k) for k in range(len(checks)) if got[f"c{k}"] is not None]
     if hits:
         i, k = min(hits)
-        _, column, todo = checks[k]
-        raise DataError(f"{origin} row {i + row_base}, column {column}: {todo}")
+        column, todo = checks[k][1], checks[k][2]
+        value = f"'{got[f'v{k}']}': " if len(checks[k]) > 3 else ""
+        raise DataError(f"{origin} row {i + row_base}, column {column}: {value}{todo}")
+    return {name: got[f"x_{name}"] for name in extra or {}}
