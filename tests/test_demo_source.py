@@ -133,6 +133,19 @@ def test_activity_happens_while_in_the_group(tables):
     assert inside["i"].n_unique() == acts.height
 
 
+def test_targets_are_in_the_group_at_the_time(tables):
+    m, a = tables["members"], tables["activities"]
+    acts = a.filter(pl.col("kind").is_in(["reply", "mention", "reaction", "comment"]))
+    acts = acts.with_row_index("i")
+    inside = acts.join(
+        m, left_on=["target_member_id", "group_id"], right_on=["member_id", "group_id"]
+    ).filter(
+        (pl.col("at") >= pl.col("joined_at"))
+        & (pl.col("left_at").is_null() | (pl.col("at") <= pl.col("left_at")))
+    )
+    assert inside["i"].n_unique() == acts.height
+
+
 def test_campaign_activity_and_orders_fall_in_their_campaign(tables):
     c = tables["campaigns"]
     assert 5 <= c.height <= 7 and {"flash_group", "vip_group", "event", "promotion"} <= set(
@@ -204,6 +217,10 @@ def test_cost_ledger_has_every_category_every_month(tables):
         campaign.filter(pl.col("campaign_id").is_null() | pl.col("group_id").is_null()).height == 0
     )
     assert costs["note"].null_count() == 0
+    # nothing recurring is booked on a month's last day, so a 31-day period and the
+    # equal-length period before it never hold two months' pay
+    month_end = (pl.col("incurred_on") + timedelta(days=1)).dt.day() == 1
+    assert costs.filter(month_end & (pl.col("category") == "labour")).height == 0
 
 
 def test_october_story(tables):

@@ -85,7 +85,7 @@ def _engaged(cal: Calendar, p: People, rng: np.random.Generator) -> dict[str, np
     lo, hi = np.maximum(day, p.joined[row]), np.minimum(day + 1, p.left[row])
     outside = (t < lo) | (t >= hi)
     t = np.where(outside, lo + rng.random(row.size) * (hi - lo) * 0.999, t)
-    return {"person": p.person[row], "group": group, "t": t, "kind": kind}
+    return {"person": p.person[row], "group": group, "t": t, "kind": kind, "left": p.left[row]}
 
 
 def _targets(ev: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
@@ -105,7 +105,12 @@ def _targets(ev: dict[str, np.ndarray], rng: np.random.Generator) -> np.ndarray:
                 break
             back = np.searchsorted(pool, idx[todo]) - rng.geometric(p_geo, todo.size)
             j = pool[back.clip(0)]
-            ok = (back >= 0) & (group[j] == group[todo]) & (person[j] != person[todo])
+            ok = (
+                (back >= 0)
+                & (group[j] == group[todo])
+                & (person[j] != person[todo])
+                & (ev["left"][j] > ev["t"][todo])  # the author is still in the group
+            )
             target[todo[ok]] = person[j[ok]]
             todo = todo[~ok]
         kind[todo] = KINDS.index("message")

@@ -9,7 +9,6 @@ datetimes.
 
 from __future__ import annotations
 
-from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -232,11 +231,12 @@ def campaigns_frame(cal: Calendar) -> pl.DataFrame:
     )
 
 
-# Monthly ledger: (category, amount, note, day of month [0 = last day], group or None,
-# first month it applies). Amounts in CNY.
+# Monthly ledger: (category, amount, note, day of month, group or None,
+# first month it applies). Amounts in CNY. Pay is booked mid-month, so a 31-day period
+# (and the equal-length period before it) never holds two months' pay.
 MONTHLY: tuple[tuple[str, float, str, int, int | None, int], ...] = (
-    ("labour", 8_800.0, "社群运营专员薪资分摊（含社保公积金）", 0, None, 4),
-    ("labour", 2_600.0, "VIP 茶顾问（兼职）服务费", 0, G_VIP, 5),
+    ("labour", 8_800.0, "社群运营专员薪资（含社保公积金）按工时分摊", 15, None, 4),
+    ("labour", 2_600.0, "VIP 茶顾问（兼职）服务费", 15, G_VIP, 5),
     ("platform_fee", 980.0, "企业微信 SCRM 系统订阅（月付）", 1, None, 4),
     ("platform_fee", 600.0, "小程序商城技术服务费", 1, None, 4),
     ("ads", 2_200.0, "朋友圈广告·社群日常引流", 5, G_NEW, 4),
@@ -246,6 +246,20 @@ MONTHLY: tuple[tuple[str, float, str, int, int | None, int], ...] = (
     ("other", 0.0, "样品与奖品快递费", 25, None, 4),
 )
 VIPDAY_COST = ("campaign", 2_200.0, "VIP 会员日茶样礼包与积分兑换")
+# How the community manager's time (shared labour) is split over the groups that exist.
+LABOUR_SHARES = {G_NEW: 0.55, G_TEA: 0.25, G_FLASH: 0.20}
+
+
+def _split_labour(amount: float, note: str, day: date) -> list[tuple]:
+    """One labour row per existing group; whole yuan, the last row takes the rest."""
+    groups = [g for g in LABOUR_SHARES if GROUPS[g][3].date() <= day]
+    total = sum(LABOUR_SHARES[g] for g in groups)
+    parts = [float(round(amount * LABOUR_SHARES[g] / total)) for g in groups[:-1]]
+    parts.append(amount - sum(parts))
+    return [
+        ("labour", part, f"{note}·{GROUPS[g][1]}", day, None, g)
+        for g, part in zip(groups, parts, strict=True)
+    ]
 
 
 def costs_frame(cal: Calendar, rng: np.random.Generator) -> pl.DataFrame:
@@ -253,22 +267,27 @@ def costs_frame(cal: Calendar, rng: np.random.Generator) -> pl.DataFrame:
 
     The first month carries a one-off launch cost (ads); from July labour rises with a
     pay review; October adds seasonal content. ``other`` (courier fees) varies by month.
+    The community manager's pay is split over the groups existing that day
+    (``LABOUR_SHARES``, renormalised); platform fees, tools and courier costs are shared
+    (no group).
     """
     rows: list[tuple] = []
     month = date(cal.start.year, cal.start.month, 1)
     while month <= cal.end:
-        last = monthrange(month.year, month.month)[1]
         for cat, amount, note, dom, group, first in MONTHLY:
             if month.month < first and month.year == 2026:
                 continue
-            day = month.replace(day=last if dom == 0 else dom)
+            day = month.replace(day=dom)
             if cat == "other":
                 amount = float(np.round(rng.uniform(380, 820), 2))
             if cat == "labour" and group is None and (month.year, month.month) >= (2026, 7):
                 amount += 600.0  # pay review in July
             if cat == "content" and month.month == 10:
                 amount += 800.0  # new-season product shoot
-            rows.append((cat, amount, note, day, None, group))
+            if cat == "labour" and group is None:
+                rows.extend(_split_labour(amount, note, day))
+            else:
+                rows.append((cat, amount, note, day, None, group))
         if month == date(cal.start.year, cal.start.month, 1):
             rows.append(
                 ("ads", 4_000.0, "开群首月公众号推文引流", month.replace(day=3), None, G_NEW)
