@@ -1,5 +1,7 @@
 """The demo shop's orders: members' repeat buying, campaign orders and non-member buyers.
 
+About a fifth of the members with a shop account had bought once before joining (a
+store order carrying only ``customer_id``, so "joined before ordering" matters).
 Repeat buying follows the BG/NBD story (Fader, Hardie & Lee 2005) so that a CLV model has
 something real to fit: a buyer's first order comes soon after joining; afterwards orders
 arrive as a Poisson process with a personal rate λ ~ Gamma, and after every order the
@@ -90,6 +92,13 @@ def orders_frame(cal: Calendar, p: People, rng: np.random.Generator) -> pl.DataF
     who, t = _process(rng, n, p.first_join, p.segment, days, keen)
     t = _at_hour(rng, t, p.first_join[who])
     offer = np.where(p.segment[who] == VIP, OFFER_NAMES.index("vip"), 0)
+    # some members were shop customers before they joined (store orders: customer_id only)
+    before = p.has_customer & (p.first_join > 7) & (rng.random(n) < 0.2)
+    pre = np.flatnonzero(before)
+    pre_t = p.first_join[pre] - rng.uniform(0.5, np.minimum(60, p.first_join[pre] - 0.5))
+    pre_t = np.minimum(_at_hour(rng, pre_t, 0), p.first_join[pre] - 0.01)
+    who, t = np.concatenate([who, pre]), np.concatenate([t, pre_t])
+    offer = np.concatenate([offer, np.zeros(pre.size, int)])
     campaign = np.full(t.size, -1)
     # shop customers outside the community
     k = round(NON_MEMBER_SHARE * n)
@@ -124,7 +133,9 @@ def orders_frame(cal: Calendar, p: People, rng: np.random.Generator) -> pl.DataF
     # linking keys: members mostly carry member_id; some orders only a customer_id
     member = who >= 0
     has_cid = ~member | p.has_customer[who.clip(0)]
-    only_customer = member & has_cid & (rng.random(t.size) < 0.3)
+    only_customer = (
+        member & has_cid & ((rng.random(t.size) < 0.3) | (t < p.first_join[who.clip(0)]))
+    )
     outsiders = _outsider_ids(rng, p, int(-who.min()) if who.size else 0)
     cid = np.where(member, p.customer_id[who.clip(0)], outsiders[(-1 - who).clip(0)])
     o = np.argsort(t, kind="stable")

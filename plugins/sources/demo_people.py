@@ -130,12 +130,14 @@ def make_people(cal: Calendar, n: int, rng: np.random.Generator) -> People:
     # -- memberships ------------------------------------------------------------------------
     # most VIPs (bought a membership card) go straight into the VIP group once it exists
     direct_vip = (segment == VIP) & ~flash & (first > created[G_VIP]) & (rng.random(n) < 0.6)
-    home = np.select([flash, direct_vip], [G_FLASH, G_VIP], G_NEW)
+    # some tea lovers are recruited straight into the tea group (offline tastings, 朋友圈)
+    direct_tea = ~flash & ~direct_vip & (first > created[G_TEA]) & (rng.random(n) < 0.15)
+    home = np.select([flash, direct_vip, direct_tea], [G_FLASH, G_VIP, G_TEA], G_NEW)
     rows = [(np.arange(n), home, first)]
     vip = (segment == VIP) & ~direct_vip
     t_vip = np.maximum(first + rng.uniform(0, 4, n), created[G_VIP] + rng.uniform(0, 2, n))
     rows.append((np.flatnonzero(vip), np.full(vip.sum(), G_VIP), t_vip[vip]))
-    tea = (~flash) & (rng.random(n) < np.where(vip, 0.55, 0.28))
+    tea = ~flash & ~direct_tea & (rng.random(n) < np.where(vip, 0.5, 0.22))
     t_tea = np.maximum(first + rng.exponential(10, n), created[G_TEA] + rng.uniform(0, 3, n))
     rows.append((np.flatnonzero(tea), np.full(tea.sum(), G_TEA), t_tea[tea]))
     moved = flash & (rng.random(n) < 0.35)
@@ -162,7 +164,7 @@ def make_people(cal: Calendar, n: int, rng: np.random.Generator) -> People:
     propensity = rng.lognormal(0.0, 1.3, n) * np.where(segment == VIP, 2.0, 1.0)
     inviter = np.full(m, -1)
     p_invited = np.where(group == G_FLASH, 0.5, 0.36)
-    for g in (G_NEW, G_VIP, G_FLASH):
+    for g in (G_NEW, G_TEA, G_VIP, G_FLASH):
         rows_g = np.flatnonzero(group[:n] == g)  # home rows: row i is person i, in join order
         if rows_g.size < 2:
             continue
