@@ -14,6 +14,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.clv",
     "plugins.metrics.loyalty",
     "plugins.metrics.influence",
+    "plugins.metrics.engagement",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",

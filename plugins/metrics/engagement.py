@@ -1,0 +1,490 @@
+"""Engagement: daily/weekly/monthly actives, stickiness, growth, churn and reply speed.
+
+Definitions (period P = the report's days ``start`` … ``end`` in the report time zone;
+a member is *active* on a day when they have at least one engaged activity — anything but
+join/leave — whose local date is that day):
+
+- **DAU** = Σ over the days d of P of (distinct members active on d) / number of days of P
+  (days without activity count as 0).
+- **WAU** = mean, over the complete 7-day windows counted from the period start (days 1–7,
+  8–14, …; a remainder shorter than 7 days is left out), of the distinct members active in
+  the window. A period shorter than 7 days has one window: the whole period.
+- **MAU** = distinct members active in P when P has at most 31 days; otherwise the mean,
+  over the calendar months lying entirely inside P, of the distinct members active in the
+  month (if no month lies entirely inside P: over the months touching P, days in P only).
+- **Stickiness** = DAU / MAU × 100 %.
+- **Messages** = activities of kind message, reply, post or comment in P;
+  **messages per active member** = messages / active members (distinct members active in P).
+- **Members at start** = distinct members joined before P (or with no join time) and not
+  left before P; **members at end** = joined by the end of P and not left (a member counts
+  while in any group); **growth rate** = (end − start) / start × 100 %.
+- **Activity rate** = members at end who were active in P / members at end × 100 % (so it
+  lies in 0–100 %: members who left, and ids not in the member list, do not count).
+- **Left** = members whose last group membership ended in P; **churn rate** = left /
+  members at start × 100 %.
+- **Gone silent** = members active in the previous period (same length, just before P),
+  not active in P and still members at the end of P; **silent rate** = gone silent /
+  previous-period actives × 100 %.
+- **Time to first reply**: a reply is an activity of kind ``reply`` whose
+  ``target_member_id`` is another member. It answers the target's latest message or post
+  at or before it (at most ``reply_window_hours`` earlier). For each message or post placed
+  in P, the time to first reply is the time from it to the earliest reply answering it; the
+  KPI is the median over messages that received one, in hours. **Reply rate** = messages
+  with a reply / messages and posts placed in P × 100 %. Replies after the period end are
+  not in the data, so messages near the end may look unanswered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field
+
+from communityroi import (
+    KPI,
+    Chart,
+    ColumnInfo,
+    CommunityData,
+    Finding,
+    Formula,
+    MetricResult,
+    MetricSpec,
+    Section,
+    T,
+    Table,
+    hookimpl,
+)
+from plugins.metrics._common import engaged, roster
+
+MESSAGE_KINDS = ("message", "reply", "post", "comment")
+REPLIED_KINDS = ("message", "post")  # what a reply answers
+WEEKLY_GROWTH_AFTER_DAYS = 92  # longer periods list member growth per 7-day block
+
+
+class EngagementOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reply_window_hours: float = Field(
+        168, gt=0, description="a reply answers a message at most this many hours older"
+    )
+
+
+def full_months(start: date, end: date) -> list[date]:
+    """First days of the calendar months lying entirely within ``start`` … ``end``.
+
+    >>> full_months(date(2025, 1, 15), date(2025, 4, 30))
+    [datetime.date(2025, 2, 1), datetime.date(2025, 3, 1), datetime.date(2025, 4, 1)]
+    """
+
+    def next_month(d: date) -> date:
+        return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+    out, m = [], start if start.day == 1 else next_month(start)
+    while next_month(m) - timedelta(days=1) <= end:
+        out.append(m)
+        m = next_month(m)
+    return out
+
+
+def day_bounds(data: CommunityData) -> pl.Series:
+    """UTC instants of the local midnights starting each day of the period, plus the end."""
+    tz = ZoneInfo(data.timezone)
+    days = [data.period.start + timedelta(days=i) for i in range(data.period.days + 1)]
+    instants = [datetime.combine(d, time(0), tzinfo=tz).astimezone(UTC) for d in days]
+    return pl.Series("bounds", instants, dtype=pl.Datetime("us", "UTC"))
+
+
+def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:
+    """0-based local day of the period of a UTC ``column`` that lies in the period.
+
+    Same as ``data.local(column).dt.date()`` minus the start, but a binary search in
+    the period's local midnights is cheaper than a time-zone conversion of every row."""
+    found = pl.lit(day_bounds(data)).search_sorted(pl.col(column), side="right")
+    return (found.cast(pl.Int32) - 1).alias("d")
+
+
+def first_replies(data: CommunityData, window: timedelta) -> pl.LazyFrame:
+    """One row per message/post placed in P: ``delay_h``, hours to its first reply (null
+    when none). Replies are matched to messages with a backward ``join_asof`` by author."""
+    acts = data.activities
+    messages = (
+        acts.filter(pl.col("kind").is_in(REPLIED_KINDS) & data.in_period("at"))
+        .select(pl.col("member_id").alias("author"), pl.col("at").alias("msg_at"))
+        .sort("msg_at")
+    )
+    replies = (
+        acts.filter(
+            (pl.col("kind") == "reply")
+            & pl.col("target_member_id").is_not_null()
+            & (pl.col("target_member_id") != pl.col("member_id"))
+            & (pl.col("at") >= pl.lit(data.start))
+        )
+        .select(pl.col("target_member_id").alias("author"), pl.col("at").alias("reply_at"))
+        .sort("reply_at")
+    )
+    # Only messages in P are candidates; that gives the same match as searching all
+    # history and dropping matches before P (the latest message before a reply is either
+    # in P, and then also the latest in-P one, or before P, and then no in-P one precedes).
+    answered = (
+        replies.join_asof(
+            messages,
+            left_on="reply_at",
+            right_on="msg_at",
+            by="author",
+            strategy="backward",
+            tolerance=window,
+            check_sortedness=False,  # both sorted by time, so each author's rows are too
+        )
+        .filter(pl.col("msg_at").is_not_null())
+        .group_by("author", "msg_at")
+        .agg(pl.col("reply_at").min())
+    )
+    delay = (pl.col("reply_at") - pl.col("msg_at")).dt.total_microseconds() / 3.6e9
+    return messages.join(answered, on=["author", "msg_at"], how="left").select(
+        delay.alias("delay_h")
+    )
+
+
+def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
+    start, end, days = data.period.start, data.period.end, data.period.days
+    acts = engaged(data.activities)
+    current = acts.filter(data.in_period("at"))
+    member_days = current.select("member_id", day_of_period(data)).unique()
+    calendar = pl.LazyFrame(
+        {"d": pl.int_range(0, days, dtype=pl.Int32, eager=True),
+         "day": pl.date_range(start, end, "1d", eager=True)}
+    )  # fmt: skip
+    messages = current.filter(pl.col("kind").is_in(MESSAGE_KINDS))
+    daily = (
+        calendar.join(member_days.group_by("d").agg(pl.len().alias("active_members")), on="d",
+                      how="left")
+        .join(messages.group_by(day_of_period(data)).agg(pl.len().alias("messages")), on="d",
+              how="left")
+        .select("day", pl.col("active_members", "messages").fill_null(0).cast(pl.Int64))
+        .sort("day")
+    )  # fmt: skip
+
+    people = roster(data)
+    at_start = (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.start))) & (
+        pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start))
+    )
+    joins = people.filter(data.in_period("joined_at")).group_by(day_of_period(data, "joined_at"))
+    leaves = people.filter(data.in_period("left_at")).group_by(day_of_period(data, "left_at"))
+    net = (pl.col("new_members") - pl.col("left_members")).cum_sum()
+    growth = (
+        calendar.join(joins.agg(pl.len().alias("new_members")), on="d", how="left")
+        .join(leaves.agg(pl.len().alias("left_members")), on="d", how="left")
+        .join(people.select(at_start.sum().cast(pl.Int64).alias("_start")), how="cross")
+        .with_columns(pl.col("new_members", "left_members").fill_null(0).cast(pl.Int64))
+        .sort("d")
+        .select("day", (pl.col("_start") + net).alias("members"), "new_members", "left_members")
+    )
+
+    if days >= 7:
+        weekly = member_days.filter(pl.col("d") < (days // 7) * 7).group_by(
+            (pl.col("d") // 7).alias("w")
+        )
+    else:
+        weekly = member_days.group_by(pl.lit(0).alias("w"))
+    month_of_day = pl.date_range(start, end, "1d", eager=True).dt.truncate("1mo")
+    full = full_months(start, end)
+    if days <= 31:
+        monthly = member_days.group_by(pl.lit(start).alias("month"))
+    else:
+        month = pl.lit(month_of_day).gather(pl.col("d")).alias("month")
+        inside = member_days.filter(month.is_in(full)) if full else member_days
+        monthly = inside.group_by(month)
+    distinct = pl.col("member_id").n_unique().alias("active")
+
+    active_now = current.select("member_id").unique()
+    members_end = people.filter(pl.col("left_at").is_null()).select("member_id")
+    active_prev = acts.filter(data.previous().in_period("at")).select("member_id").unique()
+    silent = active_prev.join(active_now, on="member_id", how="anti").join(
+        members_end, on="member_id", how="semi"
+    )
+    replies = first_replies(data, timedelta(hours=opts.reply_window_hours))
+    totals = pl.concat(
+        [
+            active_now.select(pl.len().alias("active_members")),
+            active_now.join(members_end, on="member_id", how="semi").select(
+                pl.len().alias("active_at_end")
+            ),
+            messages.select(pl.len().alias("messages")),
+            people.select(
+                at_start.sum().alias("members_start"),
+                pl.col("left_at").is_null().sum().alias("members_end"),
+                data.in_period("left_at").sum().alias("left_members"),
+            ),
+            active_prev.select(pl.len().alias("previous_active")),
+            silent.select(pl.len().alias("silent_members")),
+            replies.select(
+                pl.len().alias("replyable"),
+                pl.col("delay_h").count().alias("answered"),
+                pl.col("delay_h").median().alias("median_reply_h"),
+            ),
+        ],
+        how="horizontal",
+    )
+    frames = {
+        "totals": totals,
+        "daily": daily,
+        "growth": growth,
+        "weekly": weekly.agg(distinct).sort("w"),
+        "monthly": monthly.agg(distinct).sort("month"),
+    }
+    windows = days // 7 if days >= 7 else 1
+    months = 1 if days <= 31 else len(full) or month_of_day.n_unique()
+    return MetricResult(frames=frames, build=lambda got: _build(got, days, windows, months))
+
+
+# key: label, unit, formula
+KPIS: dict[str, tuple] = {
+    "dau": (
+        T("Daily active members (DAU)", "日活跃成员（DAU）"),
+        "count",
+        T(
+            "Σ daily distinct active members / days in period",
+            "每日活跃成员（去重）之和 ÷ 期内天数",
+        ),
+    ),
+    "wau": (
+        T("Weekly active members (WAU)", "周活跃成员（WAU）"),
+        "count",
+        T(
+            "mean distinct active members per complete 7-day window from the period start",
+            "自期初起每个完整 7 天窗口内活跃成员（去重）的平均数",
+        ),
+    ),
+    "mau": (
+        T("Monthly active members (MAU)", "月活跃成员（MAU）"),
+        "count",
+        T(
+            "distinct active members in the period if it has ≤ 31 days, else the mean over "
+            "the calendar months inside it",
+            "期长 ≤ 31 天时为期内活跃成员（去重）；否则为期内各完整自然月活跃成员的平均数",
+        ),
+    ),
+    "stickiness": (T("Stickiness (DAU/MAU)", "黏性（DAU/MAU）"), "percent", T("DAU / MAU × 100 %")),
+    "messages_per_active": (
+        T("Messages per active member", "人均发言数"),
+        "per_member",
+        T(
+            "(messages + replies + posts + comments) / active members",
+            "（消息 + 回复 + 帖子 + 评论）÷ 活跃成员数",
+        ),
+    ),
+    "activity_rate": (
+        T("Activity rate", "活跃率"),
+        "percent",
+        T(
+            "members at end who were active / members at end × 100 %",
+            "期末成员中的活跃成员 ÷ 期末成员 × 100%",
+        ),
+    ),
+    "growth_rate": (
+        T("Member growth rate", "成员增长率"),
+        "percent",
+        T(
+            "(members at end − members at start) / members at start × 100 %",
+            "（期末成员 − 期初成员）÷ 期初成员 × 100%",
+        ),
+    ),
+    "left_members": (
+        T("Members who left", "退出成员"),
+        "count",
+        T("members whose last membership ended in the period", "期内退出全部社群的成员"),
+    ),
+    "churn_rate": (
+        T("Churn rate", "流失率"),
+        "percent",
+        T("members who left / members at start × 100 %", "退出成员 ÷ 期初成员 × 100%"),
+    ),
+    "silent_members": (
+        T("Members gone silent", "沉默成员"),
+        "count",
+        T(
+            "active in the previous period, not in this one, still a member at the end",
+            "上期活跃、本期未活跃且期末仍在群内的成员",
+        ),
+    ),
+    "silent_rate": (
+        T("Silent rate", "沉默率"),
+        "percent",
+        T("gone silent / previous-period active members × 100 %", "沉默成员 ÷ 上期活跃成员 × 100%"),
+    ),
+    "median_reply_hours": (
+        T("Median time to first reply", "首次回复时长中位数"),
+        "hours",
+        T(
+            "median over the period's answered messages of (first reply − message), hours",
+            "期内获得回复的消息从发出到首次被他人回复的时长中位数（小时）",
+        ),
+    ),
+    "reply_rate": (
+        T("Reply rate", "回复率"),
+        "percent",
+        T(
+            "messages and posts with a reply / messages and posts × 100 %",
+            "获得回复的消息与帖子 ÷ 消息与帖子总数 × 100%",
+        ),
+    ),
+}
+HEADLINE = {"mau", "stickiness"}
+LOWER_IS_BETTER = {"left_members", "churn_rate", "silent_members", "silent_rate",
+                   "median_reply_hours"}  # fmt: skip
+
+
+def _ratio(a, b, scale: float = 100.0) -> float | None:
+    return None if a is None or not b else float(a) / float(b) * scale
+
+
+def kpi_values(
+    got: Mapping[str, pl.DataFrame], days: int, windows: int, months: int
+) -> dict[str, float | int | None]:
+    """The KPI values from the collected frames (small: one row per day/window/month)."""
+    t = got["totals"].row(0, named=True)
+    dau = float(got["daily"]["active_members"].sum()) / days
+    # windows and months without any active member have no row: they count as 0
+    wau = float(got["weekly"]["active"].sum()) / windows
+    mau = float(got["monthly"]["active"].sum()) / months
+    return {
+        "dau": dau,
+        "wau": wau,
+        "mau": mau,
+        "stickiness": _ratio(dau, mau),
+        "messages_per_active": _ratio(t["messages"], t["active_members"], 1.0),
+        "activity_rate": _ratio(t["active_at_end"], t["members_end"]),
+        "growth_rate": _ratio(t["members_end"] - t["members_start"], t["members_start"]),
+        "left_members": t["left_members"],
+        "churn_rate": _ratio(t["left_members"], t["members_start"]),
+        "silent_members": t["silent_members"],
+        "silent_rate": _ratio(t["silent_members"], t["previous_active"]),
+        "median_reply_hours": t["median_reply_h"],
+        "reply_rate": _ratio(t["answered"], t["replyable"]),
+    }
+
+
+def _build(got: Mapping[str, pl.DataFrame], days: int, windows: int, months: int) -> Section:
+    v = kpi_values(got, days, windows, months)
+    kpis = tuple(
+        KPI(key, label, v[key], unit, formula=formula, headline=key in HEADLINE,
+            higher_is_better=key not in LOWER_IS_BETTER)
+        for key, (label, unit, formula) in KPIS.items()
+    )  # fmt: skip
+    growth, note = got["growth"], None
+    if days > WEEKLY_GROWTH_AFTER_DAYS:
+        growth = (
+            growth.group_by(pl.int_range(pl.len()) // 7, maintain_order=True)
+            .agg(pl.col("day", "members").last(), pl.col("new_members", "left_members").sum())
+            .select("day", "members", "new_members", "left_members")
+        )
+        note = T(
+            "One row per 7 days from the period start (members on its last day).",
+            "自期初起每 7 天一行（成员数取该段最后一天）。",
+        )
+    day = ColumnInfo(T("Day", "日期"), "date")
+    tables = (
+        Table("daily", T("Daily activity", "每日活跃"), got["daily"], {
+            "day": day,
+            "active_members": ColumnInfo(T("Active members", "活跃成员"), "count"),
+            "messages": ColumnInfo(T("Messages", "发言数"), "count"),
+        }),
+        Table("growth", T("Member growth", "成员增长"), growth, {
+            "day": day,
+            "members": ColumnInfo(T("Members", "成员数"), "count"),
+            "new_members": ColumnInfo(T("Joined", "新加入"), "count"),
+            "left_members": ColumnInfo(T("Left", "退出"), "count"),
+        }, note=note),
+    )  # fmt: skip
+    charts = (
+        Chart("daily_active", "line", T("Active members per day", "每日活跃成员"), "daily",
+              x="day", y=("active_members",), unit="count"),
+        Chart("member_growth", "line", T("Members over time", "成员数变化"), "growth",
+              x="day", y=("members",), unit="count"),
+    )  # fmt: skip
+    return Section(
+        kpis=kpis,
+        tables=tables,
+        charts=charts,
+        findings=_findings(v),
+        methodology=_methodology(),
+        intro=T(
+            "Is the community alive? How many members take part and how often, how fast "
+            "they get answers, and who is drifting away.",
+            "社群是否活跃？多少成员参与、参与频率、回复速度，以及哪些成员正在流失。",
+        ),
+    )
+
+
+def _findings(v: dict) -> tuple[Finding, ...]:
+    out = []
+    s = v["stickiness"]
+    if s is not None:
+        habit = s >= 20
+        out.append(Finding(T(
+            "On an average day {dau:,.0f} members took part: {s:.0f} % of the monthly active "
+            "members{note}.",
+            "平均每天有 {dau:,.0f} 名成员参与，占月活跃成员的 {s:.0f}%{note_zh}。",
+        ).format(
+            dau=v["dau"], s=s,
+            note=", a daily habit (20 % or more)" if habit else "",
+            note_zh="，已形成每日参与的习惯（20% 以上）" if habit else "",
+        ), "good" if habit else "bad" if s < 10 else "neutral", 5))  # fmt: skip
+    if v["silent_members"]:
+        out.append(Finding(T(
+            "{n:,} members who took part in the previous period went silent ({r:.0f} % of "
+            "them) but are still in the community; a personal nudge can win some back.",
+            "上期活跃的成员中有 {n:,} 人本期沉默（占 {r:.0f}%）但仍在群内，可有针对性地唤醒。",
+        ).format(n=v["silent_members"], r=v["silent_rate"] or 0), "bad", 4))  # fmt: skip
+    h = v["median_reply_hours"]
+    if h is not None:
+        when = (
+            T("{m:.0f} minutes", "{m:.0f} 分钟") if h < 2 else T("{h:.1f} hours", "{h:.1f} 小时")
+        ).format(m=h * 60, h=h)
+        out.append(Finding(T(
+            "Half of the answered messages got their first reply within {w}; {r:.0f} % of "
+            "messages and posts got a reply.",
+            "获得回复的消息中，一半在 {wz}内得到首次回复；{r:.0f}% 的消息和帖子得到了回复。",
+        ).format(w=when.en, wz=when.zh, r=v["reply_rate"] or 0),
+            "good" if h <= 1 else "bad" if h > 24 else "neutral", 3))  # fmt: skip
+    return tuple(out)
+
+
+def _methodology() -> tuple[Formula, ...]:
+    active = Formula(
+        T("Active member", "活跃成员"),
+        T(
+            "a member with at least one activity other than join/leave on the day (report "
+            "time zone) or in the period",
+            "当天（按报告时区）或期内有除入群、退群以外任何互动的成员",
+        ),
+    )
+    reply = Formula(
+        T("Which message a reply answers", "回复对应哪条消息"),
+        T(
+            "A reply (kind reply, to another member) answers that member's latest message or "
+            "post at or before it; replies after the period end are not seen.",
+            "一条回复（类型为 reply，回复他人）对应被回复成员在此之前最近的一条消息或帖子；"
+            "期末之后的回复不计入。",
+        ),
+    )
+    return (active, *(Formula(label, f) for label, _u, f in KPIS.values()), reply)
+
+
+SPEC = MetricSpec(
+    name="engagement",
+    title=T("Engagement", "社群活跃度"),
+    order=20,
+    compute=compute,
+    options=EngagementOptions,
+    description="DAU/WAU/MAU, stickiness, activity, growth, churn, silent members and time "
+    "to first reply",
+)
+
+
+@hookimpl
+def communityroi_metrics() -> list[MetricSpec]:
+    return [SPEC]
