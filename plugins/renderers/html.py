@@ -1,0 +1,116 @@
+"""The HTML report: one self-contained file (inline CSS and SVG, images as data: URIs).
+
+Templates are Jinja2 with ``autoescape=True`` and ``StrictUndefined``. They are looked up
+in ``RenderContext.template_dirs`` (the user's folder, then plugin folders, then the
+built-in theme) and, with the ``default:`` prefix, in the built-in default theme only, so
+an override can change one block::
+
+    {% extends "default:report.html" %}
+    {% block cover %}…{% endblock %}
+
+A section uses ``Section.template`` when set, else ``section.html``. Templates get the
+pre-formatted values built by :mod:`plugins.renderers.view` plus ``report`` (the raw
+:class:`communityroi.Report`) and the globals ``label(key)``, ``t(text)`` and
+``fmt(value, unit)``. The finished HTML is checked: any ``src``/``href``/``url()`` that is
+not a ``data:`` URI or an ``#anchor`` is refused (reports never fetch anything).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from pydantic import BaseModel, ConfigDict, Field
+
+from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
+from plugins.renderers import assets
+from plugins.renderers.view import View
+
+BUILTIN_THEMES = Path(__file__).resolve().parent.parent.parent / "report_templates"
+DEFAULT_DIR = BUILTIN_THEMES / "default"
+
+
+class HTMLOptions(BaseModel):
+    """Options of the html renderer (``[renderers.html]``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_table_rows: int = Field(
+        50, ge=1, le=100_000, description="rows shown per table (JSON and Excel hold all)"
+    )
+
+
+def _default_dir() -> Path:
+    try:
+        from importlib.resources import files
+
+        return Path(str(files("report_templates"))) / "default"
+    except (ModuleNotFoundError, TypeError):  # pragma: no cover - source checkout
+        return DEFAULT_DIR
+
+
+def environment(template_dirs: tuple[Path, ...] | list[Path]) -> jinja2.Environment:
+    """A Jinja2 environment over ``template_dirs`` (+ built-in) with the ``default:`` prefix."""
+    default = _default_dir()
+    dirs = [Path(d) for d in template_dirs]
+    if default not in dirs:
+        dirs.append(default)
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader([str(d) for d in dirs]),
+            jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(str(default))}, ":"),
+        ]
+    )
+    return jinja2.Environment(
+        loader=loader,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render_html(report: Report, ctx: RenderContext) -> str:
+    """Render the report to an HTML string (raises RenderError with the template named)."""
+    opts = ctx.options if isinstance(ctx.options, HTMLOptions) else HTMLOptions()
+    view = View(report, ctx.allowed_files, opts.max_table_rows)
+    env = environment(ctx.template_dirs)
+    env.globals.update(label=view.label, t=view.t, fmt=view.fmt)
+    try:
+        context = view.context()
+        html = env.get_template("report.html").render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise RenderError(
+            f"template '{exc.name}' not found in {', '.join(map(str, ctx.template_dirs))}"
+        ) from exc
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(
+            f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}"
+        ) from exc
+    except jinja2.UndefinedError as exc:
+        raise RenderError(f"a report template uses an undefined value: {exc.message}") from exc
+    refs = assets.external_refs(html)
+    if refs:
+        raise RenderError(
+            f"the HTML report would load '{refs[0]}'; reports are self-contained and never "
+            f"fetch anything — embed images through branding.logo / branding.cover_image"
+        )
+    return html
+
+
+def render(report: Report, ctx: RenderContext) -> bytes:
+    return render_html(report, ctx).encode("utf-8")
+
+
+@hookimpl
+def communityroi_renderers() -> list[RendererSpec]:
+    return [
+        RendererSpec(
+            name="html",
+            description="Self-contained HTML report (inline CSS, SVG charts, embedded logo)",
+            render=render,
+            extension="html",
+            options=HTMLOptions,
+        )
+    ]

@@ -1,0 +1,109 @@
+"""Bilingual UI labels of the rendered reports (English and Simplified Chinese).
+
+Templates call ``label("key")``; a missing key is an error (tests catch it), never a
+silently English word in a Chinese report.
+"""
+
+from __future__ import annotations
+
+from communityroi import T, Text
+
+LABELS: dict[str, Text] = {
+    # cover and front matter
+    "prepared_for": T("Prepared for", "客户"),
+    "prepared_by": T("Prepared by", "出品方"),
+    "reporting_period": T("Reporting period", "报告期"),
+    "previous_period": T("Compared with", "对比期"),
+    "currency": T("Currency", "货币"),
+    "timezone": T("Time zone", "时区"),
+    "report_kind": T("Community business-value report", "社群运营商业价值报告"),
+    "contents": T("Contents", "目录"),
+    "page": T("Page", "页码"),
+    "page_of": T("Page {page} of {pages}", "第 {page} 页 / 共 {pages} 页"),
+    # executive summary
+    "summary": T("Executive summary", "执行摘要"),
+    "roi": T("Return on investment", "投资回报率"),
+    "roi_short": T("ROI", "ROI"),
+    "investment": T("Investment", "投入"),
+    "return": T("Return", "回报"),
+    "net_return": T("Net return", "净回报"),
+    "headline_kpis": T("Key figures", "核心指标"),
+    "top_findings": T("What stands out", "关键发现"),
+    "no_findings": T("No notable findings for this period.", "本期无需要特别关注的发现。"),
+    "no_roi": T(
+        "ROI is not available: no costs or no attributed revenue in this period.",
+        "本期无法计算 ROI：缺少成本或归因收入数据。",
+    ),
+    "roi_explainer": T(
+        "Every {one} invested brought back {ratio}.",
+        "每投入 {one}，带来 {ratio} 的回报。",
+    ),
+    # KPI tiles
+    "vs_previous": T("vs previous period", "较上期"),
+    "no_previous": T("no previous period", "无上期数据"),
+    "target": T("Target", "目标"),
+    "status_met": T("Target met", "达成目标"),
+    "status_near": T("Near target", "接近目标"),
+    "status_missed": T("Target missed", "未达目标"),
+    "points": T("pts", "个百分点"),
+    "not_available": T("n/a", "暂无"),
+    "change_up": T("up", "上升"),
+    "change_down": T("down", "下降"),
+    "change_flat": T("unchanged", "持平"),
+    "tone_good": T("Positive", "积极"),
+    "tone_bad": T("Needs attention", "需关注"),
+    "tone_neutral": T("Note", "提示"),
+    # sections
+    "key_figures": T("Key figures", "指标"),
+    "findings": T("Findings", "发现"),
+    "how_computed": T("How it is computed", "计算方法"),
+    "rows_shown": T(
+        "Showing {shown} of {total} rows; the JSON and Excel outputs hold every row.",
+        "仅显示 {total} 行中的前 {shown} 行；JSON 与 Excel 输出包含全部数据。",
+    ),
+    "empty_table": T("No data for this period.", "本期无数据。"),
+    "empty_chart": T("No data to chart for this period.", "本期无可绘制的数据。"),
+    "pseudonymized_note": T(
+        "Member names and ids are pseudonymised.", "成员姓名与 ID 已做假名化处理。"
+    ),
+    # methodology appendix
+    "methodology": T("Methodology", "方法说明"),
+    "methodology_intro": T(
+        "How every number in this report is computed, and the settings used.",
+        "本报告中每个数字的计算方法及所用设置。",
+    ),
+    "formula": T("Formula", "公式"),
+    "notes": T("Notes", "说明"),
+    "metric": T("Metric", "指标"),
+    "settings_used": T("Settings used", "所用设置"),
+    "attribution": T("Attribution rules", "归因规则"),
+    "setting": T("Setting", "设置项"),
+    "value": T("Value", "取值"),
+    "warnings": T("Data warnings", "数据提示"),
+    "contact": T("Contact", "联系方式"),
+    # charts
+    "chart_of": T("Chart: {title}", "图表：{title}"),
+    "other": T("Other", "其他"),
+    "nodes_shown": T(
+        "The {shown} most connected members are shown; node size = weighted degree.",
+        "显示连接最多的 {shown} 位成员；节点大小 = 加权度。",
+    ),
+    # units
+    "unit_days": T("days", "天"),
+    "unit_hours": T("hours", "小时"),
+    "unit_per_member": T("per member", "/人"),
+}
+
+
+def label(key: str, lang: str, **values: object) -> str:
+    """The UI label ``key`` in ``lang``, with ``{placeholders}`` filled.
+
+    >>> label("contents", "zh-CN")
+    '目录'
+    """
+    try:
+        text = LABELS[key]
+    except KeyError:
+        raise KeyError(f"no UI label '{key}' in plugins/renderers/labels.py") from None
+    out = text.get(lang)
+    return out.format(**values) if values else out

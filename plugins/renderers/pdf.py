@@ -1,0 +1,111 @@
+"""The PDF report: the HTML report printed by WeasyPrint (A4), not a second layout.
+
+Print rules live in the theme's CSS (``@page`` margin boxes: the client name and report
+title in the running header, the footer text and "page x / y" at the bottom, none on the
+cover; table-of-contents page numbers through ``target-counter``; table headers repeat
+on every page).
+
+Fonts: the bundled Noto Sans SC subset (``report_templates/fonts``, TrueType outlines,
+fast to subset) is added as an extra stylesheet so Chinese and Latin text embed one small
+font. Loading is locked down: :class:`OfflineFetcher` serves ``data:`` URIs, the bundled
+fonts, the template folders and the files the configuration names, and refuses
+everything else — any network URL above all — with a :class:`communityroi.RenderError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
+
+FONTS_CSS = "fonts.css"
+
+
+def fonts_dir() -> Path:
+    from importlib.resources import files
+
+    return Path(str(files("report_templates"))) / "fonts"
+
+
+def _fetcher_class():
+    from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+    class Refused(FatalURLFetchingError):
+        """Stops WeasyPrint (it would otherwise log a warning and carry on)."""
+
+    class OfflineFetcher(URLFetcher):
+        """Serves data: URIs and files inside ``roots`` or in ``files``; refuses the rest."""
+
+        def __init__(self, roots: list[Path], files: frozenset[Path]) -> None:
+            super().__init__(allowed_protocols={"data", "file"}, allow_redirects=False)
+            self.roots = [r.resolve() for r in roots]
+            self.files = {f.resolve() for f in files}
+
+        def fetch(self, url, headers=None):
+            scheme = urlparse(url).scheme.lower()
+            if scheme == "data":
+                return super().fetch(url, headers)
+            if scheme == "file":
+                path = Path(url2pathname(unquote(urlparse(url).path))).resolve()
+                if path in self.files or any(path.is_relative_to(r) for r in self.roots):
+                    return super().fetch(url, headers)
+                raise Refused(
+                    f"the PDF would read {path}, which the configuration does not name; "
+                    f"renderers read only branding files, templates and bundled fonts"
+                )
+            raise Refused(
+                f"the PDF would fetch '{url}'; rendering never touches the network — "
+                f"use a local file named in the configuration instead"
+            )
+
+    return OfflineFetcher, Refused
+
+
+def render(report: Report, ctx: RenderContext) -> bytes:
+    """Print the HTML report to PDF bytes."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    if ctx.render_html is not None:
+        html = ctx.render_html(report)
+    else:  # used directly (tests, other tools): the built-in HTML renderer
+        from plugins.renderers.html import render_html
+
+        html = render_html(report, ctx)
+    offline, refused = _fetcher_class()
+    fonts = fonts_dir()
+    roots = [fonts, *ctx.template_dirs]
+    fetcher = offline(roots, ctx.allowed_files)
+    font_config = FontConfiguration()
+    stylesheets = []
+    if (fonts / FONTS_CSS).is_file():
+        stylesheets.append(
+            CSS(filename=str(fonts / FONTS_CSS), url_fetcher=fetcher, font_config=font_config)
+        )
+    base = Path(ctx.template_dirs[0]) if ctx.template_dirs else fonts
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    try:
+        doc = HTML(string=html, base_url=str(base) + "/", url_fetcher=fetcher)
+        return doc.write_pdf(
+            stylesheets=stylesheets,
+            font_config=font_config,
+            pdf_identifier=b"communityroi",
+            uncompressed_pdf=False,
+        )
+    except refused as exc:
+        raise RenderError(str(exc)) from None
+
+
+@hookimpl
+def communityroi_renderers() -> list[RendererSpec]:
+    return [
+        RendererSpec(
+            name="pdf",
+            description="A4 PDF of the HTML report (WeasyPrint), with bundled Chinese fonts",
+            render=render,
+            extension="pdf",
+        )
+    ]

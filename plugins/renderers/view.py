@@ -1,0 +1,323 @@
+"""Turn a :class:`communityroi.Report` into the plain, pre-formatted values templates show.
+
+Templates receive these view dicts (every number already formatted for the report
+language) plus the raw ``report`` for custom templates that need more.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from communityroi import KPI, Finding, Report, Section, Table
+from plugins.renderers import assets
+from plugins.renderers import formatting as fmt
+from plugins.renderers.charts import mix, render_chart
+from plugins.renderers.labels import label
+
+# Fonts tried in order: the bundled CJK subset (defined in the PDF stylesheet), then
+# common system fonts for Latin and Chinese.
+FALLBACK_FONTS = (
+    "Noto Sans SC CR",
+    "Helvetica Neue",
+    "Arial",
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "sans-serif",
+)
+NUMERIC_UNITS = {"count", "currency", "percent", "ratio", "days", "hours", "score", "per_member"}
+SECRET_WORDS = ("salt", "secret", "token", "password", "api_key", "apikey")
+INVESTMENT_KEYS = ("investment", "cost", "total_cost", "costs")
+RETURN_KEYS = ("return", "revenue", "attributed_return", "attributed_revenue")
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def css_content(template: str) -> str:
+    """A label with ``{page}``/``{pages}`` as a CSS ``content`` value (strings escaped)."""
+    out = []
+    for piece in re.split(r"(\{page\}|\{pages\})", template):
+        if piece == "{page}":
+            out.append("counter(page)")
+        elif piece == "{pages}":
+            out.append("counter(pages)")
+        elif piece:
+            out.append('"' + re.sub(r'(["\\\n])', lambda m: "\\" + m.group(1), piece) + '"')
+    return " ".join(out)
+
+
+class View:
+    """Formatting bound to one report (language, currency, time zone)."""
+
+    def __init__(self, report: Report, allowed: frozenset, max_rows: int) -> None:
+        self.report = report
+        self.lang = report.language
+        self.allowed = allowed
+        self.max_rows = max_rows
+        b = report.branding or {}
+        self.primary = assets.colour(b, "primary_color")
+        self.accent = assets.colour(b, "accent_color")
+        self.font_stack = assets.font_stack(b, FALLBACK_FONTS)
+
+    def label(self, key: str, **values: Any) -> str:
+        return label(key, self.lang, **values)
+
+    def t(self, text: Any) -> str:
+        """A :class:`Text` (or plain string, or None) in the report language."""
+        if text is None:
+            return ""
+        return text.get(self.lang) if hasattr(text, "get") and hasattr(text, "zh") else str(text)
+
+    def fmt(self, value: Any, unit: str = "count") -> str:
+        return fmt.value(value, unit, self.lang, self.report.currency, self.report.timezone)
+
+    # --- pieces -----------------------------------------------------------------------
+
+    def brand(self) -> dict[str, Any]:
+        b = self.report.branding or {}
+        logo = b.get("logo")
+        cover = b.get("cover_image")
+        return {
+            "logo": assets.data_uri(logo, self.allowed, "branding.logo") if logo else None,
+            "cover_image": (
+                assets.data_uri(cover, self.allowed, "branding.cover_image") if cover else None
+            ),
+            "primary": self.primary,
+            "accent": self.accent,
+            "primary_dark": mix(self.primary, "#000000", 0.3),
+            "primary_tint": mix(self.primary, "#ffffff", 0.92),
+            "primary_soft": mix(self.primary, "#ffffff", 0.75),
+            "accent_tint": mix(self.accent, "#ffffff", 0.88),
+            "font_stack": Markup(self.font_stack),  # validated names
+            "footer": str(b.get("footer") or ""),
+            "contact": str(b.get("contact") or ""),
+            "agency": str(b.get("agency") or self.report.agency or ""),
+        }
+
+    def kpi(self, k: KPI) -> dict[str, Any]:
+        target = None
+        if k.target is not None:
+            op = {">=": "≥", "<=": "≤"}.get(k.target_op or "", k.target_op or "")
+            target = f"{op} {self.fmt(k.target, k.unit)}".strip()
+        return {
+            "key": k.key,
+            "label": self.t(k.label),
+            "value": self.fmt(k.value, k.unit),
+            "unit": k.unit,
+            "change": fmt.change(k, self.lang),
+            "previous": None if k.previous is None else self.fmt(k.previous, k.unit),
+            "status": k.status,
+            "status_text": self.label(f"status_{k.status}") if k.status else None,
+            "target": target,
+            "formula": self.t(k.formula),
+            "raw": k,
+        }
+
+    def finding(self, f: Finding, metric: str = "") -> dict[str, Any]:
+        return {
+            "text": self.t(f.text),
+            "tone": f.tone,
+            "tone_text": self.label(f"tone_{f.tone}"),
+            "metric": metric,
+        }
+
+    def table(self, t: Table) -> dict[str, Any]:
+        df = t.data
+        cols = list(df.columns)
+        infos = [t.columns.get(c) for c in cols]
+        units = [i.unit if i else "text" for i in infos]
+        shown = df.head(self.max_rows)
+        rows = [
+            [
+                {"text": self.fmt(v, u), "numeric": u in NUMERIC_UNITS, "unit": u}
+                for v, u in zip(r, units, strict=True)
+            ]
+            for r in shown.iter_rows()
+        ]
+        return {
+            "key": t.key,
+            "id": slug(t.key),
+            "title": self.t(t.title),
+            "note": self.t(t.note) if t.note else None,
+            "headers": [
+                {"label": self.t(i.label) if i else c, "numeric": u in NUMERIC_UNITS}
+                for c, i, u in zip(cols, infos, units, strict=True)
+            ],
+            "rows": rows,
+            "total": df.height,
+            "shown": shown.height,
+            "truncated": df.height > shown.height,
+            "has_members": "member" in units,
+            "raw": t,
+        }
+
+    def section(self, s: Section, index: int) -> dict[str, Any]:
+        sid = f"sec-{slug(s.metric or str(index))}"
+        charts = []
+        for j, c in enumerate(s.charts):
+            svg = render_chart(
+                c,
+                s.table(c.table),
+                lang=self.lang,
+                currency=self.report.currency,
+                primary=self.primary,
+                accent=self.accent,
+                uid=f"{sid}-c{j}-{slug(c.key)}",
+                font=self.font_stack,
+            )
+            charts.append({"key": c.key, "title": self.t(c.title), "svg": Markup(svg), "raw": c})
+        return {
+            "id": sid,
+            "number": index,
+            "metric": s.metric,
+            "title": self.t(s.title) or s.metric,
+            "intro": self.t(s.intro) if s.intro else None,
+            "kpis": [self.kpi(k) for k in s.kpis],
+            "charts": charts,
+            "tables": [self.table(t) for t in s.tables if t.show],
+            "findings": [self.finding(f, s.metric) for f in s.findings],
+            "template": s.template or "section.html",
+            "raw": s,
+        }
+
+    def summary(self) -> dict[str, Any]:
+        rep = self.report
+        roi_sec = rep.section("roi")
+        roi = roi_sec.kpi("roi") if roi_sec else None
+        inv = _first(roi_sec, INVESTMENT_KEYS)
+        ret = _first(roi_sec, RETURN_KEYS)
+        money = None
+        if inv and ret and inv.value is not None and ret.value is not None:
+            top = max(float(inv.value), float(ret.value), 1e-9)
+            ratio = float(ret.value) / float(inv.value) if inv.value else None
+            money = {
+                "investment": self.fmt(inv.value, "currency"),
+                "return": self.fmt(ret.value, "currency"),
+                "net": self.fmt(float(ret.value) - float(inv.value), "currency"),
+                "inv_pct": round(100 * max(float(inv.value), 0) / top, 1),
+                "ret_pct": round(100 * max(float(ret.value), 0) / top, 1),
+                "explainer": None
+                if ratio is None
+                else self.label(
+                    "roi_explainer",
+                    one=fmt.currency(1, rep.currency, self.lang, 0),
+                    ratio=fmt.currency(ratio, rep.currency, self.lang, 2),
+                ),
+            }
+        tiles = rep.headline_kpis[:8]
+        if roi is not None:
+            tiles = [k for k in tiles if k is not roi][:8]
+        return {
+            "roi": self.kpi(roi) if roi is not None else None,
+            "money": money,
+            "tiles": [self.kpi(k) for k in tiles],
+            "findings": [self.finding(f) for f in rep.findings[:6]],
+        }
+
+    def methodology(self) -> list[dict[str, Any]]:
+        out = []
+        for s in self.report.sections:
+            if s.methodology:
+                out.append(
+                    {
+                        "metric": s.metric,
+                        "title": self.t(s.title) or s.metric,
+                        "formulas": [
+                            {
+                                "name": self.t(f.name),
+                                "formula": self.t(f.formula),
+                                "notes": self.t(f.notes) if f.notes else None,
+                            }
+                            for f in s.methodology
+                        ],
+                    }
+                )
+        return out
+
+    def attribution(self) -> list[str]:
+        """Attribution rules: ``roi`` section ``extra["attribution"]`` (Text-like dicts or
+        strings), else none (the ROI formulas in the appendix state them)."""
+        s = self.report.section("roi")
+        rules = (s.extra.get("attribution") if s else None) or []
+        out = []
+        for r in rules if isinstance(rules, list | tuple) else [rules]:
+            if isinstance(r, dict):
+                out.append(
+                    str(
+                        r.get(self.lang)
+                        or r.get("zh" if self.lang != "en" else "en")
+                        or next(iter(r.values()), "")
+                    )
+                )
+            else:
+                out.append(self.t(r))
+        return out
+
+    def settings_rows(self) -> list[tuple[str, str]]:
+        rows: list[tuple[str, str]] = []
+        _flatten(self.report.settings or {}, "", rows)
+        return rows
+
+    def context(self) -> dict[str, Any]:
+        rep = self.report
+        sections = [self.section(s, i + 1) for i, s in enumerate(rep.sections)]
+        return {
+            "lang": self.lang,
+            "report": rep,
+            "meta": {
+                "title": rep.title,
+                "client": rep.client,
+                "agency": rep.agency,
+                "period": fmt.period(rep.period, self.lang),
+                "previous_period": (
+                    fmt.period(rep.previous_period, self.lang) if rep.previous_period else None
+                ),
+                "currency": rep.currency,
+                "timezone": rep.timezone,
+                "pseudonymized": rep.pseudonymized,
+            },
+            "brand": self.brand(),
+            "summary": self.summary(),
+            "sections": sections,
+            "toc": [{"id": s["id"], "title": s["title"], "number": s["number"]} for s in sections],
+            "methodology": self.methodology(),
+            "attribution": self.attribution(),
+            "settings_rows": self.settings_rows(),
+            "warnings": list(rep.warnings),
+            "page_content": Markup(
+                css_content(self.label("page_of", page="{page}", pages="{pages}"))
+            ),
+        }
+
+
+def _first(section: Section | None, keys: tuple[str, ...]) -> KPI | None:
+    if section is None:
+        return None
+    return next((k for key in keys if (k := section.kpi(key)) is not None), None)
+
+
+def _flatten(value: Any, prefix: str, rows: list[tuple[str, str]]) -> None:
+    if isinstance(value, dict):
+        for k in sorted(value):
+            _flatten(value[k], f"{prefix}.{k}" if prefix else str(k), rows)
+        return
+    if value is None or value == "" or value == [] or value == {}:
+        return
+    if any(w in prefix.lower() for w in SECRET_WORDS):
+        rows.append((prefix, "••••••"))
+        return
+    if isinstance(value, list | tuple):
+        text = ", ".join(
+            json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v) for v in value
+        )
+    else:
+        text = str(value)
+    rows.append((prefix, text))
