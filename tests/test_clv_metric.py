@@ -190,6 +190,20 @@ def test_cdnow_end_to_end_reproduces_published_fit(cdnow):
     # customer 00004 (first row of the published summary): x = 2, t_x = 30.43, T = 38.86
     row = rfm.filter(pl.col("customer_id") == "00004").row(0, named=True)
     assert (row["x"], row["tx_days"], row["T_days"]) == (2, 213, 272)
+    # every buyer's outputs, in the machine-readable table
+    table = s.table("member_clv")
+    assert table.show is False and table.data.height == 2357
+    assert table.columns["member"].unit == "member"
+    mine = table.data.filter(pl.col("member") == "00004").row(0, named=True)
+    assert mine["t_x"] == pytest.approx(30.43, abs=0.005) and mine["T"] == pytest.approx(
+        38.86, abs=0.005
+    )
+    assert mine["p_alive"] == pytest.approx(
+        100 * float(cm.bgnbd_p_alive(params, 2, 213 / 7, 272 / 7)), rel=1e-12
+    )
+    assert mine["expected_purchases"] == pytest.approx(
+        float(cm.bgnbd_expected(params, 52, 2, 213 / 7, 272 / 7)), rel=1e-12
+    )
 
 
 def test_time_unit_days_is_the_same_model(cdnow):

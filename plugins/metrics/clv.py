@@ -70,6 +70,9 @@ class CLVOptions(BaseModel):
     )
     top_n: int = Field(20, ge=1, le=1000)
     histogram_bins: int = Field(10, ge=2, le=50)
+    member_table: bool = Field(
+        True, description="Add every buyer's outputs as table member_clv (JSON/Excel only)."
+    )
 
     @property
     def horizon_units(self) -> float:

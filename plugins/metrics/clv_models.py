@@ -50,10 +50,23 @@ class Fit:
 
 
 def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Distinct rows of ``columns`` and how many times each occurs (the weights)."""
-    stacked = np.column_stack([np.asarray(c, dtype=float) for c in columns])
-    uniq, counts = np.unique(stacked, axis=0, return_counts=True)
-    return [uniq[:, i] for i in range(uniq.shape[1])], counts.astype(float)
+    """Distinct rows of ``columns`` (sorted) and how many times each occurs (the weights).
+
+    Each column is coded by its distinct values and the codes are combined into one int64
+    key, so only 1-D sorts are needed (``np.unique(axis=0)`` is ~10× slower on 1 M rows).
+    """
+    cols = [np.asarray(c, dtype=float) for c in columns]
+    key = np.zeros(cols[0].shape, dtype=np.int64)
+    size = 1
+    for c in cols:
+        uniq, inv = np.unique(c, return_inverse=True)
+        size *= max(uniq.size, 1)
+        if size >= 2**62:  # codes would overflow: fall back to the row-wise sort
+            rows, counts = np.unique(np.column_stack(cols), axis=0, return_counts=True)
+            return [rows[:, i] for i in range(len(cols))], counts.astype(float)
+        key = key * uniq.size + inv.reshape(c.shape)
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    return [c[first] for c in cols], counts.astype(float)
 
 
 # -- BG/NBD ----------------------------------------------------------------------------
@@ -63,10 +76,8 @@ class _BGNBDData:
     """Rows (x, t_x, T, w) with the per-x structure precomputed once."""
 
     def __init__(self, x, t_x, T, w):
-        self.x = np.asarray(x, dtype=float)
-        self.t_x = np.asarray(t_x, dtype=float)
-        self.T = np.asarray(T, dtype=float)
-        self.w = np.ones_like(self.x) if w is None else np.asarray(w, dtype=float)
+        self.x, self.t_x, self.T = (np.ascontiguousarray(v, dtype=float) for v in (x, t_x, T))
+        self.w = np.ones_like(self.x) if w is None else np.ascontiguousarray(w, dtype=float)
         self.xs, self.inv = np.unique(self.x, return_inverse=True)
         self.w_x = np.bincount(self.inv, weights=self.w, minlength=self.xs.size)
         self.pos = self.xs > 0
@@ -99,12 +110,12 @@ def _bgnbd_ll(params: np.ndarray, d: _BGNBDData) -> tuple[float, np.ndarray]:
     p3 = 1.0 - p4
     w = d.w
     W = w.sum()
-    ll = float(d.w_x @ per_x + W * r * math.log(alpha) + w @ big)
+    ll = float(_dot(d.w_x, per_x) + W * r * math.log(alpha) + _dot(w, big))
     wp4_x = np.bincount(d.inv, weights=w * p4, minlength=xs.size)
-    g_r = d.w_x @ dr_x + W * math.log(alpha) - w @ (p3 * log_aT + p4 * log_atx)
-    g_alpha = W * r / alpha - w @ (rx * (p3 / (alpha + d.T) + p4 / (alpha + d.t_x)))
-    g_a = d.w_x @ dab + wp4_x.sum() / a
-    g_b = d.w_x @ db_x - wp4_x @ np.where(pos, 1.0 / bx1, 0.0)
+    g_r = _dot(d.w_x, dr_x) + W * math.log(alpha) - _dot(w, p3 * log_aT + p4 * log_atx)
+    g_alpha = W * r / alpha - _dot(w, rx * (p3 / (alpha + d.T) + p4 / (alpha + d.t_x)))
+    g_a = _dot(d.w_x, dab) + wp4_x.sum() / a
+    g_b = _dot(d.w_x, db_x) - _dot(wp4_x, np.where(pos, 1.0 / bx1, 0.0))
     return ll, np.array([g_r, g_alpha, g_a, g_b])
 
 
@@ -178,10 +189,10 @@ def gg_loglik(params, x, m, w=None) -> tuple[float, np.ndarray]:
         - (px + q) * log_gmx
     )
     psi_pq = special.digamma(px + q)
-    g_p = w @ (x * (psi_pq - special.digamma(px) + log_m + log_x - log_gmx))
-    g_q = w @ (psi_pq - special.digamma(q) + math.log(g) - log_gmx)
-    g_g = w @ (q / g - (px + q) / (g + m * x))
-    return float(w @ ll), np.array([g_p, g_q, g_g])
+    g_p = _dot(w, x * (psi_pq - special.digamma(px) + log_m + log_x - log_gmx))
+    g_q = _dot(w, psi_pq - special.digamma(q) + math.log(g) - log_gmx)
+    g_g = _dot(w, q / g - (px + q) / (g + m * x))
+    return float(_dot(w, ll)), np.array([g_p, g_q, g_g])
 
 
 def fit_gamma_gamma(x, m, w=None) -> Fit:
@@ -233,6 +244,11 @@ def discounted_purchases(bg_params, x, t_x, T, *, horizon, steps, year, rate):
 # -- shared ----------------------------------------------------------------------------
 
 
+def _dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Σ u·v without BLAS: a threaded BLAS dot stalls on a busy machine (seen: 4 ms vs 20 µs)."""
+    return float(np.einsum("i,i->", u, v))
+
+
 def _as4(params):
     if isinstance(params, dict):
         return params["r"], params["alpha"], params["a"], params["b"]
@@ -262,7 +278,7 @@ def _fit(loglik, names: tuple[str, ...], total_weight: float) -> Fit:
             jac=True,
             method="L-BFGS-B",
             bounds=[(-_BOUND, _BOUND)] * len(names),
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 20},
+            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 10},
         )
     theta = res.x
     params = {k: float(v) for k, v in zip(names, np.exp(theta), strict=True)}

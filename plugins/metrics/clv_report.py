@@ -118,7 +118,9 @@ def section(*, customers, memberships, groups, orders_check, fits, predicted, op
                 Chart(f"{key}_chart", "bar", title, key, label, ("avg_clv_per_member",), unit=_CUR)
             )
     if pop.height:
-        tables.append(_top(pop, opts, predicted))
+        tables.append(_members_table(pop, opts, predicted, top=True))
+        if opts.member_table:
+            tables.append(_members_table(pop, opts, predicted, top=False))
     tables.append(_parameters(fits, opts))
     findings = _findings(pop, tables, fits, orders_check, opts, currency, h, predicted, has_spend)
     model = _model_extra(fits, opts)
@@ -225,7 +227,9 @@ def _by(dim, memberships, members, named, predicted, key, title) -> Table | None
     )
 
 
-def _top(pop, opts, predicted) -> Table:
+def _members_table(pop, opts, predicted, *, top: bool) -> Table:
+    """Per-customer outputs: the top ``top_n`` (shown) or everyone (``member_clv``, only in
+    machine-readable outputs). Sorted by predicted CLV, or observed value without a model."""
     order = (
         "predicted_clv" if predicted and pop["predicted_clv"].null_count() < pop.height else "total"
     )
@@ -234,6 +238,11 @@ def _top(pop, opts, predicted) -> Table:
         if opts.population == "members"
         else pl.coalesce("member_id", "customer_id")
     )
+    u = {"days": 1.0, "weeks": 7.0}[opts.time_unit]
+    rfm = [] if top else [
+        (pl.col("tx_days") / u).alias("t_x"),
+        (pl.col("T_days") / u).alias("T"),
+    ]  # fmt: skip
     extra = (
         [
             (pl.col("p_alive") * 100).alias("p_alive"),
@@ -244,25 +253,31 @@ def _top(pop, opts, predicted) -> Table:
         if predicted
         else []
     )
-    data = pop.sort([order, "key"], descending=[True, False], nulls_last=True).head(opts.top_n)
-    data = data.select(
+    data = pop.sort([order, "key"], descending=[True, False], nulls_last=True)
+    data = (data.head(opts.top_n) if top else data).select(
         who.alias("member"),
         pl.col("total").alias("observed_value"),
         (pl.col("x") + 1).alias("purchase_days"),
+        *rfm,
         *extra,
     )
+    unit = txt.UNIT[opts.time_unit]
+    t_unit = "days" if opts.time_unit == "days" else "ratio"
     cols = {
         "member": ColumnInfo(T("Member", "成员"), "member"),
         "observed_value": ColumnInfo(T("Observed value", "已实现价值"), _CUR),
         "purchase_days": ColumnInfo(T("Purchase days", "购买天数"), _CNT),
+        "t_x": ColumnInfo(T(f"Recency t_x ({unit.en})", f"最近购买 t_x（{unit.zh}）"), t_unit),
+        "T": ColumnInfo(T(f"Age T ({unit.en})", f"客龄 T（{unit.zh}）"), t_unit),
         "p_alive": ColumnInfo(T("P(alive)", "存活概率"), _PCT),
         "expected_purchases": ColumnInfo(T("Expected purchases", "预期购买次数"), _CNT),
         "expected_spend": ColumnInfo(T("Expected spend per purchase", "预期单次消费"), _CUR),
         "predicted_clv": ColumnInfo(T("Predicted CLV", "预测终身价值"), _CUR),
     }
-    return Table(
-        "top_members", txt.TITLE_TOP, data, {k: v for k, v in cols.items() if k in data.columns}
-    )
+    cols = {k: v for k, v in cols.items() if k in data.columns}
+    if top:
+        return Table("top_members", txt.TITLE_TOP, data, cols)
+    return Table("member_clv", txt.TITLE_ALL, data, cols, show=False)
 
 
 def _parameters(fits, opts) -> Table:

@@ -26,6 +26,7 @@ TITLE_DIST = T("Distribution of observed CLV (buyers)", "买家已实现终身�
 TITLE_GROUP = T("CLV by group", "各社群终身价值")
 TITLE_SEGMENT = T("CLV by segment", "各分层终身价值")
 TITLE_TOP = T("Most valuable members", "最有价值成员")
+TITLE_ALL = T("CLV per buyer", "每位买家的终身价值")
 TITLE_PARAMS = T("Model parameters", "模型参数")
 COL_VALUE = T("Observed CLV ({c})", "已实现终身价值（{c}）")
 COL_BUYERS = T("Buyers", "买家数")
