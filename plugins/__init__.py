@@ -18,4 +18,5 @@ BUILTIN: tuple[str, ...] = (
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",
+    "plugins.renderers.xlsx",
 )
