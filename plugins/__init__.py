@@ -15,6 +15,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.loyalty",
     "plugins.metrics.influence",
     "plugins.metrics.engagement",
+    "plugins.metrics.campaigns",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",
