@@ -90,16 +90,16 @@ def _decode_all(path: Path, encoding: str, sink=None) -> int | None:
     Returns None when the whole file decodes, else the byte offset of the first bad byte.
     """
     decoder = codecs.getincrementaldecoder(encoding)("strict")
-    pos = 0
+    pos = 0  # file offset of the first byte of ``block``
     with path.open("rb") as fh:
         while True:
             block = fh.read(CHUNK)
             final = not block
+            carried = len(decoder.getstate()[0])  # bytes held over from the last block
             try:
                 text = decoder.decode(block, final)
             except UnicodeDecodeError as exc:
-                pending = len(decoder.getstate()[0]) if hasattr(decoder, "getstate") else 0
-                return max(pos - pending + exc.start, 0)
+                return max(pos - carried + exc.start, 0)
             if sink is not None and text:
                 sink.write(text.encode("utf-8"))
             if final:
@@ -153,9 +153,9 @@ def utf8_copy(path: str | Path, encoding: str | None = None) -> Path:
                 f"{path}: line {_line_of(path, bad)}: not valid UTF-8; save it as 'CSV UTF-8' "
                 f"or set the right encoding for this source"
             )
-        enc, guessed = FALLBACK_ENCODING, True
+        enc, guessed = FALLBACK_ENCODING, bad
     else:
-        guessed = False
+        guessed = None
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key in _temp_copies and _temp_copies[key].exists():
@@ -174,7 +174,9 @@ def utf8_copy(path: str | Path, encoding: str | None = None) -> Path:
         raise
     if bad is not None:
         Path(tmp).unlink(missing_ok=True)
-        what = "neither UTF-8 nor GB18030/GBK" if guessed else f"not valid {enc}"
+        what = "neither UTF-8 nor GB18030/GBK" if guessed is not None else f"not valid {enc}"
+        if guessed is not None:  # show where the encoding that read further stopped
+            bad = max(bad, guessed)
         raise DataError(
             f"{path}: line {_line_of(path, bad)}: the file is {what}; save it as "
             f"'CSV UTF-8' or set the right encoding = \"…\" for this source"
@@ -364,7 +366,7 @@ def phone_e164(expr: str | pl.Expr, default_country_code: str | None = None) -> 
         cc = default_country_code.lstrip("+")
         intl = intl.otherwise(pl.lit(cc) + digits.str.strip_chars_start("0"))
     ok = intl.str.contains(r"^[1-9]\d{7,14}$")
-    return pl.when(ok & raw.str.contains(r"^\+?\d+$")).then(pl.lit("+") + intl)
+    return pl.when(ok & raw.str.contains(r"^\+?\d+$")).then(intl.str.replace("^", "+"))
 
 
 def phone_hash(expr: str | pl.Expr, default_country_code: str | None = None) -> pl.Expr:
