@@ -16,6 +16,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.influence",
     "plugins.metrics.engagement",
     "plugins.metrics.campaigns",
+    "plugins.metrics.retention",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",
