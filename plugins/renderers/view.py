@@ -129,7 +129,7 @@ class View:
             "metric": metric,
         }
 
-    def table(self, t: Table) -> dict[str, Any]:
+    def table(self, t: Table, metric: str = "") -> dict[str, Any]:
         df = t.data
         cols = list(df.columns)
         infos = [t.columns.get(c) for c in cols]
@@ -144,7 +144,7 @@ class View:
         ]
         return {
             "key": t.key,
-            "id": slug(t.key),
+            "id": slug(f"{metric}-{t.key}" if metric else t.key),
             "title": self.t(t.title),
             "note": self.t(t.note) if t.note else None,
             "headers": [
@@ -173,7 +173,15 @@ class View:
                 uid=f"{sid}-c{j}-{slug(c.key)}",
                 font=self.font_stack,
             )
-            charts.append({"key": c.key, "title": self.t(c.title), "svg": Markup(svg), "raw": c})
+            charts.append(
+                {
+                    "key": c.key,
+                    "id": f"{sid}-chart-{slug(c.key)}",
+                    "title": self.t(c.title),
+                    "svg": Markup(svg),
+                    "raw": c,
+                }
+            )
         return {
             "id": sid,
             "number": index,
@@ -182,7 +190,7 @@ class View:
             "intro": self.t(s.intro) if s.intro else None,
             "kpis": [self.kpi(k) for k in s.kpis],
             "charts": charts,
-            "tables": [self.table(t) for t in s.tables if t.show],
+            "tables": [self.table(t, s.metric) for t in s.tables if t.show],
             "findings": [self.finding(f, s.metric) for f in s.findings],
             "template": s.template or "section.html",
             "raw": s,
