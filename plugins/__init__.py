@@ -17,6 +17,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.engagement",
     "plugins.metrics.campaigns",
     "plugins.metrics.retention",
+    "plugins.metrics.funnel",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",
