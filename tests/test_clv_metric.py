@@ -266,3 +266,11 @@ def test_no_repeat_purchases_gives_a_note():
     assert s.kpi("repeat_purchase_rate").value == 0
     assert s.kpi("share_alive").value is None
     assert any("no customer has bought on a second day" in f.text.en for f in s.findings)
+
+
+def test_same_input_same_numbers(cdnow):
+    one = run_metric(SPEC, cdnow, {"population": "customers"})
+    two = run_metric(SPEC, cdnow, {"population": "customers"})
+    assert [k.value for k in one.kpis] == [k.value for k in two.kpis]
+    assert one.extra == two.extra
+    assert one.table("member_clv").data.equals(two.table("member_clv").data)

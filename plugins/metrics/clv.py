@@ -79,6 +79,13 @@ class CLVOptions(BaseModel):
         return self.horizon if self.horizon is not None else 364.0 / DAYS_PER_UNIT[self.time_unit]
 
 
+def _exact_order_sum(column: str) -> pl.Expr:
+    """Σ column in ascending order of the values, so that the last digits do not depend on
+    how the hash group-by split the rows (a plain ``sum`` did, and moved the Gamma-Gamma fit
+    in its 9th digit between runs); ``sort().sum()`` is optimised back into ``sum()``."""
+    return pl.col(column).sort().cum_sum().last()
+
+
 def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame:
     """One row per customer: key, member_id, customer_id, x, tx_days, T_days, total, m.
 
@@ -101,18 +108,18 @@ def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame
             value.alias("value"),
         )
         .group_by("key", "day")
-        .agg(pl.col("value").sum(), pl.col("member_id").first(), pl.col("customer_id").first())
+        .agg(_exact_order_sum("value"), pl.col("member_id").min(), pl.col("customer_id").min())
     )
     x = pl.col("days") - 1
     return (
         daily.group_by("key")
         .agg(
-            pl.col("member_id").first(),
-            pl.col("customer_id").first(),
+            pl.col("member_id").min(),
+            pl.col("customer_id").min(),
             pl.col("day").min().alias("first_day"),
             pl.col("day").max().alias("last_day"),
             pl.len().alias("days"),
-            pl.col("value").sum().alias("total"),
+            _exact_order_sum("value").alias("total"),
             pl.col("value").sort_by("day").first().alias("first_value"),
         )
         .select(
@@ -136,7 +143,7 @@ def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
         # compression to distinct (x, t_x, T) with weights, done by Polars
         "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
         "memberships": data.members.select("member_id", "group_id", "segment").unique(),
-        "groups": data.groups.select("group_id", "name").unique("group_id"),
+        "groups": data.groups.group_by("group_id").agg(pl.col("name").drop_nulls().min()),
         "orders_check": paid_orders(data).select(
             pl.len().alias("paid_orders"),
             pl.col("gross_margin").is_null().sum().alias("missing_margin"),
@@ -172,9 +179,10 @@ def predict(rfm_unique: pl.DataFrame, opts: CLVOptions) -> dict:
 
 
 def build(got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str) -> Section:
-    rfm = got["rfm"]
+    # sorted so that sums (and so every printed digit) do not depend on hash-group order
+    rfm = got["rfm"].sort("key")
     u = DAYS_PER_UNIT[opts.time_unit]
-    fits = predict(got["rfm_unique"], opts)
+    fits = predict(got["rfm_unique"].sort("x", "tx_days", "T_days"), opts)
     bg = fits["bgnbd"]
     gg = None
     preds = None
@@ -240,7 +248,7 @@ def _per_customer(rfm, bg, gg, opts: CLVOptions, u: float) -> pl.DataFrame | Non
         pl.Series("expected_purchases", purchases),
         pl.Series("_disc", disc),
     )
-    out = rfm.join(keys, on=["x", "tx_days", "T_days"], how="left")
+    out = rfm.join(keys, on=["x", "tx_days", "T_days"], how="left", maintain_order="left")
     if gg is None:
         return out.with_columns(
             pl.lit(None, pl.Float64).alias("expected_spend"),

@@ -121,7 +121,9 @@ def section(*, customers, memberships, groups, orders_check, fits, predicted, op
         tables.append(_members_table(pop, opts, predicted, top=True))
         if opts.member_table:
             tables.append(_members_table(pop, opts, predicted, top=False))
-    tables.append(_parameters(fits, opts))
+    params = _parameters(fits, opts)
+    if params is not None:
+        tables.append(params)
     findings = _findings(pop, tables, fits, orders_check, opts, currency, h, predicted, has_spend)
     model = _model_extra(fits, opts)
     return Section(
@@ -183,21 +185,31 @@ def _distribution(values, bins, currency) -> Table:
     )
 
 
+def _osum(column: str) -> pl.Expr:
+    """Σ in ascending order of the values (0 when all are null): the same digits every run,
+    whatever order the group-by visits the rows in."""
+    return pl.col(column).drop_nulls().sort().cum_sum().last().fill_null(0.0)
+
+
 def _by(dim, memberships, members, named, predicted, key, title) -> Table | None:
     pairs = memberships.select("member_id", dim).unique()
     if pairs[dim].null_count() == pairs.height:
         return None
     value_cols = ["member_id", "total"] + (["predicted_clv"] if predicted else [])
     joined = pairs.join(members.select(value_cols), on="member_id", how="left")
+    buyers = pl.col("total").is_not_null().sum()
     aggs = [
         pl.col("member_id").n_unique().alias("members"),
-        pl.col("total").is_not_null().sum().alias("buyers"),
-        pl.col("total").sum().alias("observed_value"),
-        (pl.col("total").sum() / pl.col("member_id").n_unique()).alias("avg_clv_per_member"),
-        pl.col("total").mean().alias("avg_clv_per_buyer"),
+        buyers.alias("buyers"),
+        _osum("total").alias("observed_value"),
+        (_osum("total") / pl.col("member_id").n_unique()).alias("avg_clv_per_member"),
+        pl.when(buyers > 0).then(_osum("total") / buyers).alias("avg_clv_per_buyer"),
     ]
     if predicted:
-        aggs.append(pl.col("predicted_clv").mean().alias("avg_predicted_clv"))
+        n_pred = pl.col("predicted_clv").is_not_null().sum()
+        aggs.append(
+            pl.when(n_pred > 0).then(_osum("predicted_clv") / n_pred).alias("avg_predicted_clv")
+        )
     out = joined.group_by(dim).agg(aggs)
     none = txt.NO_GROUP if dim == "group_id" else txt.NO_SEGMENT
     if dim == "group_id":
@@ -211,7 +223,7 @@ def _by(dim, memberships, members, named, predicted, key, title) -> Table | None
     else:
         out = out.with_columns(pl.col("segment").fill_null(none.en))
     label = "group" if dim == "group_id" else "segment"
-    out = out.sort("avg_clv_per_member", descending=True, nulls_last=True)
+    out = out.sort(["avg_clv_per_member", label], descending=[True, False], nulls_last=True)
     out = out.select(label, pl.exclude(label, "group_id")) if label == "group" else out
     cols = {
         label: ColumnInfo(T("Group", "社群") if label == "group" else T("Segment", "分层")),
@@ -280,7 +292,7 @@ def _members_table(pop, opts, predicted, *, top: bool) -> Table:
     return Table("member_clv", txt.TITLE_ALL, data, cols, show=False)
 
 
-def _parameters(fits, opts) -> Table:
+def _parameters(fits, opts) -> Table | None:
     rows = []
     for model, fit in (("BG/NBD", fits["bgnbd"]), ("Gamma-Gamma", fits["gamma_gamma"])):
         if fit is None:
@@ -289,6 +301,8 @@ def _parameters(fits, opts) -> Table:
             rows.append((model, name, value, txt.PARAM_NOTES[name].en))
         rows.append((model, "log_likelihood", fit.log_likelihood, "Σ ln L at the maximum"))
         rows.append((model, "n_customers", float(fit.n_customers), "customers in the fit"))
+    if not rows:
+        return None
     data = pl.DataFrame(
         rows,
         schema={
