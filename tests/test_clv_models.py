@@ -249,3 +249,13 @@ def test_single_customer_likelihood_by_hand():
 def test_fit_without_customers_does_not_crash():
     fit = cm.fit_bgnbd([], [], [])
     assert not fit.converged and fit.n_customers == 0
+
+
+def test_one_day_later_end_breaks_the_published_fit(rfm):
+    """Why the calendar matters: measuring T to the end of 1997-09-30 (one day more) moves a
+    and b in the second decimal, outside the published values."""
+    x, tx, T = (rfm[c].to_numpy() for c in ("x", "t_x", "T"))
+    off = cm.fit_bgnbd(x, tx, T + 1 / 7).params
+    assert off["a"] == pytest.approx(0.814, abs=0.001) and off["b"] == pytest.approx(
+        2.477, abs=0.001
+    )
