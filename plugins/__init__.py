@@ -18,6 +18,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.campaigns",
     "plugins.metrics.retention",
     "plugins.metrics.funnel",
+    "plugins.metrics.timing",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",
