@@ -1,8 +1,9 @@
 """The CLV section: KPIs, tables, charts, findings and methodology from collected frames.
 
 Everything here works on collected DataFrames (the ``build`` step of ``plugins.metrics.clv``);
-the numbers' definitions are in :mod:`plugins.metrics.clv` and the formulas in
-:data:`FORMULAS` (also shown in the report).
+the numbers' definitions are in :mod:`plugins.metrics.clv`, the model maths in
+:mod:`plugins.metrics.clv_models`, and the labels and methodology formulas (shown in the
+report) in :mod:`plugins.metrics.clv_text`.
 """
 
 from __future__ import annotations
