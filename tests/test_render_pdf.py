@@ -1,0 +1,104 @@
+"""PDF renderer: structure (never bytes) — pages, outline, text, fonts — and the offline
+URL fetcher."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from report_fixture import make_report
+
+from communityroi import RenderContext, RenderError
+from plugins.renderers.html import DEFAULT_DIR
+from plugins.renderers.pdf import render
+
+pytestmark = pytest.mark.slow
+
+
+def ctx(*dirs: Path, **kw) -> RenderContext:
+    return RenderContext(template_dirs=(*dirs, DEFAULT_DIR), allowed_files=frozenset(), **kw)
+
+
+class Rendered:
+    def __init__(self, lang: str) -> None:
+        self.blob = render(make_report(lang), ctx())
+        self.reader = PdfReader(io.BytesIO(self.blob))
+        self.text = [" ".join(p.extract_text().split()) for p in self.reader.pages]
+
+
+@pytest.fixture(scope="module")
+def zh() -> Rendered:
+    return Rendered("zh-CN")
+
+
+@pytest.fixture(scope="module")
+def en() -> Rendered:
+    return Rendered("en")
+
+
+def test_pdf_structure_and_text(zh, en):
+    for pdf in (zh, en):
+        assert pdf.blob.startswith(b"%PDF-")
+        assert 8 <= len(pdf.reader.pages) <= 20
+        box = pdf.reader.pages[0].mediabox
+        assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in pt
+    joined = " ".join(zh.text)
+    for s in ("2025 年第一季度社群报告", "执行摘要", "投资回报率", "156.3%", "¥229,391",
+              "达成目标", "方法说明", "Acme Tea 阿克米茶饮"):  # fmt: skip
+        assert s.replace(" ", "") in joined.replace(" ", ""), s
+    assert "Executive summary" in " ".join(en.text)
+
+
+def test_cover_has_no_running_header_but_other_pages_do(zh):
+    text = zh.text
+    total = len(text)
+    assert "第 1 页" not in text[0]
+    assert f"第 2 页 / 共 {total} 页" in text[1]
+    assert all("Acme Tea" in t for t in text[1:])  # running header: client name
+
+
+def test_table_of_contents_has_page_numbers(zh):
+    toc_page = next(i for i, t in enumerate(zh.text) if t.startswith("目录 "))
+    entries = re.findall(r"(?:\d\d )?(\S+) \.{5,} (\d+)", zh.text[toc_page])
+    titles = [t for t, _ in entries]
+    assert titles == ["执行摘要", "投资回报", "社群健康度", "留存", "客户终身价值", "影响力与裂变",
+                      "方法说明"]  # fmt: skip
+    for title, page in entries[1:]:  # each section starts on the page the TOC names
+        starts = [i + 1 for i, t in enumerate(zh.text) if re.match(rf"(\d\d )?{title} ", t)]
+        assert starts == [int(page)], (title, page, starts)
+
+
+def test_long_table_repeats_its_header(en):
+    pages = [t for t in en.text if "M-" in t and "Predicted CLV" in t]
+    assert len(pages) >= 2  # the 50-row table spans pages, header on each
+
+
+def test_fonts_are_embedded(zh):
+    fonts = set()
+    for page in zh.reader.pages:
+        for f in (page["/Resources"].get("/Font") or {}).values():
+            font = f.get_object()
+            desc = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert "/FontFile2" in desc or "/FontFile3" in desc or "/FontFile" in desc
+            fonts.add(str(font["/BaseFont"]))
+    assert any("Noto-Sans-SC-CR" in f for f in fonts), fonts  # the bundled subset
+
+
+def test_network_reference_from_a_template_is_refused(tmp_path):
+    (tmp_path / "report.html").write_text(
+        '{% extends "default:report.html" %}{% block cover %}<p>x</p>{% endblock %}'
+    )
+    html = '<html><body><img src="https://cdn.example/logo.png"></body></html>'
+    with pytest.raises(RenderError, match="never touches the network"):
+        render(make_report("en"), ctx(tmp_path, render_html=lambda _r: html))
+
+
+def test_local_file_outside_allowed_places_is_refused(tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG")
+    html = f'<html><body><img src="file://{secret}"></body></html>'
+    with pytest.raises(RenderError, match="does not name"):
+        render(make_report("en"), ctx(render_html=lambda _r: html))
