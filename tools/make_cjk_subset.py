@@ -22,6 +22,7 @@ What it does, for the Regular and the Bold face of Noto Sans CJK SC (Debian pack
    Reserved Font Name of the upstream licence is "Source", which this name does not use),
    keep the copyright, trademark and licence name records, and say what was changed.
 
+It also writes ``OFL.txt`` (the licence) and ``fonts.css`` (the @font-face rules).
 Output is deterministic: the same source font gives byte-identical files (timestamps are
 copied from the source font, nothing depends on the clock or on dict order).
 
@@ -275,6 +276,23 @@ def check(out_dir: Path) -> list[str]:
     return problems
 
 
+def write_css(out_dir: Path) -> Path:
+    """fonts.css: the @font-face rules for both faces, with URLs relative to the file."""
+    rules = ["/* Bundled Chinese report fonts (see README.md). URLs are relative to this file. */"]
+    for style, weight in zip(STYLES, (400, 700), strict=True):
+        rules.append(
+            "@font-face {\n"
+            f'  font-family: "{FAMILY}";\n'
+            "  font-style: normal;\n"
+            f"  font-weight: {weight};\n"
+            f'  src: url("{PS_PREFIX}-{style}.ttf") format("truetype");\n'
+            "}"
+        )
+    path = out_dir / "fonts.css"
+    path.write_text("\n".join(rules) + "\n", encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default_out = Path(__file__).resolve().parent.parent / "report_templates" / "fonts"
@@ -294,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 shown = "".join(chr(cp) for cp in sorted(missing) if cp > 0x7F)
                 print(f"  not in the source font ({len(missing)}): {shown}")
-        print(f"{write_licence(args.out).name} written")
+        print(f"{write_licence(args.out).name} and {write_css(args.out).name} written")
     problems = check(args.out)
     for problem in problems:
         print(f"check failed: {problem}")
