@@ -255,5 +255,37 @@ def init(path: Path, force: bool):
     out.print(f"wrote {path} — edit the [[sources]] paths, then run: communityroi report {path}")
 
 
+@main.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["source", "metric", "renderer"]),
+    default="metric",
+    show_default=True,
+    help="What the plugin adds.",
+)
+@click.option(
+    "--dir",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to create (default ./communityroi-NAME); must be new or empty.",
+)
+@friendly
+def new_plugin(name: str, kind: str, target: Path | None):
+    """Write a new plugin package NAME: pyproject.toml, module, test, README."""
+    from core.scaffold import scaffold
+
+    written = scaffold(name, kind, target)
+    folder = written[0].parent
+    for path in written:
+        out.print(f"wrote {path}")
+    out.print(
+        f"next:  cd {folder}  &&  pip install -e .  &&  python -m pytest  &&  "
+        f"communityroi plugins   (guide: docs/plugins.md)",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
