@@ -32,6 +32,7 @@ FALLBACK_FONTS = (
     "sans-serif",
 )
 NUMERIC_UNITS = {"count", "currency", "percent", "ratio", "days", "hours", "score", "per_member"}
+PRESENTATION_SETTINGS = {"branding", "output"}
 SECRET_WORDS = ("salt", "secret", "token", "password", "api_key", "apikey")
 INVESTMENT_KEYS = ("investment", "cost", "total_cost", "costs")
 RETURN_KEYS = ("return", "revenue", "attributed_return", "attributed_revenue")
@@ -270,8 +271,12 @@ class View:
         return out
 
     def settings_rows(self) -> list[tuple[str, str]]:
+        """Settings that shape the numbers (presentation and output settings left out)."""
         rows: list[tuple[str, str]] = []
-        _flatten(self.report.settings or {}, "", rows)
+        shaping = {
+            k: v for k, v in (self.report.settings or {}).items() if k not in PRESENTATION_SETTINGS
+        }
+        _flatten(shaping, "", rows)
         return rows
 
     def context(self) -> dict[str, Any]:
