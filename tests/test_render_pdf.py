@@ -87,6 +87,20 @@ def test_fonts_are_embedded(zh):
     assert any("Noto-Sans-SC-CR" in f for f in fonts), fonts  # the bundled subset
 
 
+def test_logo_is_embedded_from_its_data_uri(tmp_path):
+    import base64
+
+    png = base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    )
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png)
+    rep = make_report("en", branding={**make_report().branding, "logo": str(logo)})
+    context = RenderContext(template_dirs=(DEFAULT_DIR,), allowed_files=frozenset([logo]))
+    cover = PdfReader(io.BytesIO(render(rep, context))).pages[0]
+    assert len(cover.images) == 1
+
+
 def test_network_reference_from_a_template_is_refused(tmp_path):
     (tmp_path / "report.html").write_text(
         '{% extends "default:report.html" %}{% block cover %}<p>x</p>{% endblock %}'

@@ -157,6 +157,7 @@ class View:
             "shown": shown.height,
             "truncated": df.height > shown.height,
             "has_members": "member" in units,
+            "wide": len(cols) > 8,
             "raw": t,
         }
 
