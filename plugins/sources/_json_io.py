@@ -81,6 +81,12 @@ class Export:
                 f"{self.origin(name)}: cannot read it ({exc}); check the file or export again"
             ) from None
 
+    def size(self, name: str) -> int:
+        """Uncompressed size in bytes."""
+        if self._zip is not None:
+            return self._zip.getinfo(name).file_size
+        return (self.path / name).stat().st_size
+
     def files(self, suffix: str = ".json") -> Iterator[str]:
         return (n for n in self.names if n.lower().endswith(suffix))
 

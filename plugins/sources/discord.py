@@ -356,9 +356,10 @@ def load(opts: DiscordOptions, ctx: SourceContext) -> list[SourceFrame]:
         channels, schema={"group_id": pl.String, "name": pl.String, "kind": pl.String}
     ).unique("group_id", keep="first")
     frames = build(raw.lazy(), ch.lazy())
+    done = pl.collect_all(list(frames.values()))  # run the mapping once (data is in memory)
     return [
-        SourceFrame(t, f, origin=f"discord export {opts.path}", platform=PLATFORM)
-        for t, f in frames.items()
+        SourceFrame(t, f.lazy(), origin=f"discord export {opts.path}", platform=PLATFORM)
+        for t, f in zip(frames, done, strict=True)
     ]
 
 

@@ -385,9 +385,11 @@ def load(opts: DiscourseOptions, ctx: SourceContext) -> list[SourceFrame]:
     for file in files:
         ctx.progress(f"discourse: reading {file.name}")
         _read(file, parts)
+    frames = build(parts)
+    done = pl.collect_all(list(frames.values()))  # run the mapping once (data is in memory)
     return [
-        SourceFrame(t, f, origin=f"discourse export {opts.path}", platform=PLATFORM)
-        for t, f in build(parts).items()
+        SourceFrame(t, f.lazy(), origin=f"discourse export {opts.path}", platform=PLATFORM)
+        for t, f in zip(frames, done, strict=True)
     ]
 
 

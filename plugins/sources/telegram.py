@@ -352,9 +352,10 @@ def load(opts: TelegramOptions, ctx: SourceContext) -> list[SourceFrame]:
         schema={"group_id": pl.String, "name": pl.String, "kind": pl.String},
     ).unique("group_id", keep="first", maintain_order=True)
     out = build(raw.lazy(), table.lazy(), opts.timezone or ctx.timezone, list(opts.bots))
+    done = pl.collect_all(list(out.values()))  # run the mapping once (data is in memory)
     return [
-        SourceFrame(t, f, origin=f"telegram export {opts.path}", platform=PLATFORM)
-        for t, f in out.items()
+        SourceFrame(t, f.lazy(), origin=f"telegram export {opts.path}", platform=PLATFORM)
+        for t, f in zip(out, done, strict=True)
     ]
 
 
