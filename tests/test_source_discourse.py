@@ -140,3 +140,28 @@ def test_bad_input_is_one_line_error_naming_the_file(tmp_path, name, text, expec
         _load(root)
     msg = str(err.value)
     assert name in msg and expected in msg and "\n" not in msg
+
+
+def test_each_detect_recognises_only_its_own_export(tmp_path):
+    from plugins.sources import discord, slack, telegram
+
+    root = DATA.parent
+    samples = {
+        "slack": [root / "slack" / "testarchive.zip", root / "slack" / "threads"],
+        "discord": [root / "discord" / "guild", root / "discord" / "zulip_dce_export_general.json"],
+        "telegram": [root / "telegram" / "full", root / "telegram" / "single" / "result.json"],
+        "discourse": [root / "discourse" / "forum", root / "discourse" / "sample"],
+    }
+    detectors = {
+        "slack": slack.detect,
+        "discord": discord.detect,
+        "telegram": telegram.detect,
+        "discourse": discourse.detect,
+    }
+    (tmp_path / "orders.csv").write_text("order_id,amount\n1,2\n")
+    for name, detect in detectors.items():
+        for kind, paths in samples.items():
+            for p in paths:
+                assert detect(p) is (kind == name), (name, p)
+        assert detect(tmp_path / "orders.csv") is False
+        assert detect(tmp_path / "missing") is False
