@@ -23,5 +23,5 @@ else
 fi
 
 PY=${PYTHON:-python3}
-"$PY" -m pip install -q --disable-pip-version-check -e ".[dev]"
+"$PY" -m pip install -q --disable-pip-version-check -e ".[dev,sql]"
 echo "communityroi installed: $(command -v communityroi)" >&2

@@ -128,8 +128,26 @@ def load(
             registry.strict,
             lambda spec=spec, opts=opts, frames=frames: spec.apply(frames, opts, ctx),
         )
+    _report_identity(frames, registry)
     period = resolve_period(settings, frames)
     return loaded, make_data(frames, period, rs.timezone, rs.currency)
+
+
+def _report_identity(frames: dict[str, pl.LazyFrame], registry: Registry) -> None:
+    """Turn a transform's ``identity_report`` frame (if any) into warnings."""
+    report = frames.pop("identity_report", None)
+    if report is None:
+        return
+    row = report.collect().row(0, named=True)
+    notes = {
+        "members_unlinked": "member account(s) could not be linked to any other account or order",
+        "orders_unlinked": "order(s) could not be linked to a member",
+        "identifier_conflicts": "identifier conflict(s) (one e-mail/phone on several "
+        "people in the mapping)",
+    }
+    for key, text in notes.items():
+        if row.get(key):
+            registry.warnings.append(f"identity: {row[key]:,} {text}")
 
 
 def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Period:

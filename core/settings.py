@@ -173,7 +173,7 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         path = Path(path)
         where = str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            data = _parse_toml(path.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
             raise ConfigError(
                 f"{path}: no such file; create one with 'communityroi init'"
@@ -188,6 +188,46 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         raise ConfigError(_pretty(exc, where)) from None
     finally:
         _toml_data.reset(token)
+
+
+# TOML 1.1 allows Unicode bare keys (订单号 = "order_id"); tomllib implements TOML 1.0,
+# which needs them quoted. Users copy Chinese headers as they are, so quote them for it.
+_UNICODE_BARE_KEY = re.compile(
+    r'(^|[{,])(\s*)([^\s"\'=\[\]{},#.]*[^\x00-\x7f][^\s"\'=\[\]{},#.]*)(\s*=)', re.M
+)
+
+
+def _quote_unicode_keys(text: str) -> str:
+    """Quote Unicode bare keys outside strings (single-line strings; enough for configs)."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        j = i
+        while j < n and text[j] not in "\"'#":
+            j += 1
+        out.append(_UNICODE_BARE_KEY.sub(lambda m: f'{m[1]}{m[2]}"{m[3]}"{m[4]}', text[i:j]))
+        if j >= n:
+            break
+        end_char = "\n" if text[j] == "#" else text[j]
+        k = j + 1
+        while k < n and text[k] != end_char and text[k] != "\n":
+            k += 2 if text[k] == "\\" and end_char == '"' else 1
+        out.append(text[j : k + 1])
+        i = k + 1
+    return "".join(out)
+
+
+def _parse_toml(text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        quoted = _quote_unicode_keys(text)
+        if quoted == text:
+            raise
+        try:
+            return tomllib.loads(quoted)
+        except tomllib.TOMLDecodeError:
+            pass
+        return tomllib.loads(text)  # report the error against the user's own text
 
 
 def _prune(d: dict[str, Any]) -> dict[str, Any]:

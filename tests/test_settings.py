@@ -90,3 +90,15 @@ def test_targets_status(value, target, status):
 def test_unknown_target_key_is_an_error():
     with pytest.raises(ConfigError, match=r"targets\.roi\.nope: no such KPI"):
         apply_targets([_section(1.0)], {"roi.nope": ">= 1"})
+
+
+def test_chinese_bare_keys_are_accepted_as_in_toml_1_1(tmp_path):
+    path = write(
+        tmp_path,
+        '[[sources]]\ntype = "files"\norders = "o.csv"  # 注释 = 1\n'
+        'columns = { orders = { 订单号 = "order_id", "下单时间" = "at" } }\n'
+        'sheets = { orders = "a, 实付 = b" }\n',
+    )
+    src = load_settings(path).sources[0]
+    assert src["columns"] == {"orders": {"订单号": "order_id", "下单时间": "at"}}
+    assert src["sheets"] == {"orders": "a, 实付 = b"}  # strings are left alone

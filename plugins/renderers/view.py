@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
+import polars as pl
 from markupsafe import Markup
 
 from communityroi import KPI, Finding, Report, Section, Table
@@ -161,8 +163,23 @@ class View:
             "raw": t,
         }
 
+    def localized(self, t: Table | None) -> Table | None:
+        """The table with coded values (ColumnInfo.values) shown as labels in the report
+        language, for tables and the charts drawn from them alike."""
+        if t is None:
+            return None
+        coded = {c: i.values for c, i in t.columns.items() if i.values and c in t.data.columns}
+        if not coded:
+            return t
+        data = t.data.with_columns(
+            pl.col(c).replace({k: self.t(v) for k, v in values.items()})
+            for c, values in coded.items()
+        )
+        return replace(t, data=data)
+
     def section(self, s: Section, index: int) -> dict[str, Any]:
         sid = f"sec-{slug(s.metric or str(index))}"
+        s = replace(s, tables=tuple(self.localized(t) for t in s.tables))
         charts = []
         for j, c in enumerate(s.charts):
             svg = render_chart(

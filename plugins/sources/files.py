@@ -56,8 +56,9 @@ def _scan(path: Path, sheet: str | None) -> tuple[pl.LazyFrame, int, str]:
         kwargs = {"sheet_name": sheet} if sheet else {"sheet_id": 1}
         frame = pl.read_excel(path, engine="calamine", infer_schema_length=0, **kwargs)
         return frame.lazy(), 2, "row"
-    raise DataError(f"{path}: unsupported file type '{suffix}'; use CSV, TSV, Parquet, "
-                    f"NDJSON, JSON or XLSX")
+    raise DataError(
+        f"{path}: unsupported file type '{suffix}'; use CSV, TSV, Parquet, NDJSON, JSON or XLSX"
+    )
 
 
 def _mapped(frame: pl.LazyFrame, table: str, opts: FilesOptions, origin: str) -> pl.LazyFrame:
@@ -65,12 +66,17 @@ def _mapped(frame: pl.LazyFrame, table: str, opts: FilesOptions, origin: str) ->
     mapping = opts.columns.get(table, {})
     missing = [src for src in mapping if src not in have]
     if missing:
-        raise DataError(f"{origin}: column '{missing[0]}' named in columns.{table} is not in "
-                        f"the file (found: {', '.join(have)})")
+        raise DataError(
+            f"{origin}: column '{missing[0]}' named in columns.{table} is not in "
+            f"the file (found: {', '.join(have)})"
+        )
     frame = frame.rename(mapping)
+    names = frame.collect_schema().names()
     for column, values in opts.values.get(table, {}).items():
-        if column in frame.collect_schema().names():
+        if column in names:
             frame = frame.with_columns(pl.col(column).cast(pl.String).replace(values))
+    if table == "orders" and "status" in names:  # 已支付 / Paid / 已退款 … → canonical
+        frame = frame.with_columns(_io.canonical_status(pl.col("status").cast(pl.String)))
     return frame
 
 
@@ -78,8 +84,10 @@ def load(opts: FilesOptions, ctx: SourceContext) -> list[SourceFrame]:
     unknown = set(opts.columns) | set(opts.values) | set(opts.sheets)
     unknown -= set(TABLE_NAMES)
     if unknown:
-        raise DataError(f"files source: '{sorted(unknown)[0]}' is not a table; use one of "
-                        f"{', '.join(TABLE_NAMES)}")
+        raise DataError(
+            f"files source: '{sorted(unknown)[0]}' is not a table; use one of "
+            f"{', '.join(TABLE_NAMES)}"
+        )
     out = []
     for table in TABLE_NAMES:
         name = getattr(opts, table)
@@ -87,27 +95,44 @@ def load(opts: FilesOptions, ctx: SourceContext) -> list[SourceFrame]:
             continue
         path = ctx.resolve(name)
         if not path.is_file():
-            raise DataError(f"{table} = '{name}': no such file ({path}); check the path in "
-                            f"the config (relative paths start at the config's folder)")
+            raise DataError(
+                f"{table} = '{name}': no such file ({path}); check the path in "
+                f"the config (relative paths start at the config's folder)"
+            )
         ctx.progress(f"reading {path.name}")
         try:
             frame, base, label = _scan(path, opts.sheets.get(table))
         except DataError:
             raise
         except Exception as exc:
-            raise DataError(f"{path}: cannot read it as {path.suffix.lstrip('.').upper()}: "
-                            f"{str(exc).splitlines()[0]}") from None
-        out.append(SourceFrame(table, _mapped(frame, table, opts, str(name)), origin=str(name),
-                               row_base=base, row_label=label, platform=opts.platform,
-                               timezone=opts.timezone))
+            raise DataError(
+                f"{path}: cannot read it as {path.suffix.lstrip('.').upper()}: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
+        out.append(
+            SourceFrame(
+                table,
+                _mapped(frame, table, opts, str(name)),
+                origin=str(name),
+                row_base=base,
+                row_label=label,
+                platform=opts.platform,
+                timezone=opts.timezone,
+            )
+        )
     if not out:
-        raise DataError("files source names no file; set at least one of "
-                        + ", ".join(TABLE_NAMES))
+        raise DataError("files source names no file; set at least one of " + ", ".join(TABLE_NAMES))
     return out
 
 
 @hookimpl
 def communityroi_sources() -> list[SourceSpec]:
-    return [SourceSpec(name="files", load=load, options=FilesOptions,
-                       description="CSV/TSV/Parquet/NDJSON/JSON/XLSX files, one per canonical "
-                                   "table, with header mapping")]
+    return [
+        SourceSpec(
+            name="files",
+            load=load,
+            options=FilesOptions,
+            description="CSV/TSV/Parquet/NDJSON/JSON/XLSX files, one per canonical "
+            "table, with header mapping",
+        )
+    ]
