@@ -339,8 +339,8 @@ if pytest is not None:
         """The :func:`sample_data` community (October 2026, Asia/Shanghai)."""
         return sample_data()
 
-    @pytest.fixture
-    def make_community() -> Callable[..., CommunityData]:
+    @pytest.fixture(name="make_community")
+    def _make_community_fixture() -> Callable[..., CommunityData]:
         """``make_community(tables, start=…, end=…)``: make_data with the sample period and
         time zone as defaults."""
 
@@ -350,13 +350,13 @@ if pytest is not None:
 
         return make
 
-    @pytest.fixture
-    def strict_plugins(monkeypatch) -> None:
+    @pytest.fixture(name="strict_plugins")
+    def _strict_plugins_fixture(monkeypatch) -> None:
         """Plugin errors re-raise inside this test (``COMMUNITYROI_PLUGINS__STRICT``)."""
         monkeypatch.setenv("COMMUNITYROI_PLUGINS__STRICT", "true")
 
-    @pytest.fixture
-    def communityroi_cli() -> Callable[..., Any]:
+    @pytest.fixture(name="communityroi_cli")
+    def _communityroi_cli_fixture() -> Callable[..., Any]:
         """``communityroi_cli("plugins", "--json")`` runs the CLI in-process and returns the
         click Result (``exit_code``, ``output``, ``stdout``, ``stderr``)."""
         from click.testing import CliRunner

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from core.errors import CommunityROIError, PluginError
@@ -48,7 +49,7 @@ def friendly(fn):
             ctx = click.get_current_context()
             if ctx.obj and ctx.obj.verbose:
                 err.print_exception()
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
             if isinstance(exc, PluginError) and not (ctx.obj and ctx.obj.verbose):
                 err.print("[dim](run with --verbose for the plugin's traceback)[/]")
             sys.exit(2)
@@ -115,7 +116,7 @@ def _run(obj: Ctx, settings: Settings, open_: bool) -> None:
         with err.status("[bold]starting…") as status:
             result = run(settings, progress=obj.step(status))
     for w in result.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if obj.quiet:
         return
     roi = result.report.section("roi")
@@ -231,11 +232,14 @@ def plugins(as_json: bool, strict: bool):
     table = RichTable("kind", "name", "plugin", "distribution", "version", "description")
     for r in rows:
         table.add_row(
-            r["kind"], r["name"], r["plugin"], r["distribution"], r["version"], r["description"]
+            *(
+                escape(str(r[k]))  # plugin-supplied text is not rich markup
+                for k in ("kind", "name", "plugin", "distribution", "version", "description")
+            )
         )
     out.print(table)
     for w in reg.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
 
 
 @main.command()
