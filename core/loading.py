@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from core.conform import conform
 from core.errors import DataError
-from core.schema import SCHEMA, conform
+from core.schema import SCHEMA
 
 
 @dataclass
