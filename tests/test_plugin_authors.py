@@ -13,9 +13,11 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from editable_install import installed
+from pydantic import BaseModel, ConfigDict
 
 from communityroi import (
     KPI,
@@ -28,6 +30,7 @@ from communityroi import (
     SourceFrame,
     SourceSpec,
     T,
+    TransformSpec,
     hookimpl,
 )
 
@@ -446,3 +449,85 @@ def test_sources_return_frames_through_the_public_api_only():
                 )
                 assert not any(m and m.split(".")[0] in ("core", "plugins") for m in mods)
     assert SourceFrame  # the spec types come from communityroi
+
+
+def test_template_dirs_hook_lets_a_plugin_bring_its_section_template(tmp_path):
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "acme_section.html").write_text(
+        '{% extends "default:section.html" %}'
+        '{% block kpis %}<p class="acme">ACME · {{ section.title }}</p>{% endblock %}',
+        encoding="utf-8",
+    )
+
+    class WithTemplate:
+        @hookimpl
+        def communityroi_metrics(self):
+            def build(got):
+                return Section(kpis=(KPI("n", T("N"), 1),), template="acme_section.html")
+
+            return [
+                MetricSpec("acme", T("Acme"), "own template", lambda d, o: MetricResult({}, build))
+            ]
+
+        @hookimpl
+        def communityroi_template_dirs(self):
+            return [folder]
+
+    assert plugin_registry(WithTemplate()).template_dirs == [folder]
+    html = render_report([WithTemplate()], sample_data(), ("html",))["html"].decode()
+    assert '<p class="acme">ACME · Acme</p>' in html
+
+
+class BotOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    bot_ids: list[str]
+
+
+class WithTransform:
+    """A source of three activities and a transform dropping the bots' ones."""
+
+    @hookimpl
+    def communityroi_sources(self):
+        rows = pl.LazyFrame(
+            {
+                "member_id": ["a", "bot", "b"],
+                "at": ["2026-10-02 09:00", "2026-10-02 09:01", "2026-10-03 10:00"],
+                "kind": ["message", "message", "reply"],
+            }
+        )
+        return [
+            SourceSpec(
+                "rows",
+                "three rows",
+                lambda o, c: [SourceFrame("activities", rows, "<rows>", platform="t")],
+            )
+        ]
+
+    @hookimpl
+    def communityroi_transforms(self):
+        def drop(frames, opts, ctx):
+            keep = ~pl.col("member_id").is_in(opts.bot_ids)
+            return {**frames, "activities": frames["activities"].filter(keep)}
+
+        return [TransformSpec("drop_bots", "remove bots", drop, options=BotOptions)]
+
+
+def test_transform_runs_between_loading_and_metrics():
+    period = {"period_start": "2026-10-01", "period_end": "2026-10-31"}
+    registry = plugin_registry(WithTransform())
+    settings = load_settings(
+        None,
+        report=period,
+        sources=[{"type": "rows"}],
+        transforms={"drop_bots": {"bot_ids": ["bot"]}},
+    )
+    _loaded, data = load(settings, registry)
+    assert data.activities.collect()["member_id"].to_list() == ["a", "b"]
+    untouched = load(load_settings(None, report=period, sources=[{"type": "rows"}]), registry)[1]
+    assert untouched.activities.collect().height == 3  # not configured, not enabled by default
+    wrong = load_settings(
+        None, report=period, sources=[{"type": "rows"}], transforms={"drop_bots": {"bots": ["x"]}}
+    )
+    with pytest.raises(ConfigError, match=r"^transform 'drop_bots': bot_ids: Field required"):
+        load(wrong, registry)
