@@ -300,7 +300,14 @@ def build(got: Mapping[str, pl.DataFrame], opts: NPSOptions) -> Section:
                 T("NPS by segment", "各分层净推荐值"),
                 segments,
                 {
-                    "segment": ColumnInfo(T("Segment", "分层")),
+                    "segment": ColumnInfo(
+                        T("Segment", "分层"),
+                        values={
+                            "unknown": T(
+                                "unknown (anonymous or not a member)", "未知（匿名或非成员）"
+                            )
+                        },
+                    ),
                     "answers": ColumnInfo(T("Answers", "答卷数"), "count"),
                     "promoters": ColumnInfo(T("Promoters", "推荐者"), "count"),
                     "detractors": ColumnInfo(T("Detractors", "贬损者"), "count"),
