@@ -203,11 +203,11 @@ def test_network_edges_table_and_chart():
     assert len(members) <= 3
 
 
-def test_two_hop_reach_is_bounded_to_candidates():
-    top = run_metric(SPEC, _hand_data(), {"reach_candidates": 2}).table("top_influencers").data
-    reach2 = dict(top.select("member_id", "reach2").iter_rows())
-    # the two members receiving most (a 6, b 5) get a value; the others are left empty
-    assert reach2 == {"a": 6, "b": 6, "d": None, "e": None, "f": None, "h": None, "i": None}
+def test_reach_is_given_for_the_listed_members():
+    top = run_metric(SPEC, _hand_data(), {"top_n": 2}).table("top_influencers").data
+    assert top["member_id"].to_list() == ["i", "b"]  # b passes all its rank to i
+    assert top["reach1"].to_list() == [1, 4]
+    assert top["reach2"].to_list() == [4, 6]
 
 
 def test_edge_weights_are_settings():

@@ -1,5 +1,5 @@
-"""Referral (裂变) frames shared by the influence metric: who invited whom, invitations
-sent, invited joins, and the revenue referred members bring. All lazy.
+"""Referral (裂变) frames for the influence metric: who invited whom, invitations sent,
+invited joins, and the revenue referred members bring. All lazy.
 
 Definitions (see :mod:`plugins.metrics.influence` for the report wording):
 
@@ -9,6 +9,9 @@ Definitions (see :mod:`plugins.metrics.influence` for the report wording):
 - **invitation pairs** of a period: (inviter, invitee) from the period's invite activities
   (invitee may be unknown) and from referred members whose first join is in the period;
 - **invitations sent** = distinct pairs with a known invitee + invite activities without one.
+
+Each input is used once in the plan: every scan of the conformed activities re-runs the
+boundary's text cleaning, and Polars does not always share repeated subplans.
 """
 
 from __future__ import annotations
@@ -23,70 +26,85 @@ from plugins.metrics import _common
 JOIN_TOLERANCE = timedelta(hours=1)
 
 
-def referrals(data: CommunityData, roster: pl.LazyFrame) -> pl.LazyFrame:
+def invites(data: CommunityData) -> pl.LazyFrame:
+    """Invite activities up to the period end: inviter, invitee (may be null), at."""
+    return (
+        data.activities.filter(pl.col("kind") == "invite")
+        .select(inviter="member_id", invitee="target_member_id", at="at")
+        .filter(pl.col("invitee").ne_missing(pl.col("inviter")))
+    )
+
+
+def referrals(invited: pl.LazyFrame, roster: pl.LazyFrame) -> pl.LazyFrame:
     """One row per referred member (all history to period end): invitee, inviter,
-    joined_at (first join)."""
-    listed = roster.filter(
-        pl.col("invited_by").is_not_null() & (pl.col("invited_by") != pl.col("member_id"))
-    ).select(invitee="member_id", inviter="invited_by", joined_at="joined_at")
+    joined_at (first join). ``invited`` is :func:`invites`."""
     first_invite = (
-        data.activities.filter(
-            (pl.col("kind") == "invite")
-            & pl.col("target_member_id").is_not_null()
-            & (pl.col("target_member_id") != pl.col("member_id"))
-        )
-        .group_by(invitee="target_member_id")
+        invited.filter(pl.col("invitee").is_not_null())
+        .group_by(member_id="invitee")
         .agg(
-            pl.col("member_id").sort_by("at", "member_id").first().alias("inviter"),
-            pl.col("at").min().alias("invited_at"),
+            pl.col("inviter").sort_by("at", "inviter").first().alias("_inviter"),
+            pl.col("at").min().alias("_invited_at"),
         )
     )
-    from_activities = (
-        first_invite.join(listed, on="invitee", how="anti")
-        .join(roster.select(invitee="member_id", joined_at="joined_at"), on="invitee")
-        .filter(pl.col("joined_at") >= pl.col("invited_at") - JOIN_TOLERANCE)
-        .select("invitee", "inviter", "joined_at")
+    listed = pl.col("invited_by").is_not_null() & (pl.col("invited_by") != pl.col("member_id"))
+    after = pl.col("joined_at") >= pl.col("_invited_at") - JOIN_TOLERANCE
+    return (
+        roster.select("member_id", "invited_by", "joined_at")
+        .join(first_invite, on="member_id", how="left")
+        .select(
+            invitee="member_id",
+            inviter=pl.when(listed).then("invited_by").when(after).then("_inviter"),
+            joined_at="joined_at",
+        )
+        .filter(pl.col("inviter").is_not_null())
     )
-    return pl.concat([listed, from_activities])
 
 
-def invitation_pairs(data: CommunityData, joined: pl.LazyFrame) -> pl.LazyFrame:
-    """(inviter, invitee) rows of the period; ``joined`` = referrals joined in the period.
-    Not de-duplicated: use :func:`count_invitations`."""
-    invites = data.activities.filter(data.in_period("at") & (pl.col("kind") == "invite")).select(
-        inviter="member_id", invitee="target_member_id"
+def per_inviter(data: CommunityData, roster: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per inviter of the period: member_id, invites_sent, invitees_joined,
+    referred_buyers (referred members with a paid order in the period, whenever they
+    joined) and referral_revenue (their paid orders in the period)."""
+    invited = invites(data)
+    refs = referrals(invited, roster)
+    spent = (
+        _common.paid_orders(data)
+        .filter(data.in_period("at") & pl.col("buyer_id").is_not_null())
+        .group_by(invitee="buyer_id")
+        .agg(pl.col("amount").sum().alias("spent"))
     )
-    invites = invites.filter(pl.col("invitee").ne_missing(pl.col("inviter")))
-    return pl.concat([invites, joined.select("inviter", "invitee")])
-
-
-def count_invitations() -> pl.Expr:
-    """Aggregation over invitation pairs: distinct known pairs + rows with no invitee."""
-    known = pl.struct("inviter", "invitee").filter(pl.col("invitee").is_not_null())
-    return (known.n_unique() + pl.col("invitee").null_count()).cast(pl.UInt32)
-
-
-def per_inviter(pairs: pl.LazyFrame, joined: pl.LazyFrame, sales: pl.LazyFrame) -> pl.LazyFrame:
-    """member_id, invites_sent, invitees_joined, referred_buyers, referral_revenue (nulls
-    where a member has none)."""
-    sent = pairs.group_by(member_id="inviter").agg(count_invitations().alias("invites_sent"))
-    came = joined.group_by(member_id="inviter").agg(
-        pl.len().cast(pl.UInt32).alias("invitees_joined")
+    referred = (
+        refs.join(spent, on="invitee", how="left")
+        .select(
+            "inviter",
+            "invitee",
+            "spent",
+            pair=data.in_period("joined_at").fill_null(False),
+            referral=pl.lit(True),
+        )
+        .filter(pl.col("pair") | pl.col("spent").is_not_null())
     )
-    spent = sales.group_by(member_id="inviter").agg(
-        pl.col("invitee").n_unique().cast(pl.UInt32).alias("referred_buyers"),
-        pl.col("amount").sum().alias("referral_revenue"),
+    sent = invited.filter(data.in_period("at")).select(
+        "inviter",
+        "invitee",
+        spent=pl.lit(None, pl.Float64),
+        pair=pl.lit(True),
+        referral=pl.lit(False),
     )
-    full = {"on": "member_id", "how": "full", "coalesce": True}
-    return sent.join(came, **full).join(spent, **full)
-
-
-def referred_sales(data: CommunityData, refs: pl.LazyFrame) -> pl.LazyFrame:
-    """The period's paid orders of referred members: invitee, inviter, amount."""
-    orders = _common.paid_orders(data).filter(
-        data.in_period("at") & pl.col("buyer_id").is_not_null()
+    pair, invitee, referral = pl.col("pair"), pl.col("invitee"), pl.col("referral")
+    known = invitee.filter(pair & invitee.is_not_null()).n_unique()
+    return (
+        pl.concat([sent, referred])
+        .group_by(member_id="inviter")
+        .agg(
+            (known + invitee.filter(pair).null_count()).cast(pl.UInt32).alias("invites_sent"),
+            (referral & pair).sum().cast(pl.UInt32).alias("invitees_joined"),
+            (referral & pl.col("spent").is_not_null())
+            .sum()
+            .cast(pl.UInt32)
+            .alias("referred_buyers"),
+            pl.col("spent").sum().alias("referral_revenue"),
+        )
     )
-    return refs.join(orders.select(invitee="buyer_id", amount="amount"), on="invitee")
 
 
 def members_at_start(data: CommunityData, roster: pl.LazyFrame) -> pl.LazyFrame:

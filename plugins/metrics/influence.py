@@ -21,11 +21,12 @@ edge.
 score uniformly, as networkx does; see :mod:`plugins.metrics.pagerank`), normalised to sum
 to 1; shown as a share (%) and as an index ``score × N`` (1 = the average member).
 
-**Reach**: direct reach = distinct members a member interacted with in either direction;
-two-hop reach = distinct members within two steps of the undirected graph (excluding the
-member). Two-hop reach is computed for the ``reach_candidates`` members with the highest
-weighted in-degree (default 200, a bound on the join size; PageRank leaders are among them
-in practice) and left empty for others.
+**Reach** of the members listed (the ``top_n`` by influence): direct reach = distinct
+members they interacted with in either direction; two-hop reach = distinct members within
+two steps of that undirected graph, excluding the member. With ``S`` the symmetric 0/1
+adjacency matrix, they are the non-zeros of row ``S_v`` and of ``S_v + S_v·S`` (minus
+``v`` itself). Computing only the listed rows bounds the work by their neighbourhoods;
+the edge list is aggregated once, lazily, and reused by ``build``.
 
 **Referrals**: a member's inviter is ``members.invited_by`` or else the first member whose
 ``invite`` activity targeted them, if they joined at most an hour before that invitation
@@ -52,6 +53,7 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from scipy import sparse
 
 from communityroi import (
     KPI,
@@ -143,7 +145,6 @@ class InfluenceOptions(BaseModel):
     max_iter: int = Field(200, ge=1)
     top_n: int = Field(20, ge=1, description="Rows in the top influencers table.")
     network_nodes: int = Field(30, ge=2, description="Members drawn in the network picture.")
-    reach_candidates: int = Field(200, ge=1, description="Members given a two-hop reach.")
 
     @field_validator("edge_weights")
     @classmethod
@@ -156,132 +157,115 @@ class InfluenceOptions(BaseModel):
 
 def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
     roster = _common.roster(data)
-    refs = _referrals.referrals(data, roster)
-    joined = refs.filter(data.in_period("joined_at"))
-    pairs = _referrals.invitation_pairs(data, joined)
-    sales = _referrals.referred_sales(data, refs)
-    edges = _edges(data, opts)
-
-    received = edges.group_by(a="dst").agg(pl.col("w").sum().alias("received"))
-    und = pl.concat([edges.select(a="src", b="dst"), edges.select(a="dst", b="src")]).unique()
-    strength = (
-        und.group_by("a")
-        .agg(pl.len().alias("reach1"))
-        .join(received, on="a", how="left")
-        .with_columns(pl.col("received").fill_null(0.0))
-    )
-    first = und.join(
-        strength.sort(["received", "a"], descending=[True, False])
-        .head(opts.reach_candidates)
-        .select("a"),
-        on="a",
-    )
-    second = first.join(und.select(b="a", c="b"), on="b").select("a", "c")
-    reach2 = (
-        pl.concat([first.select("a", c="b"), second])
-        .filter(pl.col("c") != pl.col("a"))
-        .unique()
-        .group_by("a")
-        .agg(pl.len().alias("reach2"))
-    )
-    per_member = (
-        strength.join(reach2, on="a", how="left")
-        .rename({"a": "member_id"})
-        .join(_referrals.per_inviter(pairs, joined, sales), on="member_id", how="left")
-        .with_columns(
-            pl.col("invites_sent", "invitees_joined", "referred_buyers").fill_null(0),
-            pl.col("referral_revenue").fill_null(0.0),
-        )
-    )
-    summary = pl.concat(
-        [
-            pairs.select(_referrals.count_invitations().alias("invitations")),
-            joined.select(pl.len().alias("invited_joins")),
-            _referrals.members_at_start(data, roster).select(pl.len().alias("members_at_start")),
-            sales.select(
-                pl.col("amount").sum().alias("referral_revenue"),
-                pl.col("invitee").n_unique().alias("referred_buyers"),
-            ),
-        ],
-        how="horizontal",
-    )
-    frames = {"edges": edges, "members": per_member, "summary": summary}
+    frames = {
+        "edges": _edges(data, opts),
+        "inviters": _referrals.per_inviter(data, roster),
+        "base": _referrals.members_at_start(data, roster).select(pl.len().alias("members")),
+    }
     return MetricResult(frames, lambda got: build(got, opts, data.currency))
 
 
 def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
-    """The period's aggregated interaction edges: src, dst, w; sorted by dst, src."""
+    """The period's aggregated interaction edges: src, dst, w (member ids).
+
+    One scan of the activities serves interactions and invitations alike (each scan of
+    the conformed activities re-runs the boundary's text cleaning). Node indices are
+    assigned in ``build``: Polars does not share this subplan between the several uses
+    a lazy index join needs, so it would be computed three times."""
+    invite = opts.edge_weights["invite"]
     kinds = {k: v for k, v in opts.edge_weights.items() if k != "invite" and v > 0}
+    is_invite = pl.col("kind") == "invite"
     acts = data.activities.filter(
         data.in_period("at")
         & pl.col("target_member_id").is_not_null()
         & (pl.col("target_member_id") != pl.col("member_id"))
+        & pl.col("kind").is_in([*kinds, "invite"])
+    ).select(
+        src=pl.when(is_invite).then("target_member_id").otherwise("member_id"),
+        dst=pl.when(is_invite).then("member_id").otherwise("target_member_id"),
+        w=pl.col("kind").replace_strict({**kinds, "invite": 0.0}, return_dtype=pl.Float64),
+        invite=is_invite,
     )
-    interactions = acts.filter(pl.col("kind").is_in(list(kinds))).select(
-        src="member_id",
-        dst="target_member_id",
-        w=pl.col("kind").replace_strict(kinds, return_dtype=pl.Float64),
-    )
-    invited = pl.concat(
-        [
-            acts.filter(pl.col("kind") == "invite").select(src="target_member_id", dst="member_id"),
-            data.members.filter(
-                data.in_period("joined_at")
-                & pl.col("invited_by").is_not_null()
-                & (pl.col("invited_by") != pl.col("member_id"))
-            ).select(src="member_id", dst="invited_by"),
-        ]
-    )
-    invitations = invited.unique().with_columns(w=pl.lit(opts.edge_weights["invite"]))
+    listed = data.members.filter(
+        data.in_period("joined_at")
+        & pl.col("invited_by").is_not_null()
+        & (pl.col("invited_by") != pl.col("member_id"))
+    ).select(src="member_id", dst="invited_by", w=pl.lit(0.0), invite=pl.lit(True))
     named = (
-        pl.concat([interactions, invitations])
-        .group_by("src", "dst")
-        .agg(pl.col("w").sum())
+        pl.concat([acts, listed])
+        .group_by("src", "dst")  # an invitation counts once per pair
+        .agg((pl.col("w").sum() + pl.col("invite").any().cast(pl.Float64) * invite).alias("w"))
         .filter(pl.col("w") > 0)
     )
     if not opts.weighted:
         named = named.with_columns(w=pl.lit(1.0))
-    return named.sort("dst", "src")
+    return named
 
 
-def _index(edges: pl.DataFrame) -> tuple[pl.Series, np.ndarray, np.ndarray]:
-    """Node ids in sorted order and the edge endpoints as positions in it."""
+def index(edges: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
+    """Sorted node ids and the edges as positions in them (s, t, w)."""
     nodes = pl.concat([edges["src"], edges["dst"]]).unique().sort()
-    src = nodes.search_sorted(edges["src"]).to_numpy()
-    dst = nodes.search_sorted(edges["dst"]).to_numpy()
-    return nodes, src, dst
+    ids = nodes.to_frame("id").with_row_index("i")
+    edges = (
+        edges.join(ids.select(src="id", s="i"), on="src")
+        .join(ids.select(dst="id", t="i"), on="dst")
+        .select("s", "t", "w")
+    )
+    return nodes, edges
+
+
+def reach(src: np.ndarray, dst: np.ndarray, n: int, rows: np.ndarray):
+    """Direct and two-hop reach (undirected, excluding the member) of the nodes ``rows``."""
+    ones = np.ones(src.shape[0] * 2, dtype=np.int32)
+    sym = sparse.csr_matrix((ones, (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
+    sym.data[:] = 1  # duplicates (u→v and v→u) were summed
+    near = sym[rows]
+    two = (near + near @ sym).tocsr()
+    counts = np.diff(two.indptr)
+    row_of = np.repeat(np.arange(rows.size), counts)
+    self_hit = np.bincount(row_of[two.indices == rows[row_of]], minlength=rows.size)
+    return np.diff(near.indptr), counts - self_hit
 
 
 def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
-    edges, s = got["edges"], got["summary"].row(0, named=True)
-    nodes, src, dst = _index(edges)
+    nodes, edges = index(got["edges"])
+    inviters = got["inviters"]
+    s = {c: inviters[c].sum() for c in inviters.columns if c != "member_id"}
     n = nodes.len()
-    t = transition(src, dst, edges["w"].to_numpy(), n)
-    pr = pagerank(t, damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter)
-    ranked = (
-        pl.DataFrame({"member_id": nodes, "score": pr.scores})
-        .sort(["score", "member_id"], descending=[True, False])
-        .with_columns(
-            rank=pl.int_range(1, n + 1, dtype=pl.UInt32),
-            share=pl.col("score") * 100,
-            index=pl.col("score") * n,
-        )
+    src, dst, w = (edges[c].to_numpy() for c in ("s", "t", "w"))
+    pr = pagerank(
+        transition(src, dst, w, n), damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter
     )
-    top = ranked.head(opts.top_n).join(got["members"], on="member_id", how="left")
-    top = top.select(
-        "rank", "member_id", "share", "index", "received", "reach1", "reach2",
-        "invites_sent", "invitees_joined", "referred_buyers", "referral_revenue",
-    )  # fmt: skip
-    drawn = ranked.head(opts.network_nodes)["member_id"].to_list()
-    network = (
-        edges.filter(pl.col("src").is_in(drawn) & pl.col("dst").is_in(drawn))
-        .select(source="src", target="dst", weight="w")
-        .sort(["weight", "source", "target"], descending=[True, False, False])
+    order = np.lexsort((np.arange(n), -pr.scores))  # by score, ties by member id
+    top_idx = order[: opts.top_n]
+    direct, two_hop = reach(src, dst, n, top_idx)
+    received = np.bincount(dst, weights=w, minlength=n)
+    top = pl.DataFrame(
+        {
+            "rank": np.arange(1, top_idx.size + 1, dtype=np.uint32),
+            "member_id": nodes.gather(top_idx),
+            "share": pr.scores[top_idx] * 100,
+            "index": pr.scores[top_idx] * n,
+            "received": received[top_idx],
+            "reach1": direct.astype(np.uint32),
+            "reach2": two_hop.astype(np.uint32),
+        }
+    ).join(got["inviters"], on="member_id", how="left", maintain_order="left")
+    top = top.with_columns(
+        pl.col("invites_sent", "invitees_joined", "referred_buyers").fill_null(0),
+        pl.col("referral_revenue").fill_null(0.0),
     )
-    invitations, joins, base = s["invitations"], s["invited_joins"], s["members_at_start"]
+    drawn = np.zeros(n, dtype=bool)
+    drawn[order[: opts.network_nodes]] = True
+    keep = drawn[src] & drawn[dst]
+    network = pl.DataFrame(
+        {"source": nodes.gather(src[keep]), "target": nodes.gather(dst[keep]), "weight": w[keep]}
+    ).sort(["weight", "source", "target"], descending=[True, False, False])
+    top10 = float(pr.scores[order[:10]].sum()) * 100 if n else None
+    invitations, joins = s["invites_sent"], s["invitees_joined"]
+    base = got["base"].item()
     conversion = joins / invitations if invitations else None
     k_factor = joins / base if base else None
-    top10 = float(ranked["score"].head(10).sum()) * 100 if n else None
     revenue = float(s["referral_revenue"] or 0.0)
     kpis = (
         KPI("k_factor", T("K-factor", "K 因子（裂变系数）"), k_factor, "ratio",
@@ -319,9 +303,9 @@ def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str
     }
     tables = (
         Table("top_influencers", T("Top influencers", "影响力排行"), top, cols,
-              note=T(f"Two-hop reach is computed for the {opts.reach_candidates} members "
-                     "receiving the most interactions; empty for others.",
-                     f"两跳触达仅对收到互动最多的 {opts.reach_candidates} 名成员计算，其余留空。")),
+              note=T("Reach counts distinct members interacted with in either direction; "
+                     "two-hop reach adds those reached through one intermediary.",
+                     "触达为双向互动过的不同成员数；两跳触达另含经一名中间人可达的成员。")),
         Table("network_edges", T("Interaction network (top members)", "互动网络（核心成员）"),
               network,
               {"source": ColumnInfo(T("From", "发起者"), "member"),

@@ -215,89 +215,90 @@ def _tier(opts: LoyaltyOptions) -> pl.Expr:
     )  # fmt: skip
 
 
-def _with_all(frame: pl.LazyFrame, key: str, codes: Mapping[str, object]) -> pl.LazyFrame:
+def _with_all(frame: pl.DataFrame, key: str, codes: Mapping[str, object]) -> pl.DataFrame:
     """Left-join ``frame`` onto every code (in order), zero-filling missing ones."""
-    keys = pl.LazyFrame({key: list(codes)})
+    keys = pl.DataFrame({key: list(codes)}, schema={key: pl.String})
     return keys.join(frame, on=key, how="left", maintain_order="left").fill_null(0)
 
 
 def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
-    roster = _common.roster(data)
-    gone = roster.filter(pl.col("left_at").is_not_null()).select("member_id")
-    population = (
-        pl.concat([roster.select("member_id"), data.activities.select("member_id")])
-        .unique()
-        .join(gone, on="member_id", how="anti")
+    """One lazy frame: counts and sums per (tier, segment) cell with each cell's most loyal
+    members. Every table is a sum over its cells, so the activities, orders and members
+    are each scanned once (the cells' top lists hold the overall top)."""
+    roster = _common.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
+    people = (
+        roster.join(love_scores(data, opts), on="member_id", how="full", coalesce=True)
+        .filter(~pl.col("left").fill_null(False))
+        .select("member_id", love=pl.col("love").fill_null(0.0), in_population=pl.lit(True))
     )
-    customers = rfm(data)
-    members = (
-        population.join(love_scores(data, opts), on="member_id", how="left")
-        .join(customers, on="member_id", how="left")
+    counts = ("frequency", "monetary", "period_revenue", "period_orders")
+    rows = (
+        people.join(rfm(data), on="member_id", how="full", coalesce=True)
+        .with_columns(pl.col(*counts).fill_null(0))
         .with_columns(
-            pl.col("love").fill_null(0.0),
-            pl.col("frequency", "monetary", "period_revenue", "period_orders").fill_null(0),
+            tier=pl.when(pl.col("in_population").fill_null(False)).then(_tier(opts)),
+            rfm=pl.concat_str(pl.col("r", "f", "m").cast(pl.String), separator="-"),
         )
-        .with_columns(tier=_tier(opts))
     )
-    tiers = members.group_by("tier").agg(
+    top = pl.struct(
+        "member_id", "love", "tier", "rfm", "segment", orders="frequency", revenue="monetary"
+    )
+    cells = rows.group_by("tier", "segment").agg(
         pl.len().alias("members"),
         (pl.col("period_orders") > 0).sum().alias("buyers"),
-        pl.col("period_revenue").sum().alias("revenue"),
+        pl.col("period_revenue", "love", "monetary", "recency", "frequency").sum(),
+        (pl.col("frequency") >= 2).sum().alias("repeat"),
+        top.sort_by("love", "member_id", descending=[True, False]).head(opts.top_n).alias("top"),
     )
-    segments = customers.group_by("segment").agg(
-        pl.len().alias("customers"),
-        pl.col("monetary").sum().alias("revenue"),
-        pl.col("recency").mean().alias("recency"),
-        pl.col("frequency").mean().alias("orders"),
-    )
-    top = (
-        members.sort(["love", "member_id"], descending=[True, False])
-        .head(opts.top_n)
-        .select(
-            "member_id",
-            "love",
-            "tier",
-            orders="frequency",
-            revenue="monetary",
-            rfm=pl.concat_str(pl.col("r", "f", "m").cast(pl.String), separator="-"),
-            segment="segment",
-        )
-        .with_row_index("rank", offset=1)
-    )
-    summary = pl.concat(
-        [
-            customers.select(
-                pl.len().alias("customers"), (pl.col("frequency") >= 2).sum().alias("repeat")
-            ),
-            members.select(pl.len().alias("population"), pl.col("love").mean().alias("mean")),
-        ],
-        how="horizontal",
-    )
-    frames = {
-        "tiers": _with_all(tiers, "tier", TIERS),
-        "segments": _with_all(segments, "segment", SEGMENTS),
-        "top": top,
-        "summary": summary,
-    }
-    return MetricResult(frames, build)
+    return MetricResult({"cells": cells}, lambda got: build(got, opts))
 
 
 def _share(part: float, whole: float) -> float | None:
     return part / whole * 100 if whole else None
 
 
-def build(got: Mapping[str, pl.DataFrame]) -> Section:
-    s = got["summary"].row(0, named=True)
-    pop, customers = s["population"], s["customers"]
-    tiers = got["tiers"].with_columns(share=pl.col("members") / max(pop, 1) * 100)
-    segments = got["segments"].with_columns(
-        share=pl.col("customers") / max(customers, 1) * 100,
-        recency=pl.when(pl.col("customers") > 0).then("recency"),
-        orders=pl.when(pl.col("customers") > 0).then("orders"),
+def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
+    cells = got["cells"]
+    people = cells.filter(pl.col("tier").is_not_null())
+    buyers = cells.filter(pl.col("segment").is_not_null())
+    tiers = _with_all(
+        people.group_by("tier").agg(
+            pl.col("members").sum(),
+            pl.col("buyers").sum(),
+            pl.col("period_revenue").sum().alias("revenue"),
+        ),
+        "tier",
+        TIERS,
     )
+    segments = _with_all(
+        buyers.group_by("segment").agg(
+            pl.col("members").sum().alias("customers"),
+            pl.col("monetary").sum().alias("revenue"),
+            pl.col("recency").sum(),
+            pl.col("frequency").sum().alias("orders"),
+        ),
+        "segment",
+        SEGMENTS,
+    )
+    pop, customers = int(people["members"].sum()), int(buyers["members"].sum())
+    tiers = tiers.with_columns(share=pl.col("members") / max(pop, 1) * 100)
+    segments = segments.with_columns(
+        share=pl.col("customers") / max(customers, 1) * 100,
+        recency=pl.when(pl.col("customers") > 0).then(pl.col("recency") / pl.col("customers")),
+        orders=pl.when(pl.col("customers") > 0).then(pl.col("orders") / pl.col("customers")),
+    )
+    top = (
+        people.select(pl.col("top").explode())
+        .unnest("top")
+        .sort(["love", "member_id"], descending=[True, False])
+        .head(opts.top_n)
+        .with_row_index("rank", offset=1)
+        .select("rank", "member_id", "love", "tier", "orders", "revenue", "rfm", "segment")
+    )
+    mean_love = float(people["love"].sum()) / pop if pop else None
     count = dict(zip(tiers["tier"], tiers["members"], strict=True))
     seg = dict(zip(segments["segment"], segments["customers"], strict=True))
-    repeat = _share(s["repeat"], customers)
+    repeat = _share(int(buyers["repeat"].sum()), customers)
     top_share = _share(count["core"] + count["active"], pop)
     kpis = (
         KPI("repeat_purchase_rate", T("Repeat purchase rate", "复购率"), repeat, "percent",
@@ -312,7 +313,7 @@ def build(got: Mapping[str, pl.DataFrame]) -> Section:
             T("RFM R ≤ 2 and F ≥ 3", "RFM 中 R ≤ 2 且 F ≥ 3"), higher_is_better=False),
         KPI("champions", T("Champion customers", "冠军客户"), seg["champions"], "count",
             T("RFM R, F, M all ≥ 4", "RFM 中 R、F、M 均 ≥ 4")),
-        KPI("average_love", T("Average love score", "平均热爱值"), s["mean"], "score",
+        KPI("average_love", T("Average love score", "平均热爱值"), mean_love, "score",
             T("mean love score over members", "成员热爱值的平均值")),
     )  # fmt: skip
     member = ColumnInfo(T("Members", "成员数"), "count")
@@ -332,7 +333,7 @@ def build(got: Mapping[str, pl.DataFrame]) -> Section:
                "recency": ColumnInfo(T("Avg. days since last order", "平均距上次购买天数"),
                                      "days"),
                "orders": ColumnInfo(T("Avg. orders", "平均订单数"), "ratio")}),
-        Table("top_loyal", T("Most loyal members", "最忠诚成员"), got["top"],
+        Table("top_loyal", T("Most loyal members", "最忠诚成员"), top,
               {"rank": ColumnInfo(T("Rank", "排名"), "count"),
                "member_id": ColumnInfo(T("Member", "成员"), "member"),
                "love": ColumnInfo(T("Love score", "热爱值"), "score"),
