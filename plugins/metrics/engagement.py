@@ -199,7 +199,7 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
         monthly = inside.group_by(month)
     distinct = pl.col("member_id").n_unique().alias("active")
 
-    active_now = current.select("member_id").unique()
+    active_now = member_days.select("member_id").unique()  # shares member_days
     members_end = people.filter(pl.col("left_at").is_null()).select("member_id")
     active_prev = acts.filter(data.previous().in_period("at")).select("member_id").unique()
     silent = active_prev.join(active_now, on="member_id", how="anti").join(
