@@ -31,7 +31,7 @@ class Ctx:
     def step(self, status):
         def progress(msg: str) -> None:
             if self.verbose:
-                err.print(f"[dim]{time.perf_counter() - self.t0:6.2f}s[/] {msg}")
+                err.print(f"[dim]{time.perf_counter() - self.t0:6.2f}s[/] {escape(msg)}")
             if status is not None:
                 status.update(f"[bold]{msg}…")
 
@@ -256,7 +256,10 @@ def init(path: Path, force: bool):
     if path.exists() and not force:
         raise click.UsageError(f"{path} exists; use --force to overwrite it")
     write_atomically(path, STARTER_TOML.encode("utf-8"))
-    out.print(f"wrote {path} — edit the [[sources]] paths, then run: communityroi report {path}")
+    out.print(
+        f"wrote {path} — edit the [[sources]] paths, then run: communityroi report {path}",
+        markup=False,
+    )
 
 
 @main.command("new-plugin")

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from core.data import CommunityData
-from core.errors import PluginError
+from core.errors import CommunityROIError, PluginError
 from core.report import KPI, Section
 from core.specs import MetricResult, MetricSpec
 
@@ -41,6 +41,8 @@ def run_metrics(
             f"metric '{job.spec.name}' of {job.plugin} failed while {stage}: "
             f"{type(exc).__name__}: {exc}"
         )
+        if isinstance(exc, CommunityROIError):  # bad data or options: the user's to fix
+            raise exc
         if strict:
             raise PluginError(msg) from exc
         warn(msg + "; its section is left out")
@@ -72,8 +74,11 @@ def run_metrics(
         try:
             section = cur.build(got_cur)
             prev_section = prev.build(got_prev) if prev is not None else None
-            if not isinstance(section, Section):
-                raise TypeError(f"build returned {type(section).__name__}, expected Section")
+            for built in (section, prev_section):
+                if built is not None and not isinstance(built, Section):
+                    raise TypeError(f"build returned {type(built).__name__}, expected Section")
+            section = _stable_section(section)
+            prev_section = _stable_section(prev_section) if prev_section else None
         except Exception as exc:
             failed(job, "building its section", exc)
             continue
@@ -145,6 +150,19 @@ def _stable(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(pl.col(floats).round_sig_figs(12))
 
 
+def _sig(value):
+    return float(f"{value:.12g}") if isinstance(value, float) else value
+
+
+def _stable_section(section: Section) -> Section:
+    """The same rounding for what ``build`` computed eagerly: KPI values and tables."""
+    return replace(
+        section,
+        kpis=tuple(k.with_(value=_sig(k.value)) for k in section.kpis),
+        tables=tuple(replace(t, data=_stable(t.data)) for t in section.tables),
+    )
+
+
 def _with_previous(section: Section, prev: Section | None) -> Section:
     if prev is None:
         return section
@@ -152,7 +170,10 @@ def _with_previous(section: Section, prev: Section | None) -> Section:
     for k in section.kpis:
         p = prev.kpi(k.key)
         kpis.append(
-            k.with_(previous=p.value if p else None, change=kpi_change(k, p.value if p else None))
+            k.with_(
+                previous=p.value if p else None,
+                change=_sig(kpi_change(k, p.value if p else None)),
+            )
         )
     return replace(section, kpis=tuple(kpis))
 

@@ -99,7 +99,10 @@ def load(
             )
         spec, info = registry.sources[kind]
         opts = validate_options(
-            spec.options, {k: v for k, v in cfg.items() if k != "type"}, f"source #{i} ({kind})"
+            spec.options,
+            {k: v for k, v in cfg.items() if k != "type"},
+            f"source #{i} ({kind})",
+            settings.base_dir,
         )
         progress(f"loading source #{i} ({kind})")
         parts.extend(
@@ -120,7 +123,9 @@ def load(
     for name, (spec, info) in sorted(registry.transforms.items(), key=lambda kv: kv[1][0].order):
         if name not in settings.transforms and not spec.enabled_by_default:
             continue
-        opts = validate_options(spec.options, settings.transforms.get(name), f"transform '{name}'")
+        opts = validate_options(
+            spec.options, settings.transforms.get(name), f"transform '{name}'", settings.base_dir
+        )
         progress(f"transform {name}")
         frames = _guard(
             info,
@@ -184,7 +189,9 @@ def compute(
         enabled = raw.pop("enabled", spec.enabled_by_default or name in settings.metrics)
         if not enabled:
             continue
-        opts = validate_options(spec.options, raw, f"metric '{name}' ({info.describe()})")
+        opts = validate_options(
+            spec.options, raw, f"metric '{name}' ({info.describe()})", settings.base_dir
+        )
         jobs.append(MetricJob(spec, opts, info.describe()))
     unknown = set(settings.metrics) - set(registry.metrics)
     if unknown:
@@ -312,7 +319,9 @@ def render(
 
     def ctx_for(name: str, **kw: Any) -> RenderContext:
         spec, _info = registry.renderers[name]
-        opts = validate_options(spec.options, settings.renderers.get(name), f"renderer '{name}'")
+        opts = validate_options(
+            spec.options, settings.renderers.get(name), f"renderer '{name}'", settings.base_dir
+        )
         return RenderContext(template_dirs=template_dirs, allowed_files=allowed, options=opts, **kw)
 
     def html(rep: Report) -> str:

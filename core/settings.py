@@ -243,13 +243,22 @@ def _prune(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def validate_options(model: type[BaseModel] | None, raw: dict[str, Any] | None, owner: str):
-    """Validate a plugin's options; the error names the plugin and the option."""
+def validate_options(
+    model: type[BaseModel] | None,
+    raw: dict[str, Any] | None,
+    owner: str,
+    base_dir: Path | None = None,
+):
+    """Validate a plugin's options; the error names the plugin and the option.
+
+    Validators receive ``info.context["base_dir"]`` (the config file's folder) so an
+    option holding a relative path can resolve it the way the user wrote it.
+    """
     if model is None:
         if raw:
             raise ConfigError(f"{owner} takes no options, got: {', '.join(raw)}")
         return None
     try:
-        return model(**(raw or {}))
+        return model.model_validate(raw or {}, context={"base_dir": base_dir or Path(".")})
     except ValidationError as exc:
         raise ConfigError(_pretty(exc, owner)) from None

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from core.errors import ConfigError
@@ -90,11 +91,11 @@ def validate(
         f"report period: {data.period.start} … {data.period.end} ({settings.report.timezone})"
     )
     for w in registry.warnings:
-        err.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if loaded.problems:
         err.print(f"[bold red]{len(loaded.problems)} problem(s):[/]")
         for p in loaded.problems:
-            err.print(f"  {p}", highlight=False, soft_wrap=True)
+            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
         return False
     out.print("[green]no problems found[/]")
     return True
