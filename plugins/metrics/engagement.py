@@ -241,97 +241,49 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
 
 
 # key: label, unit, formula
+_P, _C = "percent", "count"
+# key: label, unit, formula
 KPIS: dict[str, tuple] = {
-    "dau": (
-        T("Daily active members (DAU)", "日活跃成员（DAU）"),
-        "count",
-        T(
-            "Σ daily distinct active members / days in period",
-            "每日活跃成员（去重）之和 ÷ 期内天数",
-        ),
-    ),
-    "wau": (
-        T("Weekly active members (WAU)", "周活跃成员（WAU）"),
-        "count",
-        T(
-            "mean distinct active members per complete 7-day window from the period start",
-            "自期初起每个完整 7 天窗口内活跃成员（去重）的平均数",
-        ),
-    ),
-    "mau": (
-        T("Monthly active members (MAU)", "月活跃成员（MAU）"),
-        "count",
-        T(
-            "distinct active members in the period if it has ≤ 31 days, else the mean over "
-            "the calendar months inside it",
-            "期长 ≤ 31 天时为期内活跃成员（去重）；否则为期内各完整自然月活跃成员的平均数",
-        ),
-    ),
-    "stickiness": (T("Stickiness (DAU/MAU)", "黏性（DAU/MAU）"), "percent", T("DAU / MAU × 100 %")),
-    "messages_per_active": (
-        T("Messages per active member", "人均发言数"),
-        "per_member",
-        T(
-            "(messages + replies + posts + comments) / active members",
-            "（消息 + 回复 + 帖子 + 评论）÷ 活跃成员数",
-        ),
-    ),
-    "activity_rate": (
-        T("Activity rate", "活跃率"),
-        "percent",
-        T(
-            "members at end who were active / members at end × 100 %",
-            "期末成员中的活跃成员 ÷ 期末成员 × 100%",
-        ),
-    ),
-    "growth_rate": (
-        T("Member growth rate", "成员增长率"),
-        "percent",
-        T(
-            "(members at end − members at start) / members at start × 100 %",
-            "（期末成员 − 期初成员）÷ 期初成员 × 100%",
-        ),
-    ),
-    "left_members": (
-        T("Members who left", "退出成员"),
-        "count",
-        T("members whose last membership ended in the period", "期内退出全部社群的成员"),
-    ),
-    "churn_rate": (
-        T("Churn rate", "流失率"),
-        "percent",
-        T("members who left / members at start × 100 %", "退出成员 ÷ 期初成员 × 100%"),
-    ),
-    "silent_members": (
-        T("Members gone silent", "沉默成员"),
-        "count",
-        T(
-            "active in the previous period, not in this one, still a member at the end",
-            "上期活跃、本期未活跃且期末仍在群内的成员",
-        ),
-    ),
-    "silent_rate": (
-        T("Silent rate", "沉默率"),
-        "percent",
-        T("gone silent / previous-period active members × 100 %", "沉默成员 ÷ 上期活跃成员 × 100%"),
-    ),
-    "median_reply_hours": (
-        T("Median time to first reply", "首次回复时长中位数"),
-        "hours",
-        T(
-            "median over the period's answered messages of (first reply − message), hours",
-            "期内获得回复的消息从发出到首次被他人回复的时长中位数（小时）",
-        ),
-    ),
-    "reply_rate": (
-        T("Reply rate", "回复率"),
-        "percent",
-        T(
-            "messages and posts with a reply / messages and posts × 100 %",
-            "获得回复的消息与帖子 ÷ 消息与帖子总数 × 100%",
-        ),
-    ),
-}
+    "dau": (T("Daily active members (DAU)", "日活跃成员（DAU）"), _C,
+            T("Σ daily distinct active members / days in period",
+              "每日活跃成员（去重）之和 ÷ 期内天数")),
+    "wau": (T("Weekly active members (WAU)", "周活跃成员（WAU）"), _C,
+            T("mean distinct active members per complete 7-day window from the period start",
+              "自期初起每个完整 7 天窗口内活跃成员（去重）的平均数")),
+    "mau": (T("Monthly active members (MAU)", "月活跃成员（MAU）"), _C,
+            T("distinct active members in the period if it has ≤ 31 days, else the mean "
+              "over the calendar months inside it",
+              "期长 ≤ 31 天时为期内活跃成员（去重）；否则为期内各完整自然月活跃成员的平均数")),
+    "stickiness": (T("Stickiness (DAU/MAU)", "黏性（DAU/MAU）"), _P, T("DAU / MAU × 100 %")),
+    "messages_per_active": (T("Messages per active member", "人均发言数"), "per_member",
+                            T("(messages + replies + posts + comments) / active members",
+                              "（消息 + 回复 + 帖子 + 评论）÷ 活跃成员数")),
+    "activity_rate": (T("Activity rate", "活跃率"), _P,
+                      T("members at end who were active / members at end × 100 %",
+                        "期末成员中的活跃成员 ÷ 期末成员 × 100%")),
+    "growth_rate": (T("Member growth rate", "成员增长率"), _P,
+                    T("(members at end − members at start) / members at start × 100 %",
+                      "（期末成员 − 期初成员）÷ 期初成员 × 100%")),
+    "left_members": (T("Members who left", "退出成员"), _C,
+                     T("members whose last membership ended in the period",
+                       "期内退出全部社群的成员")),
+    "churn_rate": (T("Churn rate", "流失率"), _P,
+                   T("members who left / members at start × 100 %",
+                     "退出成员 ÷ 期初成员 × 100%")),
+    "silent_members": (T("Members gone silent", "沉默成员"), _C,
+                       T("active in the previous period, not in this one, still a member "
+                         "at the end", "上期活跃、本期未活跃且期末仍在群内的成员")),
+    "silent_rate": (T("Silent rate", "沉默率"), _P,
+                    T("gone silent / previous-period active members × 100 %",
+                      "沉默成员 ÷ 上期活跃成员 × 100%")),
+    "median_reply_hours": (T("Median time to first reply", "首次回复时长中位数"), "hours",
+                           T("median over the period's answered messages of (first reply − "
+                             "message), hours",
+                             "期内获得回复的消息从发出到首次被他人回复的时长中位数（小时）")),
+    "reply_rate": (T("Reply rate", "回复率"), _P,
+                   T("messages and posts with a reply / messages and posts × 100 %",
+                     "获得回复的消息与帖子 ÷ 消息与帖子总数 × 100%")),
+}  # fmt: skip
 HEADLINE = {"mau", "stickiness"}
 LOWER_IS_BETTER = {"left_members", "churn_rate", "silent_members", "silent_rate",
                    "median_reply_hours"}  # fmt: skip
