@@ -203,13 +203,19 @@ def validate(obj, target: Path):
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Apply this report.toml's [plugins] settings (disable, strict).",
+)
 @click.option("--strict-plugins", "strict", is_flag=True)
 @friendly
-def plugins(as_json: bool, strict: bool):
+def plugins(as_json: bool, config: Path | None, strict: bool):
     """List every source, transform, metric and renderer with its plugin and version."""
-    from core.manager import build_registry
+    from core.pipeline import registry_for
 
-    reg = build_registry(strict=strict)
+    settings = load_settings(config)  # also reads COMMUNITYROI_PLUGINS__DISABLE
+    reg = registry_for(settings, strict=strict or None)
     rows = []
     for kind in ("sources", "transforms", "metrics", "renderers"):
         for name, (spec, info) in sorted(getattr(reg, kind).items()):
@@ -229,13 +235,16 @@ def plugins(as_json: bool, strict: bool):
             json.dumps({"plugins": rows, "warnings": reg.warnings}, ensure_ascii=False, indent=2)
         )
         return
-    table = RichTable("kind", "name", "plugin", "distribution", "version", "description")
+    table = RichTable()
+    for col in ("kind", "name", "plugin", "from"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("description", overflow="fold", min_width=20)
     for r in rows:
+        # plugin-supplied text is not rich markup
         table.add_row(
-            *(
-                escape(str(r[k]))  # plugin-supplied text is not rich markup
-                for k in ("kind", "name", "plugin", "distribution", "version", "description")
-            )
+            *(escape(str(r[k])) for k in ("kind", "name", "plugin")),
+            escape(f"{r['distribution']} {r['version']}"),
+            escape(r["description"]),
         )
     out.print(table)
     for w in reg.warnings:
