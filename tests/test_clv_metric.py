@@ -255,6 +255,21 @@ def test_failures_give_notes_not_crashes(cdnow, monkeypatch):
     assert s.extra["model"]["bgnbd"]["r"] is None
 
 
+def test_gamma_gamma_with_q_at_most_one_gives_no_spend(cdnow, monkeypatch):
+    # A converged fit with q = 0.8 (p = 1, γ = 10): E[M | x = 0] = γ·p / (q − 1) = 10 / −0.2
+    # = −50, a negative spend. Such a fit must give no predicted CLV, as its note says.
+    def q_below_one(*args, **kwargs):
+        return cm.Fit({"p": 1.0, "q": 0.8, "gamma": 10.0}, -1.0, 946, True, "ok")
+
+    monkeypatch.setattr(cm, "fit_gamma_gamma", q_below_one)
+    s = run_metric(SPEC, cdnow, {"population": "customers"})
+    assert any("q ≤ 1" in f.text.en for f in s.findings)
+    assert s.kpi("avg_predicted_clv").value is None
+    assert s.kpi("predicted_clv_total").value is None
+    assert s.kpi("expected_purchases").value is not None  # BG/NBD is still usable
+    assert s.table("member_clv").data["predicted_clv"].null_count() == 2357
+
+
 def test_no_repeat_purchases_gives_a_note():
     orders = [
         {"order_id": f"o{i}", "customer_id": f"c{i}", "at": f"2026-01-{1 + i % 28:02d}",

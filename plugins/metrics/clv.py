@@ -198,7 +198,10 @@ def build(got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str) -> S
             if not gg.converged or gg.params["q"] <= 1:
                 why = gg.message if not gg.converged else "q ≤ 1 (mean spend is infinite)"
                 fits["notes"].append(rep.NOTE_FAILED.format(model="Gamma-Gamma", why=why))
-        preds = _per_customer(rfm, bg, gg if gg is not None and gg.converged else None, opts, u)
+        # E[M] = (γ + m·x)·p / (p·x + q − 1) needs q > 1: below it the spend is negative or
+        # infinite, so such a fit gives no predictions (as the note above says)
+        usable = gg is not None and gg.converged and gg.params["q"] > 1
+        preds = _per_customer(rfm, bg, gg if usable else None, opts, u)
         if preds is None:
             fits["notes"].append(rep.NOTE_FAILED.format(model="BG/NBD", why="non-finite output"))
     fits["gamma_gamma"] = gg
