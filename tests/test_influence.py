@@ -218,6 +218,14 @@ def test_edge_weights_are_settings():
     assert section.kpi("invitations").value == 5
 
 
+def test_report_states_the_tolerance_it_used():
+    # the JSON says which stopping rule produced the scores: the configured tol, not the
+    # default 1e-10
+    section = run_metric(SPEC, _hand_data(), {"tol": 1e-6})
+    assert section.extra["pagerank"]["tolerance"] == 1e-6
+    assert run_metric(SPEC, _hand_data()).extra["pagerank"]["tolerance"] == 1e-10
+
+
 def test_empty_graph():
     data = make_data({}, start=date(2026, 3, 1), end=date(2026, 3, 31))
     section = run_metric(SPEC, data)

@@ -70,7 +70,7 @@ from communityroi import (
     hookimpl,
 )
 from plugins.metrics import _common, _referrals
-from plugins.metrics.pagerank import TOL, pagerank, transition
+from plugins.metrics.pagerank import pagerank, transition
 
 DEFAULT_EDGE_WEIGHTS = {
     "reply": 1.0,
@@ -322,7 +322,7 @@ def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str
             f"PageRank 迭代 {pr.iterations} 次仍未收敛（变化 {pr.delta:.1e}），"
             "可调大 max_iter 以获得精确结果。")))  # fmt: skip
     extra = {"pagerank": {"nodes": n, "edges": edges.height, "iterations": pr.iterations,
-                          "converged": pr.converged, "tolerance": TOL,
+                          "converged": pr.converged, "tolerance": opts.tol,
                           "damping": opts.damping, "weighted": opts.weighted}}  # fmt: skip
     return Section(kpis=kpis, tables=tables, charts=(chart,), findings=tuple(findings),
                    methodology=METHODOLOGY, extra=extra)  # fmt: skip
