@@ -226,6 +226,23 @@ def test_report_states_the_tolerance_it_used():
     assert run_metric(SPEC, _hand_data()).extra["pagerank"]["tolerance"] == 1e-10
 
 
+def test_k_factor_base_leaves_out_members_who_were_gone_at_the_start():
+    # r left every group in February and rejoins on 3 March; d joins on 5 March invited
+    # by a. Members at the start: a only, so K = 1 invited join / 1 = 1.0 (not 1 / 2).
+    members = [
+        dict(member_id="a", platform="wechat", joined_at="2026-01-01", group_id="g1"),
+        dict(member_id="r", platform="wechat", joined_at="2026-01-10", left_at="2026-02-01",
+             group_id="g1"),
+        dict(member_id="r", platform="wechat", joined_at="2026-03-03", group_id="g2"),
+        dict(member_id="d", platform="wechat", joined_at="2026-03-05", invited_by="a",
+             group_id="g1"),
+    ]  # fmt: skip
+    data = make_data({"members": members}, start=date(2026, 3, 1), end=date(2026, 3, 31))
+    section = run_metric(SPEC, data)
+    assert section.kpi("invited_joins").value == 1
+    assert section.kpi("k_factor").value == pytest.approx(1.0)
+
+
 def test_empty_graph():
     data = make_data({}, start=date(2026, 3, 1), end=date(2026, 3, 31))
     section = run_metric(SPEC, data)

@@ -147,3 +147,19 @@ def test_gross_margin_needs_margin():
 
     with pytest.raises(ValidationError, match="needs margin"):
         SPEC.options(return_basis="gross_margin")
+
+
+def test_member_who_rejoins_in_the_period_was_not_there_at_the_start():
+    # r left g1 in August and rejoins (g2) on 12 October: at the start only a was in a
+    # group → members at start 1; at the end a and r → 2; growth (2 − 1) / 1 = 100 %.
+    # r first joined in August, so is not a new member.
+    members = [
+        {"member_id": "a", "joined_at": "2026-09-01", "group_id": "g1"},
+        {"member_id": "r", "joined_at": "2026-08-01", "left_at": "2026-08-20", "group_id": "g1"},
+        {"member_id": "r", "joined_at": "2026-10-12", "group_id": "g2"},
+    ]
+    data = make_data({"members": members}, start=date(2026, 10, 1), end=date(2026, 10, 31))
+    sec = run_metric(SPEC, data)
+    assert kpi(sec, "members_end") == 2
+    assert kpi(sec, "new_members") == 0
+    assert kpi(sec, "growth_rate") == pytest.approx(100.0)

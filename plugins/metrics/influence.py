@@ -160,7 +160,7 @@ def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
     frames = {
         "edges": _edges(data, opts),
         "inviters": _referrals.per_inviter(data, roster),
-        "base": _referrals.members_at_start(data, roster).select(pl.len().alias("members")),
+        "base": _referrals.members_at_start(data).select(pl.len().alias("members")),
     }
     return MetricResult(frames, lambda got: build(got, opts, data.currency))
 

@@ -18,7 +18,9 @@ Definitions (all over the report period P = [start, end], report time zone):
 - **Payback (days)** = I / (R / days in P): days of return at the period's daily rate
   needed to recover the investment.
 - **Members at end** = distinct members joined by the end of P and not left;
-  **new members** joined in P; **growth rate** = (end − start) / start × 100 %.
+  **members at start** = distinct members in some group at the start of P (a membership
+  joined before it and not left by it); **new members** = first joined in P;
+  **growth rate** = (end − start) / start × 100 %.
 - **Active members** = distinct members with an engaged activity (not join/leave) in P;
   **activity rate** = active / members at end × 100 %.
 - **Buyers** = distinct members with a paid order in P; **conversion rate** =
@@ -103,7 +105,9 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
     costs = data.costs.filter(data.day_in_period("incurred_on"))
     people = roster(data)
     start = pl.lit(data.start)
-    at_start = people.filter(
+    # per membership row: someone who had left every group before the start and rejoins
+    # in the period was not a member at the start (their roster row would say so)
+    at_start = data.members.filter(
         (pl.col("joined_at").is_null() | (pl.col("joined_at") < start))
         & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
     )
@@ -122,7 +126,7 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
                 pl.col("left_at").is_null().sum().alias("members_end"),
                 data.in_period("joined_at").sum().alias("new_members"),
             ),
-            at_start.select(pl.len().alias("members_start")),
+            at_start.select(pl.col("member_id").n_unique().alias("members_start")),
             active.select(pl.col("member_id").n_unique().alias("active_members")),
         ],
         how="horizontal",
