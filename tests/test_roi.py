@@ -163,3 +163,22 @@ def test_member_who_rejoins_in_the_period_was_not_there_at_the_start():
     assert kpi(sec, "members_end") == 2
     assert kpi(sec, "new_members") == 0
     assert kpi(sec, "growth_rate") == pytest.approx(100.0)
+
+
+def test_small_loss_is_not_written_minus_zero():
+    # return 997 on investment 1000: ROI = −0.3 %, shown rounded as "0 %", never "-0 %"
+    data = make_data(
+        {
+            "members": [{"member_id": "a", "joined_at": "2026-01-01"}],
+            "orders": [{"order_id": "1", "member_id": "a", "at": "2026-10-02", "amount": 997}],
+            "costs": [{"category": "ads", "amount": 1000, "incurred_on": "2026-10-01"}],
+        },
+        start=date(2026, 10, 1),
+        end=date(2026, 10, 31),
+    )
+    sec = run_metric(SPEC, data)
+    assert kpi(sec, "roi") == pytest.approx(-0.3)
+    (first, *_) = sec.findings
+    assert first.text.en == "Every 1 invested returned 1.00 (ROI 0 %)."
+    assert first.text.zh == "每投入 1 元带来 1.00 元回报（ROI 0%）。"
+    assert first.tone == "bad"

@@ -414,7 +414,7 @@ def _findings(row: dict, by_group: pl.DataFrame, by_campaign: pl.DataFrame) -> t
                 T(
                     "Every 1 invested returned {r:.2f} (ROI {roi:.0f} %).",
                     "每投入 1 元带来 {r:.2f} 元回报（ROI {roi:.0f}%）。",
-                ).format(r=ret / inv, roi=roi),
+                ).format(r=ret / inv, roi=round(roi) + 0),  # never "-0"
                 "good" if good else "bad",
                 weight=10,
             )
