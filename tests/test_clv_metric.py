@@ -289,3 +289,24 @@ def test_same_input_same_numbers(cdnow):
     assert [k.value for k in one.kpis] == [k.value for k in two.kpis]
     assert one.extra == two.extra
     assert one.table("member_clv").data.equals(two.table("member_clv").data)
+
+
+def test_labels_tell_apart_what_other_sections_count_differently(tiny):
+    # Same words, different numbers in one report would mislead: CLV's buyers are buyers
+    # to date (ROI: attributed buyers in the period); CLV's repeat rate counts purchase
+    # days (loyalty: orders); its per-member value divides by former members too.
+    from plugins.metrics import loyalty, roi
+
+    c = run_metric(SPEC, tiny)
+    r = run_metric(roi.SPEC, tiny)
+    lo = run_metric(loyalty.SPEC, tiny)
+    for lang in ("en", "zh"):
+        clv_b, roi_b = (getattr(s.kpi("buyers").label, lang) for s in (c, r))
+        assert clv_b != roi_b
+        clv_r, loy_r = (getattr(s.kpi("repeat_purchase_rate").label, lang) for s in (c, lo))
+        assert clv_r != loy_r
+    assert c.kpi("buyers").label.en == "Buyers to date"
+    assert c.kpi("repeat_purchase_rate").label.en == "Repeat rate (bought on 2+ days)"
+    assert "former" in c.kpi("observed_clv_per_member").label.en
+    assert "former" in c.table("clv_by_group").columns["members"].label.en
+    assert r.table("by_group").columns["members"].label.en == "Members at period end"

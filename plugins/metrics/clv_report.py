@@ -228,7 +228,7 @@ def _by(dim, memberships, members, named, predicted, key, title) -> Table | None
     out = out.select(label, pl.exclude(label, "group_id")) if label == "group" else out
     cols = {
         label: ColumnInfo(T("Group", "社群") if label == "group" else T("Segment", "分层")),
-        "members": ColumnInfo(T("Members", "成员数"), _CNT),
+        "members": ColumnInfo(T("Members (incl. former)", "成员数（含已退群）"), _CNT),
         "buyers": ColumnInfo(txt.COL_BUYERS, _CNT),
         "observed_value": ColumnInfo(T("Observed value", "已实现价值"), _CUR),
         "avg_clv_per_member": ColumnInfo(T("Observed CLV per member", "人均已实现价值"), _CUR),

@@ -14,9 +14,11 @@ INTRO = T(
 )
 
 K_AVG_OBS = T("Average observed CLV per buyer", "买家平均已实现终身价值")
-K_PER_MEMBER = T("Observed value per member", "成员人均已实现价值")
-K_BUYERS = T("Buyers", "买家数")
-K_REPEAT = T("Repeat purchase rate", "复购率")
+K_PER_MEMBER = T(
+    "Observed value per member (incl. former members)", "成员人均已实现价值（含已退群成员）"
+)
+K_BUYERS = T("Buyers to date", "累计买家数")
+K_REPEAT = T("Repeat rate (bought on 2+ days)", "复购率（按购买日）")
 K_AVG_PRED = T("Average predicted CLV, next {h}", "未来{hz}平均预测终身价值")
 K_TOTAL_PRED = T("Predicted value of buyers, next {h}", "未来{hz}买家预测总价值")
 K_EXP = T("Expected purchases, next {h}", "未来{hz}预期购买次数")
@@ -29,7 +31,7 @@ TITLE_TOP = T("Most valuable members", "最有价值成员")
 TITLE_ALL = T("CLV per buyer", "每位买家的终身价值")
 TITLE_PARAMS = T("Model parameters", "模型参数")
 COL_VALUE = T("Observed CLV ({c})", "已实现终身价值（{c}）")
-COL_BUYERS = T("Buyers", "买家数")
+COL_BUYERS = T("Buyers to date", "累计买家数")
 NO_GROUP = T("(no group)", "（无社群）")
 NO_SEGMENT = T("(no segment)", "（无分层）")
 
@@ -114,8 +116,9 @@ F_AVG_OBS = Formula(
 F_PER_MEMBER = Formula(
     T("Observed value per member", "成员人均已实现价值"),
     T(
-        "Σ observed CLV of members / members (buyers and non-buyers)",
-        "成员已实现价值之和 / 成员数（含未购买成员）",
+        "Σ observed CLV of members / everyone who has been a member up to the period end "
+        "(buyers and non-buyers, including members who have left)",
+        "成员已实现价值之和 / 截至期末曾入群的成员数（含未购买及已退群成员）",
     ),
 )
 F_BUYERS = Formula(
@@ -126,8 +129,17 @@ F_BUYERS = Formula(
     ),
 )
 F_REPEAT = Formula(
-    T("Repeat purchase rate", "复购率"),
-    T("buyers with x ≥ 1 / buyers × 100 %", "x ≥ 1 的买家数 / 买家数 × 100%"),
+    T("Repeat rate (bought on 2+ days)", "复购率（按购买日）"),
+    T(
+        "buyers who bought on at least 2 different days (x ≥ 1) / buyers × 100 %",
+        "至少在 2 个不同日期购买（x ≥ 1）的买家数 / 买家数 × 100%",
+    ),
+    T(
+        "Counts purchase days, as the BG/NBD model does; the loyalty section's repeat "
+        "purchase rate counts orders, so two orders on one day count there and not here.",
+        "按购买日计（与 BG/NBD 模型一致）；忠诚度部分的复购率按订单数计，"
+        "同一天的两笔订单在那里算复购、在这里不算。",
+    ),
 )
 F_RFM = Formula(
     T("RFM summary (x, t_x, T)", "RFM 摘要（x, t_x, T）"),

@@ -23,7 +23,8 @@ Definitions (all over the report period P = [start, end], report time zone):
   **growth rate** = (end − start) / start × 100 %.
 - **Active members** = distinct members with an engaged activity (not join/leave) in P;
   **activity rate** = active / members at end × 100 %.
-- **Buyers** = distinct members with a paid order in P; **conversion rate** =
+- **Buyers** = distinct members with a paid order in P placed after joining (an
+  attributed order); **conversion rate** =
   buyers / members at end × 100 %.
 - Cost per member = I / members at end; cost per new member = I / new members;
   cost per buyer = I / buyers.
@@ -255,7 +256,7 @@ _KPIS = (
     ("growth_rate", T("Member growth rate", "成员增长率"), "percent", False, True),
     ("active_members", T("Active members", "活跃成员"), "count", False, True),
     ("activity_rate", T("Activity rate", "活跃率"), "percent", True, True),
-    ("buyers", T("Buyers", "购买人数"), "count", False, True),
+    ("buyers", T("Buyers in the period", "期内购买人数"), "count", False, True),
     ("conversion_rate", T("Conversion rate", "购买转化率"), "percent", True, True),
     ("orders", T("Attributed orders", "归因订单数"), "count", False, True),
     ("cost_per_member", T("Cost per member", "人均成本"), "currency", False, False),
@@ -286,7 +287,8 @@ _FORMULAS = {
     ),
     "activity_rate": T("active members / members at end × 100 %", "活跃成员 ÷ 期末成员 × 100%"),
     "buyers": T(
-        "distinct members with a paid order in the period", "期内有已支付订单的成员（去重）"
+        "distinct members with a paid order in the period placed after they joined",
+        "期内入群后有已支付订单的成员（去重）",
     ),
     "conversion_rate": T("buyers / members at end × 100 %", "购买人数 ÷ 期末成员 × 100%"),
     "orders": T("count of attributed paid orders", "归因已支付订单数"),
@@ -339,13 +341,20 @@ def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityDat
                 "group_id": ColumnInfo(T("Group id", "群编号")),
                 "name": ColumnInfo(T("Group", "社群")),
                 "kind": ColumnInfo(T("Kind", "类型")),
-                "members": ColumnInfo(T("Members", "成员"), "count"),
-                "buyers": ColumnInfo(T("Buyers", "购买人数"), "count"),
+                "members": ColumnInfo(T("Members at period end", "期末成员"), "count"),
+                "buyers": ColumnInfo(T("Buyers (attributed orders)", "归因购买人数"), "count"),
                 "investment": ColumnInfo(T("Investment", "投入"), "currency"),
                 "return": ColumnInfo(T("Return", "收益"), "currency"),
                 "roi": ColumnInfo(T("ROI", "投资回报率"), "percent"),
                 "return_per_unit": ColumnInfo(T("Return per 1 spent", "每元回报"), "ratio"),
             },
+            note=T(
+                "Members: still in the group at the period end. Return and buyers: orders "
+                "of the group's campaigns plus other orders of members whose first group it "
+                "is, so a buyer may since have left the group or belong to another one.",
+                "期末成员：期末仍在群内的成员。收益与购买人数：该群活动的订单，加上以该群为"
+                "最早加入社群的成员的其他订单；因此购买者可能已退群或属于其他社群。",
+            ),
         ),
         Table(
             "by_category",
