@@ -186,3 +186,12 @@ def test_empty_data_gives_a_section_without_numbers():
     assert section.kpi("repeat_purchase_rate").value is None
     assert section.kpi("top_tier_share").value is None
     assert section.table("top_loyal").data.height == 0
+
+
+def test_tier_table_says_whom_it_counts():
+    # 10 customers, all still members: the tier table must say that it counts members at
+    # the period end and all their paid orders (ROI counts attributed orders instead)
+    table = run_metric(SPEC, _rfm_data()).table("tiers")
+    assert table.note is not None
+    assert "period end" in table.note.en and "ROI" in table.note.en
+    assert "期末" in table.note.zh

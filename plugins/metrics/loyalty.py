@@ -116,6 +116,15 @@ METHODOLOGY = (
 )  # fmt: skip
 
 
+TIERS_NOTE = T(
+    "Members still in the community at the period end. Buyers and revenue: all their paid "
+    "orders in the period, so the totals differ from the ROI section, which counts "
+    "attributed orders of anyone who was a member when ordering.",
+    "仅含期末仍在群内的成员。购买人数与收入为其期内全部已支付订单，"
+    "因此与投资回报部分不同：后者统计下单时为成员者的归因订单。",
+)
+
+
 class LoyaltyOptions(BaseModel):
     """Options of the ``loyalty`` metric (``[metrics.loyalty]``)."""
 
@@ -323,7 +332,8 @@ def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
               {"tier": ColumnInfo(T("Tier", "层级"), values=TIERS), "members": member,
                "share": ColumnInfo(T("Share", "占比"), "percent"),
                "buyers": ColumnInfo(T("Buyers in period", "本期购买人数"), "count"),
-               "revenue": ColumnInfo(T("Revenue in period", "本期收入"), "currency")}),
+               "revenue": ColumnInfo(T("Revenue in period", "本期收入"), "currency")},
+              note=TIERS_NOTE),
         Table("rfm_segments", T("Customers by RFM segment", "RFM 客户分群"),
               segments.select("segment", "customers", "share", "revenue", "recency", "orders"),
               {"segment": ColumnInfo(T("Segment", "分群"), values=SEGMENTS),
