@@ -182,3 +182,16 @@ def test_small_loss_is_not_written_minus_zero():
     assert first.text.en == "Every 1 invested returned 1.00 (ROI 0 %)."
     assert first.text.zh == "每投入 1 元带来 1.00 元回报（ROI 0%）。"
     assert first.tone == "bad"
+
+
+def test_cost_shares_of_a_zero_ledger_are_empty_not_nan():
+    # a ledger of zero amounts: total 0, so each category's share is undefined (null),
+    # not 0 / 0 = NaN (which is not even valid JSON)
+    data = make_data(
+        {"costs": [{"category": "tools", "amount": 0, "incurred_on": "2026-10-03"}]},
+        start=date(2026, 10, 1),
+        end=date(2026, 10, 31),
+    )
+    cat = run_metric(SPEC, data).table("by_category").data
+    assert cat["investment"].to_list() == [0.0]
+    assert cat["share"].to_list() == [None]

@@ -222,7 +222,7 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
     by_category = (
         costs.group_by("category")
         .agg(pl.col("amount").sum().alias("investment"))
-        .with_columns((pl.col("investment") / pl.col("investment").sum() * 100).alias("share"))
+        .with_columns((safe_div("investment", pl.col("investment").sum()) * 100).alias("share"))
         .sort("investment", "category", descending=[True, False])
     )
     frames = {
