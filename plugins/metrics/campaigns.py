@@ -55,10 +55,10 @@ KIND_LABELS = {
 COLUMNS = ("members", "active", "activities", "buyers", "converted", "investment", "return")
 
 
-def attributed_orders(data: CommunityData) -> pl.LazyFrame:
+def attributed_orders(data: CommunityData, people: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """Paid orders in P attributed to the community (the ROI section's rule); ``buyer_id``
-    is null unless the buyer was a member when ordering."""
-    joined = roster(data).select(
+    is null unless the buyer was a member when ordering. ``people``: ``roster(data)``."""
+    joined = (roster(data) if people is None else people).select(
         pl.col("member_id").alias("buyer_id"),
         pl.col("joined_at").alias("_joined"),
         pl.lit(True).alias("_known"),
@@ -112,15 +112,24 @@ def _summary(
 
 def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     start, end = pl.lit(data.start), pl.lit(data.end)
-    orders = attributed_orders(data)
+    # Explicit caches: Polars does not share these subplans between the branches by itself,
+    # and each branch would re-read and re-conform the source tables.
+    people = roster(data).select("member_id", "joined_at", "group_id").cache()
+    orders = attributed_orders(data, people).cache()
     clv = (
         paid_orders(data)
         .filter(pl.col("buyer_id").is_not_null())
         .group_by("buyer_id")
         .agg(pl.col("amount").sum().alias("clv"))
+        .cache()
     )
     costs = data.costs.filter(data.day_in_period("incurred_on"))
-    acts = engaged(data.activities).filter(data.in_period("at"))
+    acts = (
+        engaged(data.activities)
+        .filter(data.in_period("at"))
+        .select("member_id", "group_id", "campaign_id")
+        .cache()
+    )
     campaigns = data.campaigns.select("campaign_id", "name", "kind", "group_id", "starts_at",
                                       "ends_at")  # fmt: skip
     campaign_group = campaigns.select("campaign_id", pl.col("group_id").alias("_cg"))
@@ -163,7 +172,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     )  # fmt: skip
 
     # groups -----------------------------------------------------------------------
-    first_group = roster(data).select(pl.col("member_id").alias("buyer_id"), "group_id")
+    first_group = people.select(pl.col("member_id").alias("buyer_id"), "group_id")
     g_orders = (
         orders.join(campaign_group, on="campaign_id", how="left")
         .join(first_group, on="buyer_id", how="left")
