@@ -106,10 +106,13 @@ def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:
     return (found.cast(pl.Int32) - 1).alias("d")
 
 
-def first_replies(data: CommunityData, window: timedelta) -> pl.LazyFrame:
+def first_replies(
+    data: CommunityData, window: timedelta, acts: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
     """One row per message/post placed in P: ``delay_h``, hours to its first reply (null
-    when none). Replies are matched to messages with a backward ``join_asof`` by author."""
-    acts = data.activities
+    when none). Replies are matched to messages with a backward ``join_asof`` by author.
+    ``acts``: the activities from the period start on (default ``data.activities``)."""
+    acts = data.activities if acts is None else acts
     messages = (
         acts.filter(pl.col("kind").is_in(REPLIED_KINDS) & data.in_period("at"))
         .select(pl.col("member_id").alias("author"), pl.col("at").alias("msg_at"))
@@ -150,9 +153,12 @@ def first_replies(data: CommunityData, window: timedelta) -> pl.LazyFrame:
 
 def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
     start, end, days = data.period.start, data.period.end, data.period.days
-    acts = engaged(data.activities)
-    current = acts.filter(data.in_period("at"))
-    member_days = current.select("member_id", day_of_period(data)).unique()
+    # cached: Polars does not share these subplans between the frames by itself, and each
+    # would re-read and re-conform the source
+    prev = data.previous()
+    acts = engaged(data.activities).select("member_id", "at", "kind")
+    current = acts.filter(data.in_period("at")).cache()
+    member_days = current.select("member_id", day_of_period(data)).unique().cache()
     calendar = pl.LazyFrame(
         {"d": pl.int_range(0, days, dtype=pl.Int32, eager=True),
          "day": pl.date_range(start, end, "1d", eager=True)}
@@ -167,7 +173,7 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
         .sort("day")
     )  # fmt: skip
 
-    people = roster(data)
+    people = roster(data).select("member_id", "joined_at", "left_at").cache()
     at_start = (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.start))) & (
         pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start))
     )
@@ -201,7 +207,7 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
 
     active_now = member_days.select("member_id").unique()  # shares member_days
     members_end = people.filter(pl.col("left_at").is_null()).select("member_id")
-    active_prev = acts.filter(data.previous().in_period("at")).select("member_id").unique()
+    active_prev = acts.filter(prev.in_period("at")).select("member_id").unique()
     silent = active_prev.join(active_now, on="member_id", how="anti").join(
         members_end, on="member_id", how="semi"
     )
