@@ -58,7 +58,7 @@ class FunnelOptions(BaseModel):
 def member_flags(data: CommunityData, opts: FunnelOptions) -> pl.LazyFrame:
     """One row per member in the funnel's population: ``active`` (bool), ``orders``
     (paid orders counted for the purchase steps)."""
-    people = roster(data)
+    people = roster(data).select("member_id", "joined_at", "left_at").cache()
     during = (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.end))) & (
         pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start))
     )
@@ -86,6 +86,7 @@ def member_flags(data: CommunityData, opts: FunnelOptions) -> pl.LazyFrame:
         .join(active, on="member_id", how="left")
         .join(counts, on="member_id", how="left")
         .with_columns(pl.col("active").fill_null(False), pl.col("orders").fill_null(0))
+        .cache()  # shared by the step counts and the per-group table
     )
 
 
