@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from communityroi.testing import make_data, run_metric
+from plugins.metrics import roi
 from plugins.metrics.engagement import SPEC, day_of_period, full_months
 
 MEMBERS = [
@@ -222,3 +223,34 @@ def test_rates_stay_in_range(rows, people):
     # a day and a 7-day window are parts of the 31-day period (the MAU window)
     assert dau <= mau + 1e-9 and wau <= mau + 1e-9
     assert sec.kpi("median_reply_hours").value is None or sec.kpi("median_reply_hours").value <= 168
+
+
+def test_memberships_rejoins_and_two_groups():
+    """r left every group in August and rejoined g2 on 10-10: not a member at the start,
+    joins on 10-10. s is in g1 and g2 and leaves only g1 in October: never leaves.
+    t switches from g1 to g2 at the same instant: never leaves. u leaves its only group on
+    10-20. Start: s, t, u = 3; end: r, s, t = 3; growth 0 %; left: u → churn 1 / 3."""
+    members = [
+        {"member_id": "r", "group_id": "g1", "joined_at": "2026-07-01", "left_at": "2026-08-01"},
+        {"member_id": "r", "group_id": "g2", "joined_at": "2026-10-10"},
+        {"member_id": "s", "group_id": "g1", "joined_at": "2026-07-01", "left_at": "2026-10-05"},
+        {"member_id": "s", "group_id": "g2", "joined_at": "2026-07-02"},
+        {"member_id": "t", "group_id": "g1", "joined_at": "2026-07-01", "left_at": "2026-10-07"},
+        {"member_id": "t", "group_id": "g2", "joined_at": "2026-10-07"},
+        {"member_id": "u", "group_id": "g1", "joined_at": "2026-07-01", "left_at": "2026-10-20"},
+    ]
+    data = make_data({"members": members}, **OCTOBER)
+    sec = run_metric(SPEC, data)
+    growth = sec.table("growth").data
+    members_on = dict(zip(growth["day"], growth["members"], strict=True))
+    assert members_on[date(2026, 10, 1)] == 3
+    assert members_on[date(2026, 10, 10)] == 4
+    assert members_on[date(2026, 10, 20)] == 3
+    assert growth["new_members"].sum() == 1 and growth["left_members"].sum() == 1
+    assert sec.kpi("growth_rate").value == pytest.approx(0.0)
+    assert sec.kpi("left_members").value == 1
+    assert sec.kpi("churn_rate").value == pytest.approx(100 / 3)
+    # the ROI section counts members at the start and end the same way
+    roi_section = run_metric(roi.SPEC, data)
+    assert roi_section.kpi("growth_rate").value == pytest.approx(0.0)
+    assert roi_section.kpi("members_end").value == 3

@@ -15,13 +15,15 @@ join/leave — whose local date is that day):
 - **Stickiness** = DAU / MAU × 100 %.
 - **Messages** = activities of kind message, reply, post or comment in P;
   **messages per active member** = messages / active members (distinct members active in P).
-- **Members at start** = distinct members joined before P (or with no join time) and not
-  left before P; **members at end** = joined by the end of P and not left (a member counts
-  while in any group); **growth rate** = (end − start) / start × 100 %.
+- **Members at start** = distinct members in some group at the start of P (a membership
+  joined before it, or with no join time, and not left by it — as in the ROI section);
+  **members at end** = in some group at the end of P; **growth rate** = (end − start) /
+  start × 100 %. The daily series counts a member as joining when they go from no group to
+  some group and as leaving when they leave their last group.
 - **Activity rate** = members at end who were active in P / members at end × 100 % (so it
   lies in 0–100 %: members who left, and ids not in the member list, do not count).
-- **Left** = members whose last group membership ended in P; **churn rate** = left /
-  members at start × 100 %.
+- **Left** = times in P a member left their last group; **churn rate** = left / members at
+  start × 100 %.
 - **Gone silent** = members active in the previous period (same length, just before P),
   not active in P and still members at the end of P; **silent rate** = gone silent /
   previous-period actives × 100 %.
@@ -151,6 +153,28 @@ def first_replies(
     )
 
 
+def presence_changes(data: CommunityData) -> pl.LazyFrame:
+    """When each member entered the community (``change`` +1: from no group to some group)
+    or left it (−1: from some group to none), from their membership rows; ``t`` is null for
+    a membership without a join time (there from the beginning). A member who switches
+    groups at one instant, or holds two memberships, does not leave."""
+    rows = data.members.select("member_id", "joined_at", "left_at")
+    events = pl.concat([
+        rows.select("member_id", pl.col("joined_at").alias("t"), pl.lit(1).alias("delta")),
+        rows.filter(pl.col("left_at").is_not_null())
+        .select("member_id", pl.col("left_at").alias("t"), pl.lit(-1).alias("delta")),
+    ])  # fmt: skip
+    inside = pl.col("delta").cum_sum().over("member_id")  # memberships held after the event
+    return (
+        events.sort("member_id", "t", "delta", descending=[False, False, True], nulls_last=False)
+        .with_columns(inside.alias("after"))
+        .with_columns((pl.col("after") - pl.col("delta")).alias("was"))
+        .filter((pl.col("was") > 0) != (pl.col("after") > 0))
+        .select("member_id", "t",
+                pl.when(pl.col("after") > 0).then(1).otherwise(-1).alias("change"))
+    )  # fmt: skip
+
+
 def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
     start, end, days = data.period.start, data.period.end, data.period.days
     # cached: Polars does not share these subplans between the frames by itself, and each
@@ -174,20 +198,20 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
     )  # fmt: skip
 
     people = roster(data).select("member_id", "joined_at", "left_at").cache()
-    at_start = (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.start))) & (
-        pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start))
-    )
-    joins = people.filter(data.in_period("joined_at")).group_by(day_of_period(data, "joined_at"))
-    leaves = people.filter(data.in_period("left_at")).group_by(day_of_period(data, "left_at"))
+    changes = presence_changes(data).cache()
+    before = pl.col("t").is_null() | (pl.col("t") < pl.lit(data.start))
+    moves = changes.filter(data.in_period("t")).group_by(day_of_period(data, "t"))
     net = (pl.col("new_members") - pl.col("left_members")).cum_sum()
     growth = (
-        calendar.join(joins.agg(pl.len().alias("new_members")), on="d", how="left")
-        .join(leaves.agg(pl.len().alias("left_members")), on="d", how="left")
-        .join(people.select(at_start.sum().cast(pl.Int64).alias("_start")), how="cross")
-        .with_columns(pl.col("new_members", "left_members").fill_null(0).cast(pl.Int64))
+        calendar.join(moves.agg((pl.col("change") > 0).sum().alias("new_members"),
+                                (pl.col("change") < 0).sum().alias("left_members")),
+                      on="d", how="left")
+        .join(changes.filter(before).select(pl.col("change").sum().alias("_start")), how="cross")
+        .with_columns(pl.col("new_members", "left_members", "_start").fill_null(0)
+                      .cast(pl.Int64))
         .sort("d")
         .select("day", (pl.col("_start") + net).alias("members"), "new_members", "left_members")
-    )
+    )  # fmt: skip
 
     if days >= 7:
         weekly = member_days.filter(pl.col("d") < (days // 7) * 7).group_by(
@@ -219,10 +243,10 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
                 pl.len().alias("active_at_end")
             ),
             messages.select(pl.len().alias("messages")),
-            people.select(
-                at_start.sum().alias("members_start"),
-                pl.col("left_at").is_null().sum().alias("members_end"),
-                data.in_period("left_at").sum().alias("left_members"),
+            changes.select(
+                pl.col("change").filter(before).sum().alias("members_start"),
+                pl.col("change").sum().alias("members_end"),
+                (data.in_period("t") & (pl.col("change") < 0)).sum().alias("left_members"),
             ),
             active_prev.select(pl.len().alias("previous_active")),
             silent.select(pl.len().alias("silent_members")),
