@@ -67,3 +67,29 @@ def roster(data: CommunityData) -> pl.LazyFrame:
         pl.col("segment").drop_nulls().first(),
         pl.col("invited_by").drop_nulls().first(),
     )
+
+
+def attributed_orders(data: CommunityData, people: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """Paid orders placed in the period that the community earned (the ROI rule).
+
+    An order counts when its buyer was a member when ordering (``buyer_id`` known to the
+    members table and joined at or before the order) or when it carries a
+    ``campaign_id``. ``buyer_id`` is null for campaign orders of non-members.
+    ``people`` is ``roster(data)`` when the caller already has it.
+    """
+    joined = (roster(data) if people is None else people).select(
+        pl.col("member_id").alias("buyer_id"),
+        pl.col("joined_at").alias("_joined"),
+        pl.lit(True).alias("_known"),
+    )
+    as_member = pl.col("_known").fill_null(False) & (
+        pl.col("_joined").is_null() | (pl.col("_joined") <= pl.col("at"))
+    )
+    return (
+        paid_orders(data)
+        .filter(data.in_period("at"))
+        .join(joined, on="buyer_id", how="left")
+        .with_columns(pl.when(as_member).then(pl.col("buyer_id")).alias("buyer_id"))
+        .filter(pl.col("buyer_id").is_not_null() | pl.col("campaign_id").is_not_null())
+        .drop("_joined", "_known")
+    )

@@ -42,7 +42,7 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import engaged, paid_orders, roster, safe_div
+from plugins.metrics._common import attributed_orders, engaged, paid_orders, roster, safe_div
 
 KIND_LABELS = {
     "flash_group": T("Flash group", "快闪群"),
@@ -53,27 +53,6 @@ KIND_LABELS = {
     "circle": T("Paid circle", "付费圈子"),
 }
 COLUMNS = ("members", "active", "activities", "buyers", "converted", "investment", "return")
-
-
-def attributed_orders(data: CommunityData, people: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """Paid orders in P attributed to the community (the ROI section's rule); ``buyer_id``
-    is null unless the buyer was a member when ordering. ``people``: ``roster(data)``."""
-    joined = (roster(data) if people is None else people).select(
-        pl.col("member_id").alias("buyer_id"),
-        pl.col("joined_at").alias("_joined"),
-        pl.lit(True).alias("_known"),
-    )
-    as_member = pl.col("_known").fill_null(False) & (
-        pl.col("_joined").is_null() | (pl.col("_joined") <= pl.col("at"))
-    )
-    return (
-        paid_orders(data)
-        .filter(data.in_period("at"))
-        .join(joined, on="buyer_id", how="left")
-        .with_columns(pl.when(as_member).then(pl.col("buyer_id")).alias("buyer_id"))
-        .filter(pl.col("buyer_id").is_not_null() | pl.col("campaign_id").is_not_null())
-        .select("buyer_id", "campaign_id", "amount")
-    )
 
 
 def _summary(
@@ -115,7 +94,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     # Explicit caches: Polars does not share these subplans between the branches by itself,
     # and each branch would re-read and re-conform the source tables.
     people = roster(data).select("member_id", "joined_at", "group_id").cache()
-    orders = attributed_orders(data, people).cache()
+    orders = attributed_orders(data, people).select("buyer_id", "campaign_id", "amount").cache()
     clv = (
         paid_orders(data)
         .filter(pl.col("buyer_id").is_not_null())

@@ -21,8 +21,9 @@ Definitions (all over the report period P = [start, end], report time zone):
   **members at start** = distinct members in some group at the start of P (a membership
   joined before it and not left by it); **new members** = first joined in P;
   **growth rate** = (end − start) / start × 100 %.
-- **Active members** = distinct members with an engaged activity (not join/leave) in P;
-  **activity rate** = active / members at end × 100 %.
+- **Active members** = distinct members still in the community at the end of P with an
+  engaged activity (not join/leave) in P; **activity rate** = active / members at end ×
+  100 % (so it stays within 0–100 %; the engagement section uses the same rule).
 - **Buyers** = distinct members with a paid order in P placed after joining (an
   attributed order); **conversion rate** =
   buyers / members at end × 100 %.
@@ -52,7 +53,7 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import engaged, paid_orders, roster, safe_div
+from plugins.metrics._common import attributed_orders, engaged, roster, safe_div
 
 
 class ROIOptions(BaseModel):
@@ -74,27 +75,11 @@ class ROIOptions(BaseModel):
         return self
 
 
-def _attributed(data: CommunityData, opts: ROIOptions) -> pl.LazyFrame:
+def _attributed(data: CommunityData, opts: ROIOptions, people: pl.LazyFrame) -> pl.LazyFrame:
     value = pl.col("amount")
     if opts.return_basis == "gross_margin":
         value = pl.coalesce("gross_margin", pl.col("amount") * opts.margin)
-    joined = roster(data).select(
-        pl.col("member_id").alias("buyer_id"),
-        pl.col("joined_at").alias("_joined"),
-        pl.lit(True).alias("_known"),
-    )
-    as_member = pl.col("_known").fill_null(False) & (
-        pl.col("_joined").is_null() | (pl.col("_joined") <= pl.col("at"))
-    )
-    return (
-        paid_orders(data)
-        .filter(data.in_period("at"))
-        .join(joined, on="buyer_id", how="left")
-        .with_columns(pl.when(as_member).then(pl.col("buyer_id")).alias("buyer_id"))
-        .filter(pl.col("buyer_id").is_not_null() | pl.col("campaign_id").is_not_null())
-        .with_columns(value.alias("value"))
-        .drop("_joined", "_known")
-    )
+    return attributed_orders(data, people).with_columns(value.alias("value"))
 
 
 def _roi(ret: str = "return", inv: str = "investment") -> pl.Expr:
@@ -102,9 +87,9 @@ def _roi(ret: str = "return", inv: str = "investment") -> pl.Expr:
 
 
 def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
-    orders = _attributed(data, opts)
-    costs = data.costs.filter(data.day_in_period("incurred_on"))
     people = roster(data)
+    orders = _attributed(data, opts, people)
+    costs = data.costs.filter(data.day_in_period("incurred_on"))
     start = pl.lit(data.start)
     # per membership row: someone who had left every group before the start and rejoins
     # in the period was not a member at the start (their roster row would say so)
@@ -112,7 +97,13 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
         (pl.col("joined_at").is_null() | (pl.col("joined_at") < start))
         & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
     )
-    active = engaged(data.activities).filter(data.in_period("at"))
+    # active = engaged in the period and still a member at its end, so that the activity
+    # rate (active / members at end) stays within 0–100 % (same rule as engagement)
+    active = (
+        engaged(data.activities)
+        .filter(data.in_period("at"))
+        .join(people.filter(pl.col("left_at").is_null()), on="member_id", how="semi")
+    )
     days = data.period.days
 
     kpis = pl.concat(
@@ -282,8 +273,8 @@ _FORMULAS = {
         "（期末成员 − 期初成员）÷ 期初成员 × 100%",
     ),
     "active_members": T(
-        "distinct members with an activity other than join/leave",
-        "期内有互动（不含入群/退群）的成员（去重）",
+        "distinct members still in at period end with an activity other than join/leave",
+        "期末仍在群、期内有互动（不含入群/退群）的成员（去重）",
     ),
     "activity_rate": T("active members / members at end × 100 %", "活跃成员 ÷ 期末成员 × 100%"),
     "buyers": T(
