@@ -373,13 +373,13 @@ def _build(got: Mapping[str, pl.DataFrame], days: int, windows: int, months: int
             "day": day,
             "active_members": ColumnInfo(T("Active members", "活跃成员"), "count"),
             "messages": ColumnInfo(T("Messages", "发言数"), "count"),
-        }),
+        }, show=False),  # drawn as a line chart; full series in JSON/XLSX
         Table("growth", T("Member growth", "成员增长"), growth, {
             "day": day,
             "members": ColumnInfo(T("Members", "成员数"), "count"),
             "new_members": ColumnInfo(T("Joined", "新加入"), "count"),
             "left_members": ColumnInfo(T("Left", "退出"), "count"),
-        }, note=note),
+        }, note=note, show=False),
     )  # fmt: skip
     charts = (
         Chart("daily_active", "line", T("Active members per day", "每日活跃成员"), "daily",
