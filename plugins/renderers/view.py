@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -38,6 +39,24 @@ PRESENTATION_SETTINGS = {"branding", "output"}
 SECRET_WORDS = ("salt", "secret", "token", "password", "api_key", "apikey")
 INVESTMENT_KEYS = ("investment", "cost", "total_cost", "costs")
 RETURN_KEYS = ("return", "revenue", "attributed_return", "attributed_revenue")
+
+
+def text_width(text: str) -> int:
+    """Display width in Latin-letter units: CJK and full-width characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
+    """Column widths in % for ``table-layout: fixed`` (fast in WeasyPrint, which otherwise
+    lays out every cell twice to measure it): each column gets room for its widest cell
+    (cells do not wrap numbers) and for its header on at most two lines."""
+    need = []
+    for j, head in enumerate(headers):
+        cells = max((text_width(r[j]) for r in rows), default=0)
+        words = max((text_width(w) for w in head.split()), default=0)
+        need.append(max(cells, words, (text_width(head) + 1) // 2, 3) + 2)
+    total = sum(need) or 1
+    return [round(100 * n / total, 2) for n in need]
 
 
 def slug(text: str) -> str:
@@ -145,14 +164,16 @@ class View:
             ]
             for r in shown.iter_rows()
         ]
+        headers = [self.t(i.label) if i else c for c, i in zip(cols, infos, strict=True)]
         return {
             "key": t.key,
+            "widths": column_widths(headers, [[c["text"] for c in r] for r in rows]),
             "id": slug(f"{metric}-{t.key}" if metric else t.key),
             "title": self.t(t.title),
             "note": self.t(t.note) if t.note else None,
             "headers": [
-                {"label": self.t(i.label) if i else c, "numeric": u in NUMERIC_UNITS}
-                for c, i, u in zip(cols, infos, units, strict=True)
+                {"label": h, "numeric": u in NUMERIC_UNITS}
+                for h, u in zip(headers, units, strict=True)
             ],
             "rows": rows,
             "total": df.height,
