@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import polars as pl
 from rich.console import Console
@@ -22,6 +24,13 @@ _TIME_COLUMN = {
     "campaigns": "starts_at",
     "groups": "created_at",
 }
+
+
+def _when(value, tz: str) -> str:
+    """A first/last timestamp as local minutes in the report time zone."""
+    if isinstance(value, datetime):
+        return value.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return "–" if value is None else str(value)
 
 
 def detect_source(path: Path, registry) -> list[str]:
@@ -82,8 +91,8 @@ def validate(
         summary.add_row(
             t,
             f"{r['rows']:,}",
-            str(r["first"] or "–"),
-            str(r["last"] or "–"),
+            _when(r["first"], settings.report.timezone),
+            _when(r["last"], settings.report.timezone),
             ", ".join(loaded.origins.get(t, [])),
         )
     out.print(summary)
