@@ -323,6 +323,7 @@ def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityDat
                 "orders": ColumnInfo(T("Orders", "订单数"), "count"),
                 "buyers": ColumnInfo(T("Buyers", "购买人数"), "count"),
             },
+            show=False,  # the campaigns section shows these with activity and CLV
         ),
         Table(
             "by_group",
@@ -346,6 +347,7 @@ def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityDat
                 "期末成员：期末仍在群内的成员。收益与购买人数：该群活动的订单，加上以该群为"
                 "最早加入社群的成员的其他订单；因此购买者可能已退群或属于其他社群。",
             ),
+            show=False,  # the campaigns section shows these with activity and CLV
         ),
         Table(
             "by_category",
@@ -359,26 +361,6 @@ def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityDat
         ),
     )
     charts = (
-        Chart(
-            "campaign_bars",
-            "bar",
-            T("Investment vs return by campaign", "各活动投入与回报"),
-            "by_campaign",
-            x="name",
-            y=("investment", "return"),
-            unit="currency",
-            y_label=T("Amount", "金额"),
-        ),
-        Chart(
-            "group_bars",
-            "bar",
-            T("Investment vs return by group", "各社群投入与回报"),
-            "by_group",
-            x="name",
-            y=("investment", "return"),
-            unit="currency",
-            y_label=T("Amount", "金额"),
-        ),
         Chart(
             "category_bars",
             "hbar",
@@ -396,9 +378,10 @@ def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityDat
         findings=_findings(row, got["by_group"], got["by_campaign"]),
         methodology=_methodology(opts),
         intro=T(
-            "Was it worth it? Investment from the cost ledger against the "
-            "revenue the community brought in.",
-            "社群运营是否值得？以成本台账为投入，以社群带来的收入为回报。",
+            "Was it worth it? Investment from the cost ledger against the revenue the "
+            "community brought in. ROI per campaign and per group follows in the next section.",
+            "社群运营是否值得？以成本台账为投入，以社群带来的收入为回报。各活动、各社群的投入产出"
+            "见下一节。",
         ),
         extra={"return_basis": opts.return_basis, "margin": opts.margin},
     )
