@@ -159,3 +159,22 @@ def test_period_is_inferred_as_the_last_month_with_data(tmp_path):
     assert report["period"]["start"] == "2026-10-01"
     assert report["period"]["end"] == "2026-10-31"
     assert timedelta(days=30) == date(2026, 10, 31) - date(2026, 10, 1)
+
+
+def test_demo_pdf_in_chinese_shows_the_json_roi(tmp_path):
+    from pypdf import PdfReader
+
+    cli("-q", "demo", "--format", "pdf,json", "--out", str(tmp_path), "--lang", "zh-CN")
+    pdf = (tmp_path / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    reader = PdfReader(tmp_path / "report.pdf")
+    text = [page.extract_text() for page in reader.pages]
+    report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    roi = report["metrics"]["roi"]["kpis"]["roi"]["value"]
+    assert f"{roi:.1f}%" in text[1]  # the executive summary follows the cover
+    assert "执行摘要" in text[1] and "投资回报率" in text[1]
+    assert "山岚茶饮" in text[0]  # cover: client
+    n = len(reader.pages)
+    assert 15 <= n <= 40
+    assert f"第 2 页 / 共 {n} 页" in text[1]  # running footer with page x / y
+    assert "第 1 页" not in text[0]  # the cover has no page number
