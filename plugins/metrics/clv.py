@@ -79,11 +79,14 @@ class CLVOptions(BaseModel):
         return self.horizon if self.horizon is not None else 364.0 / DAYS_PER_UNIT[self.time_unit]
 
 
-def _exact_order_sum(column: str) -> pl.Expr:
-    """Σ column in ascending order of the values, so that the last digits do not depend on
-    how the hash group-by split the rows (a plain ``sum`` did, and moved the Gamma-Gamma fit
-    in its 9th digit between runs); ``sort().sum()`` is optimised back into ``sum()``."""
-    return pl.col(column).sort().cum_sum().last()
+def _ordered_sums(frame: pl.LazyFrame, keys: list[str], column: str) -> pl.LazyFrame:
+    """``frame`` sorted by ``keys`` then ``column``, with ``column`` replaced by its running
+    sum within ``keys``: the last row of each group holds Σ column added in ascending order
+    of the values, so that the last digits do not depend on how the hash group-by split the
+    rows (a plain ``sum`` did, and moved the Gamma-Gamma fit in its 9th digit between
+    runs). Same additions in the same order as ``sort().cum_sum().last()`` inside the
+    aggregation, bit for bit, at about a third less CPU (one sort, one windowed cum_sum)."""
+    return frame.sort(*keys, column).with_columns(pl.col(column).cum_sum().over(keys))
 
 
 def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame:
@@ -98,29 +101,30 @@ def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame
         .then(pl.concat_str(pl.lit("m:"), pl.col("buyer_id")))
         .otherwise(pl.concat_str(pl.lit("c:"), pl.col("customer_id")))
     )
+    rows = paid_orders(data).select(
+        key.alias("key"),
+        pl.col("buyer_id").alias("member_id"),
+        "customer_id",
+        data.local("at").dt.date().alias("day"),
+        value.alias("value"),
+    )
     daily = (
-        paid_orders(data)
-        .select(
-            key.alias("key"),
-            pl.col("buyer_id").alias("member_id"),
-            "customer_id",
-            data.local("at").dt.date().alias("day"),
-            value.alias("value"),
-        )
+        _ordered_sums(rows, ["key", "day"], "value")
         .group_by("key", "day")
-        .agg(_exact_order_sum("value"), pl.col("member_id").min(), pl.col("customer_id").min())
+        .agg(pl.col("value").last(), pl.col("member_id").min(), pl.col("customer_id").min())
     )
     x = pl.col("days") - 1
     return (
-        daily.group_by("key")
+        _ordered_sums(daily.with_columns(pl.col("value").alias("day_value")), ["key"], "value")
+        .group_by("key")
         .agg(
             pl.col("member_id").min(),
             pl.col("customer_id").min(),
             pl.col("day").min().alias("first_day"),
             pl.col("day").max().alias("last_day"),
             pl.len().alias("days"),
-            _exact_order_sum("value").alias("total"),
-            pl.col("value").sort_by("day").first().alias("first_value"),
+            pl.col("value").last().alias("total"),
+            pl.col("day_value").sort_by("day").first().alias("first_value"),
         )
         .select(
             "key",
