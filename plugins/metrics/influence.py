@@ -157,8 +157,10 @@ class InfluenceOptions(BaseModel):
 
 def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
     roster = _common.roster(data)
+    graph, nodes = _indexed(_edges(data, opts))
     frames = {
-        "edges": _edges(data, opts),
+        "graph": graph,
+        "nodes": nodes,
         "inviters": _referrals.per_inviter(data, roster),
         "base": _referrals.members_at_start(data).select(pl.len().alias("members")),
     }
@@ -170,8 +172,7 @@ def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
 
     One scan of the activities serves interactions and invitations alike (each scan of
     the conformed activities re-runs the boundary's text cleaning). Node indices are
-    assigned in ``build``: Polars does not share this subplan between the several uses
-    a lazy index join needs, so it would be computed three times."""
+    assigned by :func:`_indexed`, over a cached copy of this frame."""
     invite = opts.edge_weights["invite"]
     kinds = {k: v for k, v in opts.edge_weights.items() if k != "invite" and v > 0}
     is_invite = pl.col("kind") == "invite"
@@ -200,6 +201,30 @@ def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
     if not opts.weighted:
         named = named.with_columns(w=pl.lit(1.0))
     return named
+
+
+def _indexed(named: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Lazy :func:`index`: the edges as positions (s, t, w) in the sorted node ids, sorted
+    by (t, s), and the node ids (``id``). Done in the plan (the edge list cached so that it
+    is aggregated once) rather than in ``build``, so that Polars runs it alongside the other
+    metrics' queries instead of in the serial build step; sorted by target so that
+    :func:`~plugins.metrics.pagerank.transition` needs no sort and the matrix's row order
+    (and so every digit of the scores) does not depend on hash-join output order."""
+    named = named.cache()
+    nodes = (
+        pl.concat([named.select(id="src"), named.select(id="dst")])
+        .unique()
+        .sort("id")
+        .with_row_index("i")
+        .cache()
+    )
+    graph = (
+        named.join(nodes.select(src="id", s="i"), on="src")
+        .join(nodes.select(dst="id", t="i"), on="dst")
+        .select("s", "t", "w")
+        .sort("t", "s")
+    )
+    return graph, nodes.select("id")
 
 
 def index(edges: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
@@ -239,7 +264,7 @@ def reach(src: np.ndarray, dst: np.ndarray, n: int, rows: np.ndarray):
 
 
 def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
-    nodes, edges = index(got["edges"])
+    nodes, edges = got["nodes"]["id"], got["graph"]
     inviters = got["inviters"]
     s = {c: inviters[c].sum() for c in inviters.columns if c != "member_id"}
     n = nodes.len()
