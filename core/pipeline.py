@@ -258,7 +258,8 @@ def build_report(
         branding[key] = str(_resolve(settings, getattr(br, key))) if getattr(br, key) else None
     branding["agency"] = rs.agency
     return Report(
-        title=rs.title,
+        title=rs.title
+        or ("社群运营价值报告" if rs.language == "zh-CN" else "Community value report"),
         client=rs.client,
         agency=rs.agency,
         language=rs.language,

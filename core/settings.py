@@ -29,7 +29,7 @@ class _Section(BaseModel):
 
 
 class ReportSettings(_Section):
-    title: str = "社群运营价值报告"
+    title: str | None = None  # default: "Community value report" / "社群运营价值报告"
     client: str = "Client"
     agency: str = ""
     period_start: date | None = None
