@@ -14,11 +14,41 @@ same way:
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
+
 import polars as pl
 
 from communityroi import CommunityData
 
 NON_ENGAGED_KINDS = ("join", "leave")
+
+
+_SHARED: dict[tuple[str, int], tuple[weakref.ref, pl.LazyFrame]] = {}
+
+
+def _shared(name: str, data: CommunityData, make: Callable[[], pl.LazyFrame]) -> pl.LazyFrame:
+    """``make()`` as one cached LazyFrame per ``data`` object, the same object for every
+    caller. The pipeline collects all metrics in one ``collect_all``; a cached subplan used
+    by several metrics (roster, paid orders) is then computed once instead of once per
+    metric — Polars does not merge the identical but separately built subplans itself.
+    Forgotten when ``data`` is."""
+    key = (name, id(data))
+    hit = _SHARED.get(key)
+    if hit is not None and hit[0]() is data:
+        return hit[1]
+    frame = make().cache()
+
+    def forget(ref: weakref.ref, key: tuple[str, int] = key) -> None:
+        if _SHARED.get(key, (None,))[0] is ref:
+            del _SHARED[key]
+
+    try:
+        ref = weakref.ref(data, forget)
+    except TypeError:  # not weak-referenceable: no sharing
+        return frame
+    _SHARED[key] = (ref, frame)
+    return frame
 
 
 def safe_div(num: str | pl.Expr, den: str | pl.Expr) -> pl.Expr:
@@ -40,7 +70,11 @@ def engaged(activities: pl.LazyFrame) -> pl.LazyFrame:
 def paid_orders(data: CommunityData) -> pl.LazyFrame:
     """Paid orders with ``buyer_id``: the member who placed them, or null for
     non-members. ``buyer_id`` comes from ``member_id``, else from the member whose
-    ``customer_id`` matches the order's."""
+    ``customer_id`` matches the order's. Shared by every caller for the same ``data``."""
+    return _shared("paid_orders", data, lambda: _paid_orders(data))
+
+
+def _paid_orders(data: CommunityData) -> pl.LazyFrame:
     links = (
         data.members.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
@@ -56,7 +90,11 @@ def paid_orders(data: CommunityData) -> pl.LazyFrame:
 
 def roster(data: CommunityData) -> pl.LazyFrame:
     """One row per member: first join, last leave (null while still in any group),
-    first group and segment seen."""
+    first group and segment seen. Shared by every caller for the same ``data``."""
+    return _shared("roster", data, lambda: _roster(data))
+
+
+def _roster(data: CommunityData) -> pl.LazyFrame:
     return data.members.group_by("member_id").agg(
         pl.col("joined_at").min(),
         pl.when(pl.col("left_at").is_null().any())
