@@ -113,9 +113,17 @@ def attributed_orders(data: CommunityData, people: pl.LazyFrame | None = None) -
     An order counts when its buyer was a member when ordering (``buyer_id`` known to the
     members table and joined at or before the order) or when it carries a
     ``campaign_id``. ``buyer_id`` is null for campaign orders of non-members.
-    ``people`` is ``roster(data)`` when the caller already has it.
+    ``people`` is ``roster(data)`` when the caller already has it. With the default
+    roster the frame is shared by every caller for the same ``data`` (see :func:`_shared`).
     """
-    joined = (roster(data) if people is None else people).select(
+    shared = roster(data)
+    if people is None or people is shared:
+        return _shared("attributed_orders", data, lambda: _attributed(data, shared))
+    return _attributed(data, people)
+
+
+def _attributed(data: CommunityData, people: pl.LazyFrame) -> pl.LazyFrame:
+    joined = people.select(
         pl.col("member_id").alias("buyer_id"),
         pl.col("joined_at").alias("_joined"),
         pl.lit(True).alias("_known"),

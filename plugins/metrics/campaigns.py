@@ -93,8 +93,9 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     start, end = pl.lit(data.start), pl.lit(data.end)
     # Explicit caches: Polars does not share these subplans between the branches by itself,
     # and each branch would re-read and re-conform the source tables.
-    people = roster(data).select("member_id", "joined_at", "group_id").cache()
-    orders = attributed_orders(data, people).select("buyer_id", "campaign_id", "amount").cache()
+    # roster, attributed and paid orders are shared (cached) with the other metrics
+    people = roster(data).select("member_id", "joined_at", "group_id")
+    orders = attributed_orders(data).select("buyer_id", "campaign_id", "amount")
     clv = (
         paid_orders(data)
         .filter(pl.col("buyer_id").is_not_null())

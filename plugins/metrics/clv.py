@@ -141,7 +141,8 @@ def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame
 
 def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
     opts = opts or CLVOptions()
-    rfm = rfm_frame(data, opts.value_basis)
+    # cached: rfm_unique is grouped from it (else the RFM query ran twice, ~0.9 CPU-s)
+    rfm = rfm_frame(data, opts.value_basis).cache()
     frames = {
         "rfm": rfm,
         # compression to distinct (x, t_x, T) with weights, done by Polars
