@@ -67,6 +67,17 @@ def engaged(activities: pl.LazyFrame) -> pl.LazyFrame:
     return activities.filter(~pl.col("kind").is_in(NON_ENGAGED_KINDS))
 
 
+def active_members(data: CommunityData) -> pl.LazyFrame:
+    """Distinct ``member_id`` with an engaged activity in the period (any id in the
+    activities, listed in the members table or not). Shared by every caller for the same
+    ``data``."""
+    return _shared(
+        "active_members",
+        data,
+        lambda: engaged(data.activities).filter(data.in_period("at")).select("member_id").unique(),
+    )
+
+
 def paid_orders(data: CommunityData) -> pl.LazyFrame:
     """Paid orders with ``buyer_id``: the member who placed them, or null for
     non-members. ``buyer_id`` comes from ``member_id``, else from the member whose

@@ -59,7 +59,7 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import engaged, roster
+from plugins.metrics._common import active_members, engaged, roster
 
 MESSAGE_KINDS = ("message", "reply", "post", "comment")
 REPLIED_KINDS = ("message", "post")  # what a reply answers
@@ -229,7 +229,7 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
         monthly = inside.group_by(month)
     distinct = pl.col("member_id").n_unique().alias("active")
 
-    active_now = member_days.select("member_id").unique()  # shares member_days
+    active_now = active_members(data)  # shared with the other metrics
     members_end = people.filter(pl.col("left_at").is_null()).select("member_id")
     active_prev = acts.filter(prev.in_period("at")).select("member_id").unique()
     silent = active_prev.join(active_now, on="member_id", how="anti").join(

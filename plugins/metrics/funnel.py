@@ -37,7 +37,7 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import engaged, paid_orders, roster, safe_div
+from plugins.metrics._common import active_members, paid_orders, roster, safe_div
 from plugins.metrics.campaigns import KIND_LABELS
 
 STEPS = {
@@ -64,12 +64,7 @@ def member_flags(data: CommunityData, opts: FunnelOptions) -> pl.LazyFrame:
     )
     if opts.population == "new":
         during = data.in_period("joined_at")
-    active = (
-        engaged(data.activities)
-        .filter(data.in_period("at"))
-        .select("member_id", pl.lit(True).alias("active"))
-        .unique()
-    )
+    active = active_members(data).with_columns(pl.lit(True).alias("active"))
     orders = paid_orders(data).filter(pl.col("buyer_id").is_not_null())
     if opts.orders == "period":
         orders = orders.filter(data.in_period("at"))
