@@ -147,7 +147,18 @@ def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
         "rfm": rfm,
         # compression to distinct (x, t_x, T) with weights, done by Polars
         "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
-        "memberships": data.members.select("member_id", "group_id", "segment").unique(),
+        # distinct (member, group) and (member, segment) pairs and the number of members
+        # (listed or buying), computed in the plan rather than in the serial build step
+        "member_groups": data.members.select("member_id", "group_id").unique(),
+        "member_segments": data.members.select("member_id", "segment").unique(),
+        "members": pl.concat(
+            [
+                data.members.select("member_id"),
+                rfm.filter(pl.col("member_id").is_not_null()).select("member_id"),
+            ]
+        )
+        .filter(pl.col("member_id").is_not_null())
+        .select(pl.col("member_id").n_unique().alias("members")),
         "groups": data.groups.group_by("group_id").agg(pl.col("name").drop_nulls().min()),
         "orders_check": paid_orders(data).select(
             pl.len().alias("paid_orders"),
@@ -213,7 +224,8 @@ def build(got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str) -> S
     customers = preds if preds is not None else rfm
     return rep.section(
         customers=customers,
-        memberships=got["memberships"],
+        pairs={"group_id": got["member_groups"], "segment": got["member_segments"]},
+        n_members=got["members"].item(),
         groups=got["groups"],
         orders_check=got["orders_check"],
         fits=fits,

@@ -24,15 +24,15 @@ NOTE_FAILED = txt.NOTE_FAILED
 _CUR, _CNT, _PCT = "currency", "count", "percent"
 
 
-def section(*, customers, memberships, groups, orders_check, fits, predicted, opts, currency):
+def section(*, customers, pairs, n_members, groups, orders_check, fits, predicted, opts, currency):
+    """``pairs``: per dimension (group_id, segment) the distinct (member_id, dimension)
+    rows of the members table; ``n_members``: distinct member ids listed or buying."""
     members_only = customers.filter(pl.col("member_id").is_not_null())
     pop = members_only if opts.population == "members" else customers
     has_spend = predicted and pop.height > 0 and pop["predicted_clv"].null_count() < pop.height
     unit = txt.UNIT[opts.time_unit]
     horizon = opts.horizon_units
     h = T(f"{horizon:g} {unit.en}", f"{horizon:g} {unit.zh}")
-    roster = pl.concat([memberships.select("member_id"), members_only.select("member_id")]).unique()
-    n_members = roster.filter(pl.col("member_id").is_not_null()).height
 
     def agg(expr, frame=pop, ok=True):
         return frame.select(expr).item() if ok and frame.height else None
@@ -112,7 +112,7 @@ def section(*, customers, memberships, groups, orders_check, fits, predicted, op
         ("group_id", "group", "clv_by_group", txt.TITLE_GROUP),
         ("segment", "segment", "clv_by_segment", txt.TITLE_SEGMENT),
     ):
-        table = _by(dim, memberships, members_only, named, predicted, key, title)
+        table = _by(dim, pairs[dim], members_only, named, predicted, key, title)
         if table is not None:
             tables.append(table)
             charts.append(
@@ -192,8 +192,7 @@ def _osum(column: str) -> pl.Expr:
     return pl.col(column).drop_nulls().sort().cum_sum().last().fill_null(0.0)
 
 
-def _by(dim, memberships, members, named, predicted, key, title) -> Table | None:
-    pairs = memberships.select("member_id", dim).unique()
+def _by(dim, pairs, members, named, predicted, key, title) -> Table | None:
     if pairs[dim].null_count() == pairs.height:
         return None
     value_cols = ["member_id", "total"] + (["predicted_clv"] if predicted else [])
