@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from communityroi.testing import make_data, run_metric
@@ -98,6 +98,7 @@ def test_window_option():
     minutes=st.lists(st.integers(0, 14 * 24 * 60 - 1), min_size=1, max_size=40),
     start=st.sampled_from([date(2026, 3, 23), date(2026, 10, 19), date(2026, 10, 26)]),
 )
+@example(tz="Europe/Berlin", minutes=[20100, 60], start=date(2026, 3, 23))  # past the end
 def test_weekday_hour_matches_time_zone_conversion(tz, minutes, start):
     """Across DST changes (late March and late October in Europe, early November in New
     York) the binary search gives the same weekday and hour as converting the zone."""
