@@ -153,6 +153,28 @@ def test_each_generated_package_passes_its_own_test(scaffolded, kind):
     assert " passed" in done.stdout and "warning" not in done.stdout.lower()
 
 
+def _demo_active_members() -> int:
+    """Independently: distinct members of the demo with a non-join/leave activity in
+    October 2026 (Asia/Shanghai) — what the scaffolded metric counts."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import polars as pl
+
+    from communityroi.testing import check_source
+    from plugins.sources import demo
+
+    (spec,) = demo.communityroi_sources()
+    acts = check_source(spec, {}, timezone=demo.DEMO_TIMEZONE)["activities"]
+    tz = ZoneInfo(demo.DEMO_TIMEZONE)
+    utc = ZoneInfo("UTC")
+    start = datetime(2026, 10, 1, tzinfo=tz).astimezone(utc)
+    end = datetime(2026, 11, 1, tzinfo=tz).astimezone(utc)
+    return acts.filter(
+        (pl.col("at") >= start) & (pl.col("at") < end) & ~pl.col("kind").is_in(["join", "leave"])
+    )["member_id"].n_unique()
+
+
 def test_new_metric_reaches_the_pdf_report(scaffolded, workdir):
     """Step 3: the demo report, with the new metric, as PDF and JSON."""
     cli = [sys.executable, "-m", "core.cli"]
@@ -164,10 +186,7 @@ def test_new_metric_reaches_the_pdf_report(scaffolded, workdir):
     doc = json.loads((workdir / "out" / "report.json").read_text(encoding="utf-8"))
     mine = doc["metrics"]["walkmetric"]
     assert mine["title"] == "互动构成 · walkmetric"
-    assert (
-        mine["kpis"]["active_members"]["value"]
-        == doc["metrics"]["roi"]["kpis"]["active_members"]["value"]
-    )  # the same definition as the ROI section's active members
+    assert mine["kpis"]["active_members"]["value"] == _demo_active_members()
     text = "".join(page.extract_text() for page in PdfReader(workdir / "out" / "report.pdf").pages)
     assert "互动构成 · walkmetric" in text
     summary = (workdir / "out" / "report.md").read_text(encoding="utf-8")
