@@ -102,3 +102,19 @@ def test_chinese_bare_keys_are_accepted_as_in_toml_1_1(tmp_path):
     src = load_settings(path).sources[0]
     assert src["columns"] == {"orders": {"订单号": "order_id", "下单时间": "at"}}
     assert src["sheets"] == {"orders": "a, 实付 = b"}  # strings are left alone
+
+
+def test_outputs_are_written_atomically_with_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from core.outputs import write_atomically
+
+    target = tmp_path / "report.json"
+    target.write_text("old")
+    write_atomically(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert list(tmp_path.iterdir()) == [target]  # no temporary file left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
