@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,6 +31,9 @@ def run_metrics(
 ) -> list[Section]:
     """Compute every metric for the period (and the previous one where asked), collect
     all lazy frames in a single ``pl.collect_all``, then build the sections.
+
+    For the previous period a metric with ``build_kpis`` has only its ``kpi_frames``
+    collected and only its KPIs built (they fill ``previous`` and ``change``).
 
     A metric that raises (in compute, collect or build) is skipped with a warning that
     names it and its plugin; ``strict`` re-raises.
@@ -73,7 +76,7 @@ def run_metrics(
         progress(f"building {job.spec.name}")
         try:
             section = cur.build(got_cur)
-            prev_section = prev.build(got_prev) if prev is not None else None
+            prev_section = _build_previous(prev, got_prev)
             for built in (section, prev_section):
                 if built is not None and not isinstance(built, Section):
                     raise TypeError(f"build returned {type(built).__name__}, expected Section")
@@ -97,7 +100,26 @@ def _checked(result: object) -> MetricResult:
     for key, frame in result.frames.items():
         if not isinstance(frame, pl.LazyFrame):
             raise TypeError(f"frame '{key}' is a {type(frame).__name__}, expected LazyFrame")
+    unknown = set(result.kpi_frames or ()) - set(result.frames)
+    if unknown:
+        raise TypeError(f"kpi_frames names frames it does not return: {sorted(unknown)}")
     return result
+
+
+def _previous_frames(res: MetricResult) -> Mapping[str, pl.LazyFrame]:
+    """What is collected for the previous period: only ``kpi_frames`` when the metric
+    builds its KPIs alone (``build_kpis``), otherwise every frame."""
+    if res.build_kpis is None or res.kpi_frames is None:
+        return res.frames
+    return {key: res.frames[key] for key in res.kpi_frames}
+
+
+def _build_previous(prev: MetricResult | None, got: Mapping[str, pl.DataFrame]) -> Section | None:
+    if prev is None:
+        return None
+    if prev.build_kpis is None:
+        return prev.build(got)
+    return Section(kpis=tuple(prev.build_kpis(got)))
 
 
 Collected = dict[str, tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]]
@@ -108,7 +130,9 @@ def _collect_isolated(planned, failed) -> Collected:
         keys, frames = [], []
         for job, cur, prev in items:
             for part, res in (("cur", cur), ("prev", prev)):
-                for key, lf in res.frames.items() if res is not None else ():
+                if res is None:
+                    continue
+                for key, lf in (res.frames if part == "cur" else _previous_frames(res)).items():
                     keys.append((job.spec.name, part, key))
                     frames.append(lf)
         return keys, frames

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from pydantic import BaseModel
 
-from core.report import Report, Section
+from core.report import KPI, Report, Section
 from core.text import Text
 
 if TYPE_CHECKING:
@@ -90,10 +90,19 @@ class MetricResult:
     one ``pl.collect_all``; ``build`` then turns the collected DataFrames (same keys)
     into a :class:`Section`. ``build`` may use numpy/scipy on the collected frames (for
     example to fit a model) but must not collect anything itself.
+
+    For the previous period (``compare_previous``) only the KPI values are used. A metric
+    whose KPIs come from a few of its frames sets ``kpi_frames`` (those keys) and
+    ``build_kpis`` (collected frames → the same KPIs ``build`` makes): the core then
+    collects only ``kpi_frames`` for the previous period and calls ``build_kpis`` with a
+    mapping holding just them, skipping the tables and models ``build`` would compute.
+    Without them the previous period is collected and built in full.
     """
 
     frames: Mapping[str, pl.LazyFrame]
     build: Callable[[Mapping[str, pl.DataFrame]], Section]
+    kpi_frames: tuple[str, ...] | None = None
+    build_kpis: Callable[[Mapping[str, pl.DataFrame]], tuple[KPI, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

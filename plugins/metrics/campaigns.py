@@ -197,7 +197,10 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
         how="horizontal",
     )
     frames = {"totals": totals, "by_campaign": by_campaign, "by_group": by_group}
-    return MetricResult(frames=frames, build=_build)
+    # the previous period needs only the KPIs: skip the per-group table
+    return MetricResult(
+        frames=frames, build=_build, kpi_frames=("totals", "by_campaign"), build_kpis=_kpis
+    )
 
 
 def _columns(id_key: str, id_info: ColumnInfo) -> dict[str, ColumnInfo]:
@@ -217,12 +220,13 @@ def _columns(id_key: str, id_info: ColumnInfo) -> dict[str, ColumnInfo]:
     }
 
 
-def _build(got: Mapping[str, pl.DataFrame]) -> Section:
+def _kpis(got: Mapping[str, pl.DataFrame]) -> tuple[KPI, ...]:
+    """The KPIs, from the ``totals`` and ``by_campaign`` frames alone."""
     row = got["totals"].row(0, named=True)
-    camps, groups = got["by_campaign"], got["by_group"]
+    camps = got["by_campaign"]
     ret, inv = row["return"] or 0.0, row["investment"] or 0.0
     roi = (ret - inv) / inv * 100 if inv else None
-    kpis = (
+    return (
         KPI("campaign_roi", T("Campaign ROI", "活动投资回报率"), roi, "percent", headline=True,
             formula=T("(Σ campaign return − Σ campaign cost) / Σ campaign cost × 100 %",
                       "（活动回报合计 − 活动成本合计）÷ 活动成本合计 × 100%")),
@@ -239,6 +243,11 @@ def _build(got: Mapping[str, pl.DataFrame]) -> Section:
             formula=T("distinct members with a paid campaign order in the period",
                       "期内有活动订单的成员（去重）")),
     )  # fmt: skip
+
+
+def _build(got: Mapping[str, pl.DataFrame]) -> Section:
+    camps, groups = got["by_campaign"], got["by_group"]
+    kpis = _kpis(got)
     tables = (
         Table("by_campaign", T("Cost-benefit per campaign", "各活动投入产出"), camps,
               _columns("campaign_id", ColumnInfo(T("Campaign id", "活动编号")))),

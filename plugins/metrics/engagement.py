@@ -267,7 +267,12 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
     }
     windows = days // 7 if days >= 7 else 1
     months = 1 if days <= 31 else len(full) or month_of_day.n_unique()
-    return MetricResult(frames=frames, build=lambda got: _build(got, days, windows, months))
+    return MetricResult(
+        frames=frames,
+        build=lambda got: _build(got, days, windows, months),
+        kpi_frames=("totals", "daily", "weekly", "monthly"),  # not "growth"
+        build_kpis=lambda got: _kpis(got, days, windows, months),
+    )
 
 
 # key: label, unit, formula
@@ -349,13 +354,18 @@ def kpi_values(
     }
 
 
-def _build(got: Mapping[str, pl.DataFrame], days: int, windows: int, months: int) -> Section:
+def _kpis(got: Mapping[str, pl.DataFrame], days: int, windows: int, months: int) -> tuple[KPI, ...]:
     v = kpi_values(got, days, windows, months)
-    kpis = tuple(
+    return tuple(
         KPI(key, label, v[key], unit, formula=formula, headline=key in HEADLINE,
             higher_is_better=key not in LOWER_IS_BETTER)
         for key, (label, unit, formula) in KPIS.items()
     )  # fmt: skip
+
+
+def _build(got: Mapping[str, pl.DataFrame], days: int, windows: int, months: int) -> Section:
+    v = kpi_values(got, days, windows, months)
+    kpis = _kpis(got, days, windows, months)
     growth, note = got["growth"], None
     if days > WEEKLY_GROWTH_AFTER_DAYS:
         growth = (

@@ -122,7 +122,12 @@ def compute(data: CommunityData, opts: FunnelOptions) -> MetricResult:
         .sort("group_id")
     )
     frames = {"steps": flags.select(_step_counts()), "by_group": by_group}
-    return MetricResult(frames=frames, build=lambda got: _build(got, opts))
+    return MetricResult(
+        frames=frames,
+        build=lambda got: _build(got, opts),
+        kpi_frames=("steps",),
+        build_kpis=_kpis,
+    )
 
 
 def funnel_table(row: Mapping[str, int]) -> pl.DataFrame:
@@ -136,12 +141,13 @@ def funnel_table(row: Mapping[str, int]) -> pl.DataFrame:
     )
 
 
-def _build(got: Mapping[str, pl.DataFrame], opts: FunnelOptions) -> Section:
+def _kpis(got: Mapping[str, pl.DataFrame]) -> tuple[KPI, ...]:
+    """The KPIs, from the ``steps`` frame alone."""
     steps = funnel_table(got["steps"].row(0, named=True))
     conv = dict(zip(steps["step"], steps["step_conversion"], strict=True))
     overall = dict(zip(steps["step"], steps["overall_conversion"], strict=True))
     count = dict(zip(steps["step"], steps["members"], strict=True))
-    kpis = (
+    return (
         KPI("members", T("Members in the funnel", "漏斗成员数"), count["joined"], "count",
             formula=T("members during the period", "期内在群成员")),
         KPI("active_rate", T("Joined → active", "入群 → 活跃"), conv["active"], "percent",
@@ -154,6 +160,11 @@ def _build(got: Mapping[str, pl.DataFrame], opts: FunnelOptions) -> Section:
         KPI("member_to_buyer", T("Joined → buyer", "入群 → 购买"), overall["buyer"], "percent",
             headline=True, formula=T("buyers / joined × 100 %", "购买者 ÷ 入群 × 100%")),
     )  # fmt: skip
+
+
+def _build(got: Mapping[str, pl.DataFrame], opts: FunnelOptions) -> Section:
+    steps = funnel_table(got["steps"].row(0, named=True))
+    kpis = _kpis(got)
     pct = "percent"
     tables = (
         Table("funnel", T("Funnel", "转化漏斗"), steps, {

@@ -164,7 +164,12 @@ def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
         "inviters": _referrals.per_inviter(data, roster),
         "base": _referrals.members_at_start(data).select(pl.len().alias("members")),
     }
-    return MetricResult(frames, lambda got: build(got, opts, data.currency))
+    return MetricResult(
+        frames,
+        lambda got: build(got, opts, data.currency),
+        kpi_frames=tuple(frames),  # the KPIs need PageRank, but not reach or the network
+        build_kpis=lambda got: _kpis(got, *_rank(got, opts)[3:]),
+    )
 
 
 def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
@@ -263,16 +268,56 @@ def reach(src: np.ndarray, dst: np.ndarray, n: int, rows: np.ndarray):
     return np.diff(near.indptr), counts - self_hit
 
 
-def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
-    nodes, edges = got["nodes"]["id"], got["graph"]
-    inviters = got["inviters"]
-    s = {c: inviters[c].sum() for c in inviters.columns if c != "member_id"}
-    n = nodes.len()
+def _rank(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions):
+    """PageRank of the interaction graph: (src, dst, w, n, pr, order by score)."""
+    edges = got["graph"]
+    n = got["nodes"].height
     src, dst, w = (edges[c].to_numpy() for c in ("s", "t", "w"))
     pr = pagerank(
         transition(src, dst, w, n), damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter
     )
     order = np.lexsort((np.arange(n), -pr.scores))  # by score, ties by member id
+    return src, dst, w, n, pr, order
+
+
+def _kpis(got: Mapping[str, pl.DataFrame], n: int, pr, order: np.ndarray) -> tuple[KPI, ...]:
+    """The KPIs, from the referral sums, the member count and PageRank."""
+    inviters = got["inviters"]
+    s = {c: inviters[c].sum() for c in inviters.columns if c != "member_id"}
+    top10 = float(pr.scores[order[:10]].sum()) * 100 if n else None
+    invitations, joins = s["invites_sent"], s["invitees_joined"]
+    base = got["base"].item()
+    conversion = joins / invitations if invitations else None
+    k_factor = joins / base if base else None
+    revenue = float(s["referral_revenue"] or 0.0)
+    return (
+        KPI("k_factor", T("K-factor", "K 因子（裂变系数）"), k_factor, "ratio",
+            T("(invitations ÷ members at start) × (invited joins ÷ invitations)",
+              "（邀请数 ÷ 期初成员数）×（受邀入群数 ÷ 邀请数）"), headline=True),
+        KPI("invitations", T("Invitations sent", "发出邀请"), invitations, "count"),
+        KPI("invited_joins", T("Invited members who joined", "受邀入群成员"), joins, "count"),
+        KPI("invite_conversion", T("Invitation conversion", "邀请转化率"),
+            conversion * 100 if conversion is not None else None, "percent",
+            T("invited joins ÷ invitations sent", "受邀入群数 ÷ 发出邀请数")),
+        KPI("referral_revenue", T("Referral revenue", "裂变带来的收入"), revenue, "currency",
+            T("period revenue of members who joined through an invitation",
+              "经邀请入群成员在本期的付费订单金额")),
+        KPI("referred_buyers", T("Referred buyers", "受邀成员中的购买者"),
+            s["referred_buyers"], "count"),
+        KPI("interacting_members", T("Members in the interaction network", "互动网络成员"),
+            n, "count"),
+        KPI("top10_influence_share", T("Influence held by the top 10", "前 10 名影响力占比"),
+            top10, "percent", T("Σ PageRank of the 10 highest-ranked members",
+                                "影响力（PageRank）最高的 10 名成员之和"),
+            higher_is_better=False),
+    )  # fmt: skip
+
+
+def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
+    nodes, edges = got["nodes"]["id"], got["graph"]
+    src, dst, w, n, pr, order = _rank(got, opts)
+    kpis = _kpis(got, n, pr, order)
+    v = {k.key: k.value for k in kpis}
     top_idx = order[: opts.top_n]
     direct, two_hop = reach(src, dst, n, top_idx)
     received = np.bincount(dst, weights=w, minlength=n)
@@ -297,33 +342,6 @@ def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str
     network = pl.DataFrame(
         {"source": nodes.gather(src[keep]), "target": nodes.gather(dst[keep]), "weight": w[keep]}
     ).sort(["weight", "source", "target"], descending=[True, False, False])
-    top10 = float(pr.scores[order[:10]].sum()) * 100 if n else None
-    invitations, joins = s["invites_sent"], s["invitees_joined"]
-    base = got["base"].item()
-    conversion = joins / invitations if invitations else None
-    k_factor = joins / base if base else None
-    revenue = float(s["referral_revenue"] or 0.0)
-    kpis = (
-        KPI("k_factor", T("K-factor", "K 因子（裂变系数）"), k_factor, "ratio",
-            T("(invitations ÷ members at start) × (invited joins ÷ invitations)",
-              "（邀请数 ÷ 期初成员数）×（受邀入群数 ÷ 邀请数）"), headline=True),
-        KPI("invitations", T("Invitations sent", "发出邀请"), invitations, "count"),
-        KPI("invited_joins", T("Invited members who joined", "受邀入群成员"), joins, "count"),
-        KPI("invite_conversion", T("Invitation conversion", "邀请转化率"),
-            conversion * 100 if conversion is not None else None, "percent",
-            T("invited joins ÷ invitations sent", "受邀入群数 ÷ 发出邀请数")),
-        KPI("referral_revenue", T("Referral revenue", "裂变带来的收入"), revenue, "currency",
-            T("period revenue of members who joined through an invitation",
-              "经邀请入群成员在本期的付费订单金额")),
-        KPI("referred_buyers", T("Referred buyers", "受邀成员中的购买者"),
-            s["referred_buyers"], "count"),
-        KPI("interacting_members", T("Members in the interaction network", "互动网络成员"),
-            n, "count"),
-        KPI("top10_influence_share", T("Influence held by the top 10", "前 10 名影响力占比"),
-            top10, "percent", T("Σ PageRank of the 10 highest-ranked members",
-                                "影响力（PageRank）最高的 10 名成员之和"),
-            higher_is_better=False),
-    )  # fmt: skip
     cols = {
         "rank": ColumnInfo(T("Rank", "排名"), "count"),
         "member_id": ColumnInfo(T("Member", "成员"), "member"),
@@ -350,7 +368,15 @@ def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str
     )  # fmt: skip
     chart = Chart("network", "network", T("Who interacts with whom", "成员互动网络"),
                   "network_edges", "source", ("target",), value="weight")  # fmt: skip
-    findings = _findings(k_factor, joins, n, top10, revenue, s["referred_buyers"], currency)
+    findings = _findings(
+        v["k_factor"],
+        v["invited_joins"],
+        n,
+        v["top10_influence_share"],
+        v["referral_revenue"],
+        v["referred_buyers"],
+        currency,
+    )
     if not pr.converged:
         findings.append(Finding(T(
             f"PageRank stopped after {pr.iterations} iterations before converging "

@@ -222,7 +222,12 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
         "by_group": by_group,
         "by_category": by_category,
     }
-    return MetricResult(frames=frames, build=lambda got: _build(got, opts, data))
+    return MetricResult(
+        frames=frames,
+        build=lambda got: _build(got, opts, data),
+        kpi_frames=("kpis",),  # the previous period needs no tables
+        build_kpis=_kpis,
+    )
 
 
 CATEGORY_LABELS = {
@@ -293,9 +298,10 @@ def _num(v):
     return None if v is None else (float(v) if isinstance(v, float) else v)
 
 
-def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityData) -> Section:
+def _kpis(got: Mapping[str, pl.DataFrame]) -> tuple[KPI, ...]:
+    """The KPIs, from the one-row ``kpis`` frame alone."""
     row = got["kpis"].row(0, named=True)
-    kpis = tuple(
+    return tuple(
         KPI(
             key,
             label,
@@ -307,6 +313,11 @@ def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityDat
         )
         for key, label, unit, headline, hib in _KPIS
     )
+
+
+def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityData) -> Section:
+    row = got["kpis"].row(0, named=True)
+    kpis = _kpis(got)
     money = ColumnInfo(T("Amount", "金额"), "currency")
     tables = (
         Table(
