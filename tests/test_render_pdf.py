@@ -116,3 +116,17 @@ def test_local_file_outside_allowed_places_is_refused(tmp_path):
     html = f'<html><body><img src="file://{secret}"></body></html>'
     with pytest.raises(RenderError, match="does not name"):
         render(make_report("en"), ctx(render_html=lambda _r: html))
+
+
+def test_chart_tooltips_are_dropped_for_print_but_the_document_title_kept():
+    from plugins.renderers.pdf import _without_svg_tooltips
+
+    html = (
+        "<html><head><title>Report</title></head><body>"
+        '<svg class="chart"><rect><title>M-1A2B · 3</title></rect></svg>'
+        "<p>text</p><svg><g><title>x &lt;y&gt;</title><circle/></g></svg></body></html>"
+    )
+    out = _without_svg_tooltips(html)
+    assert "<title>Report</title>" in out
+    assert out.count("<title>") == 1
+    assert '<svg class="chart"><rect></rect></svg>' in out and "<circle/>" in out
