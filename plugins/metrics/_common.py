@@ -150,3 +150,18 @@ def _attributed(data: CommunityData, people: pl.LazyFrame) -> pl.LazyFrame:
         .filter(pl.col("buyer_id").is_not_null() | pl.col("campaign_id").is_not_null())
         .drop("_joined", "_known")
     )
+
+
+def members_at_start(data: CommunityData) -> pl.LazyFrame:
+    """Distinct members (``member_id``) in some group at the period start: a membership
+    joined before it (or at an unknown time) and not left by it. Taken per membership
+    row, so someone who had left every group and rejoins in the period is not counted."""
+    start = pl.lit(data.start)
+    return (
+        data.members.filter(
+            (pl.col("joined_at").is_null() | (pl.col("joined_at") < start))
+            & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
+        )
+        .select("member_id")
+        .unique()
+    )

@@ -162,7 +162,7 @@ def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
         "graph": graph,
         "nodes": nodes,
         "inviters": _referrals.per_inviter(data, roster),
-        "base": _referrals.members_at_start(data).select(pl.len().alias("members")),
+        "base": _common.members_at_start(data).select(pl.len().alias("members")),
     }
     return MetricResult(
         frames,

@@ -53,7 +53,13 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import attributed_orders, engaged, roster, safe_div
+from plugins.metrics._common import (
+    active_members,
+    attributed_orders,
+    members_at_start,
+    roster,
+    safe_div,
+)
 
 
 class ROIOptions(BaseModel):
@@ -90,19 +96,10 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
     people = roster(data)
     orders = _attributed(data, opts, people)
     costs = data.costs.filter(data.day_in_period("incurred_on"))
-    start = pl.lit(data.start)
-    # per membership row: someone who had left every group before the start and rejoins
-    # in the period was not a member at the start (their roster row would say so)
-    at_start = data.members.filter(
-        (pl.col("joined_at").is_null() | (pl.col("joined_at") < start))
-        & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
-    )
     # active = engaged in the period and still a member at its end, so that the activity
     # rate (active / members at end) stays within 0–100 % (same rule as engagement)
-    active = (
-        engaged(data.activities)
-        .filter(data.in_period("at"))
-        .join(people.filter(pl.col("left_at").is_null()), on="member_id", how="semi")
+    active = active_members(data).join(
+        people.filter(pl.col("left_at").is_null()), on="member_id", how="semi"
     )
     days = data.period.days
 
@@ -118,8 +115,8 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
                 pl.col("left_at").is_null().sum().alias("members_end"),
                 data.in_period("joined_at").sum().alias("new_members"),
             ),
-            at_start.select(pl.col("member_id").n_unique().alias("members_start")),
-            active.select(pl.col("member_id").n_unique().alias("active_members")),
+            members_at_start(data).select(pl.len().alias("members_start")),
+            active.select(pl.len().alias("active_members")),
         ],
         how="horizontal",
     ).with_columns(
