@@ -48,8 +48,6 @@ def detect_source(path: Path, registry) -> list[str]:
 
 
 def _settings_for(target: Path, registry, out: Console):
-    if target.suffix.lower() == ".toml":
-        return load_settings(target)
     if not target.exists():
         raise ConfigError(f"{target}: no such file or folder")
     kinds = detect_source(target, registry)
@@ -72,9 +70,12 @@ def validate(
     """Print row counts, date ranges and every problem; True when there is none."""
     from core.pipeline import load
 
-    registry = build_registry(strict=strict)
-    settings = _settings_for(target, registry, out)
-    registry = build_registry(disabled=settings.plugins.disable, strict=strict)
+    if target.suffix.lower() == ".toml":
+        settings = load_settings(target)
+        registry = build_registry(disabled=settings.plugins.disable, strict=strict)
+    else:  # an export: detect its type with every plugin, env disables applied
+        registry = build_registry(disabled=load_settings(None).plugins.disable, strict=strict)
+        settings = _settings_for(target, registry, out)
     loaded, data = load(settings, registry, raise_problems=False)
     tables = [t for t in SCHEMA if t in loaded.frames]
     queries = []
