@@ -39,8 +39,7 @@ join/leave — whose local date is that day):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -59,6 +58,7 @@ from communityroi import (
     Table,
     hookimpl,
 )
+from plugins.metrics._calendar import full_months, interval_index, utc_midnights
 from plugins.metrics._common import active_members, engaged, roster
 
 MESSAGE_KINDS = ("message", "reply", "post", "comment")
@@ -74,38 +74,13 @@ class EngagementOptions(BaseModel):
     )
 
 
-def full_months(start: date, end: date) -> list[date]:
-    """First days of the calendar months lying entirely within ``start`` … ``end``.
-
-    >>> full_months(date(2025, 1, 15), date(2025, 4, 30))
-    [datetime.date(2025, 2, 1), datetime.date(2025, 3, 1), datetime.date(2025, 4, 1)]
-    """
-
-    def next_month(d: date) -> date:
-        return (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-    out, m = [], start if start.day == 1 else next_month(start)
-    while next_month(m) - timedelta(days=1) <= end:
-        out.append(m)
-        m = next_month(m)
-    return out
-
-
-def day_bounds(data: CommunityData) -> pl.Series:
-    """UTC instants of the local midnights starting each day of the period, plus the end."""
-    tz = ZoneInfo(data.timezone)
-    days = [data.period.start + timedelta(days=i) for i in range(data.period.days + 1)]
-    instants = [datetime.combine(d, time(0), tzinfo=tz).astimezone(UTC) for d in days]
-    return pl.Series("bounds", instants, dtype=pl.Datetime("us", "UTC"))
-
-
 def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:
     """0-based local day of the period of a UTC ``column`` that lies in the period.
 
     Same as ``data.local(column).dt.date()`` minus the start, but a binary search in
     the period's local midnights is cheaper than a time-zone conversion of every row."""
-    found = pl.lit(day_bounds(data)).search_sorted(pl.col(column), side="right")
-    return (found.cast(pl.Int32) - 1).alias("d")
+    days = [data.period.start + timedelta(days=i) for i in range(data.period.days + 1)]
+    return interval_index(utc_midnights(days, data.timezone), column).alias("d")
 
 
 def first_replies(

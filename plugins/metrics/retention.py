@@ -21,8 +21,7 @@ previous period's figures are the same cells one month earlier.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +40,7 @@ from communityroi import (
     Table,
     hookimpl,
 )
+from plugins.metrics._calendar import interval_index, month_starts, utc_midnights
 from plugins.metrics._common import engaged, roster
 
 KPI_MONTHS = (1, 3, 6)
@@ -52,42 +52,19 @@ class RetentionOptions(BaseModel):
     cohorts: int = Field(12, ge=1, le=60, description="how many monthly cohorts to show")
 
 
-def month_starts(last: date, count: int) -> list[date]:
-    """First days of ``count`` consecutive months ending with the month of ``last``, plus
-    the first day of the month after it (``count + 1`` dates)."""
-    y, m = last.year, last.month
-    index = y * 12 + m - 1 - (count - 1)
-    return [date((index + i) // 12, (index + i) % 12 + 1, 1) for i in range(count + 1)]
-
-
-def utc_starts(starts: list[date], tz: str) -> pl.Series:
-    """The UTC instants of local midnight on each of ``starts``."""
-    zone = ZoneInfo(tz)
-    return pl.Series(
-        [datetime.combine(d, time(0), tzinfo=zone).astimezone(UTC) for d in starts],
-        dtype=pl.Datetime("us", "UTC"),
-    )
-
-
-def month_index(bounds: pl.Series, column: str) -> pl.Expr:
-    """0-based index of the month (between consecutive ``bounds``) holding a UTC
-    ``column``; -1 before the first. A binary search, not a per-row time-zone conversion."""
-    return pl.lit(bounds).search_sorted(pl.col(column), side="right").cast(pl.Int32) - 1
-
-
 def compute(data: CommunityData, opts: RetentionOptions) -> MetricResult:
     starts = month_starts(data.period.end, opts.cohorts)
-    bounds = utc_starts(starts, data.timezone)
+    bounds = utc_midnights(starts, data.timezone)
     labels = pl.Series([d.strftime("%Y-%m") for d in starts[:-1]])
     cohorts = (
         roster(data)
         .filter(pl.col("joined_at") >= pl.lit(bounds[0]))
-        .select("member_id", month_index(bounds, "joined_at").alias("cohort"))
+        .select("member_id", interval_index(bounds, "joined_at").alias("cohort"))
     )
     active_months = (
         engaged(data.activities)
         .filter(pl.col("at") >= pl.lit(bounds[0]))
-        .select("member_id", month_index(bounds, "at").alias("month"))
+        .select("member_id", interval_index(bounds, "at").alias("month"))
         .unique()
     )
     cells = (
