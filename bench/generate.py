@@ -413,7 +413,7 @@ def load(
     loaded = conform_frames(parts, tz=timezone, currency=CURRENCY, check=check)
     if loaded.problems:
         raise DataError(loaded.problems)
-    return make_data(loaded.frames, Period(start, end), timezone, CURRENCY)
+    return make_data(loaded.frames, Period(start, end), timezone, CURRENCY, materialize=check)
 
 
 def main(argv: list[str] | None = None) -> int:

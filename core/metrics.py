@@ -162,16 +162,19 @@ def _collect_isolated(planned, failed) -> Collected:
 
 
 def _stable(df: pl.DataFrame) -> pl.DataFrame:
-    """Round floats to 12 significant digits.
+    """Round floats to 12 significant digits; person keys back to text.
 
     Multi-threaded float sums differ in their last bits from run to run (the order of
     partial sums varies); rounding far above that noise keeps "same input, same report"
-    true byte for byte while changing no reported digit.
+    true byte for byte while changing no reported digit. Categorical columns (person
+    keys from ``CommunityData.keyed``) become ``pl.String`` again, so ``build`` and the
+    report see the public types whichever tables a metric queried.
     """
     floats = [c for c, t in df.schema.items() if t in (pl.Float64, pl.Float32)]
-    if not floats:
+    cats = [c for c, t in df.schema.items() if isinstance(t, pl.Categorical)]
+    if not floats and not cats:
         return df
-    return df.with_columns(pl.col(floats).round_sig_figs(12))
+    return df.with_columns(pl.col(floats).round_sig_figs(12), pl.col(cats).cast(pl.String))
 
 
 def _sig(value):

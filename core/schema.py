@@ -37,6 +37,7 @@ class Column:
     required: bool = False  # the column must be present and non-null in every row
     doc: str = ""
     allowed: tuple[str, ...] = ()  # for categorical text columns (compared lower-case)
+    person_key: bool = False  # identifies a member or customer (see CommunityData.keyed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,12 @@ class TableSchema:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
+    @property
+    def person_keys(self) -> tuple[str, ...]:
+        """Columns that identify a member or customer: String in the public tables,
+        ``pl.Categorical`` in ``CommunityData.keyed``."""
+        return tuple(c.name for c in self.columns if c.person_key)
+
 
 S, F, D = pl.String(), pl.Float64(), pl.Date()
 
@@ -62,18 +69,36 @@ SCHEMA: dict[str, TableSchema] = {
         TableSchema(
             "members",
             (
-                Column("member_id", S, True, "Stable platform-scoped member id (personal data)."),
+                Column(
+                    "member_id",
+                    S,
+                    True,
+                    "Stable platform-scoped member id (personal data).",
+                    person_key=True,
+                ),
                 Column(
                     "platform", S, True, "wechat, wecom, slack, discord, telegram, discourse, …"
                 ),
                 Column("joined_at", UTC_TIME, False, "When the member joined (UTC)."),
                 Column("left_at", UTC_TIME, False, "When the member left, if they did."),
-                Column("invited_by", S, False, "member_id of the inviter (裂变 referrals)."),
+                Column(
+                    "invited_by",
+                    S,
+                    False,
+                    "member_id of the inviter (裂变 referrals).",
+                    person_key=True,
+                ),
                 Column(
                     "group_id", S, False, "Group the membership belongs to (one row per group)."
                 ),
                 Column("segment", S, False, "Free label such as vip or flash."),
-                Column("customer_id", S, False, "Key linking the member to orders.customer_id."),
+                Column(
+                    "customer_id",
+                    S,
+                    False,
+                    "Key linking the member to orders.customer_id.",
+                    person_key=True,
+                ),
                 Column(
                     "display_name", S, False, "Display name (personal data; never an identity)."
                 ),
@@ -86,7 +111,7 @@ SCHEMA: dict[str, TableSchema] = {
         TableSchema(
             "activities",
             (
-                Column("member_id", S, True, "Who acted."),
+                Column("member_id", S, True, "Who acted.", person_key=True),
                 Column("platform", S, True, "Platform of the activity."),
                 Column("at", UTC_TIME, True, "When (UTC)."),
                 Column(
@@ -102,6 +127,7 @@ SCHEMA: dict[str, TableSchema] = {
                     S,
                     False,
                     "Who was replied to, mentioned, reacted to or invited.",
+                    person_key=True,
                 ),
                 Column("campaign_id", S, False, "Campaign the activity belongs to."),
             ),
@@ -111,8 +137,16 @@ SCHEMA: dict[str, TableSchema] = {
             "orders",
             (
                 Column("order_id", S, True, "Order number."),
-                Column("member_id", S, False, "Buyer as a member (or use customer_id)."),
-                Column("customer_id", S, False, "Buyer as a customer of the shop."),
+                Column(
+                    "member_id",
+                    S,
+                    False,
+                    "Buyer as a member (or use customer_id).",
+                    person_key=True,
+                ),
+                Column(
+                    "customer_id", S, False, "Buyer as a customer of the shop.", person_key=True
+                ),
                 Column("at", UTC_TIME, True, "When the order was placed (UTC)."),
                 Column("amount", F, True, "Amount in the reporting currency after conversion."),
                 Column("currency", S, False, "ISO code; defaults to the report currency."),

@@ -74,7 +74,9 @@ def active_members(data: CommunityData) -> pl.LazyFrame:
     return _shared(
         "active_members",
         data,
-        lambda: engaged(data.activities).filter(data.in_period("at")).select("member_id").unique(),
+        lambda: (
+            engaged(data.keyed.activities).filter(data.in_period("at")).select("member_id").unique()
+        ),
     )
 
 
@@ -87,12 +89,12 @@ def paid_orders(data: CommunityData) -> pl.LazyFrame:
 
 def _paid_orders(data: CommunityData) -> pl.LazyFrame:
     links = (
-        data.members.filter(pl.col("customer_id").is_not_null())
+        data.keyed.members.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(pl.col("member_id").min().alias("_linked_member"))
     )
     return (
-        data.orders.filter(pl.col("status") == "paid")
+        data.keyed.orders.filter(pl.col("status") == "paid")
         .join(links, on="customer_id", how="left")
         .with_columns(pl.coalesce("member_id", "_linked_member").alias("buyer_id"))
         .drop("_linked_member")
@@ -106,7 +108,7 @@ def roster(data: CommunityData) -> pl.LazyFrame:
 
 
 def _roster(data: CommunityData) -> pl.LazyFrame:
-    return data.members.group_by("member_id").agg(
+    return data.keyed.members.group_by("member_id").agg(
         pl.col("joined_at").min(),
         pl.when(pl.col("left_at").is_null().any())
         .then(None)
@@ -158,7 +160,7 @@ def members_at_start(data: CommunityData) -> pl.LazyFrame:
     row, so someone who had left every group and rejoins in the period is not counted."""
     start = pl.lit(data.start)
     return (
-        data.members.filter(
+        data.keyed.members.filter(
             (pl.col("joined_at").is_null() | (pl.col("joined_at") < start))
             & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
         )

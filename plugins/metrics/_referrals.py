@@ -29,7 +29,7 @@ JOIN_TOLERANCE = timedelta(hours=1)
 def invites(data: CommunityData) -> pl.LazyFrame:
     """Invite activities up to the period end: inviter, invitee (may be null), at."""
     return (
-        data.activities.filter(pl.col("kind") == "invite")
+        data.keyed.activities.filter(pl.col("kind") == "invite")
         .select(inviter="member_id", invitee="target_member_id", at="at")
         .filter(pl.col("invitee").ne_missing(pl.col("inviter")))
     )

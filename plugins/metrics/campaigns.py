@@ -105,7 +105,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     )
     costs = data.costs.filter(data.day_in_period("incurred_on"))
     acts = (
-        engaged(data.activities)
+        engaged(data.keyed.activities)
         .filter(data.in_period("at"))
         .select("member_id", "group_id", "campaign_id")
         .cache()
@@ -120,7 +120,10 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     hi = pl.min_horizontal(pl.col("ends_at").fill_null(end), end)
     in_group = (
         campaigns.filter(pl.col("group_id").is_not_null())
-        .join(data.members.select("group_id", "member_id", "joined_at", "left_at"), on="group_id")
+        .join(
+            data.keyed.members.select("group_id", "member_id", "joined_at", "left_at"),
+            on="group_id",
+        )
         .filter(
             (pl.col("joined_at").is_null() | (pl.col("joined_at") < hi))
             & (pl.col("left_at").is_null() | (pl.col("left_at") >= lo))
@@ -165,7 +168,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
         .filter(pl.col("group_id").is_not_null())
     )
     g_reach = (
-        data.members.filter(
+        data.keyed.members.filter(
             pl.col("group_id").is_not_null()
             & (pl.col("joined_at").is_null() | (pl.col("joined_at") < end))
             & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))

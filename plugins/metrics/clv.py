@@ -149,11 +149,11 @@ def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
         "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
         # distinct (member, group) and (member, segment) pairs and the number of members
         # (listed or buying), computed in the plan rather than in the serial build step
-        "member_groups": data.members.select("member_id", "group_id").unique(),
-        "member_segments": data.members.select("member_id", "segment").unique(),
+        "member_groups": data.keyed.members.select("member_id", "group_id").unique(),
+        "member_segments": data.keyed.members.select("member_id", "segment").unique(),
         "members": pl.concat(
             [
-                data.members.select("member_id"),
+                data.keyed.members.select("member_id"),
                 rfm.filter(pl.col("member_id").is_not_null()).select("member_id"),
             ]
         )

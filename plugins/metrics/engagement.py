@@ -88,8 +88,8 @@ def first_replies(
 ) -> pl.LazyFrame:
     """One row per message/post placed in P: ``delay_h``, hours to its first reply (null
     when none). Replies are matched to messages with a backward ``join_asof`` by author.
-    ``acts``: the activities from the period start on (default ``data.activities``)."""
-    acts = data.activities if acts is None else acts
+    ``acts``: the activities from the period start on (default ``data.keyed.activities``)."""
+    acts = data.keyed.activities if acts is None else acts
     messages = (
         acts.filter(pl.col("kind").is_in(REPLIED_KINDS) & data.in_period("at"))
         .select(pl.col("member_id").alias("author"), pl.col("at").alias("msg_at"))
@@ -133,7 +133,7 @@ def presence_changes(data: CommunityData) -> pl.LazyFrame:
     or left it (−1: from some group to none), from their membership rows; ``t`` is null for
     a membership without a join time (there from the beginning). A member who switches
     groups at one instant, or holds two memberships, does not leave."""
-    rows = data.members.select("member_id", "joined_at", "left_at")
+    rows = data.keyed.members.select("member_id", "joined_at", "left_at")
     events = pl.concat([
         rows.select("member_id", pl.col("joined_at").alias("t"), pl.lit(1).alias("delta")),
         rows.filter(pl.col("left_at").is_not_null())
@@ -155,7 +155,7 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
     # cached: Polars does not share these subplans between the frames by itself, and each
     # would re-read and re-conform the source
     prev = data.previous()
-    acts = engaged(data.activities).select("member_id", "at", "kind")
+    acts = engaged(data.keyed.activities).select("member_id", "at", "kind")
     current = acts.filter(data.in_period("at")).cache()
     member_days = current.select("member_id", day_of_period(data)).unique().cache()
     calendar = pl.LazyFrame(

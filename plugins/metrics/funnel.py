@@ -98,9 +98,9 @@ def _step_counts() -> list[pl.Expr]:
 def compute(data: CommunityData, opts: FunnelOptions) -> MetricResult:
     flags = member_flags(data, opts)
     if opts.population == "new":
-        in_group = data.members.filter(data.in_period("joined_at"))
+        in_group = data.keyed.members.filter(data.in_period("joined_at"))
     else:
-        in_group = data.members.filter(
+        in_group = data.keyed.members.filter(
             (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.end)))
             & (pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start)))
         )

@@ -181,7 +181,7 @@ def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
     invite = opts.edge_weights["invite"]
     kinds = {k: v for k, v in opts.edge_weights.items() if k != "invite" and v > 0}
     is_invite = pl.col("kind") == "invite"
-    acts = data.activities.filter(
+    acts = data.keyed.activities.filter(
         data.in_period("at")
         & pl.col("target_member_id").is_not_null()
         & (pl.col("target_member_id") != pl.col("member_id"))
@@ -192,7 +192,7 @@ def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
         w=pl.col("kind").replace_strict({**kinds, "invite": 0.0}, return_dtype=pl.Float64),
         invite=is_invite,
     )
-    listed = data.members.filter(
+    listed = data.keyed.members.filter(
         data.in_period("joined_at")
         & pl.col("invited_by").is_not_null()
         & (pl.col("invited_by") != pl.col("member_id"))

@@ -62,7 +62,7 @@ def compute(data: CommunityData, opts: RetentionOptions) -> MetricResult:
         .select("member_id", interval_index(bounds, "joined_at").alias("cohort"))
     )
     active_months = (
-        engaged(data.activities)
+        engaged(data.keyed.activities)
         .filter(pl.col("at") >= pl.lit(bounds[0]))
         .select("member_id", interval_index(bounds, "at").alias("month"))
         .unique()

@@ -180,7 +180,7 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
         .agg(pl.col("amount").sum().alias("investment"))
     )
     members_per_group = (
-        data.members.filter(pl.col("left_at").is_null() & pl.col("group_id").is_not_null())
+        data.keyed.members.filter(pl.col("left_at").is_null() & pl.col("group_id").is_not_null())
         .group_by("group_id")
         .agg(pl.col("member_id").n_unique().alias("members"))
     )

@@ -99,7 +99,7 @@ def date_counts(data: CommunityData) -> dict[int, int]:
 
 def compute(data: CommunityData, opts: TimingOptions) -> MetricResult:
     cells = (
-        engaged(data.activities)
+        engaged(data.keyed.activities)
         .filter(data.in_period("at"))
         .group_by(weekday_hour(data))
         .agg(pl.len().alias("activities"))
