@@ -118,15 +118,22 @@ def test_local_file_outside_allowed_places_is_refused(tmp_path):
         render(make_report("en"), ctx(render_html=lambda _r: html))
 
 
-def test_chart_tooltips_are_dropped_for_print_but_the_document_title_kept():
-    from plugins.renderers.pdf import _without_svg_tooltips
+def test_charts_print_as_svg_images_without_tooltips_and_the_document_title_kept():
+    import base64
+
+    from plugins.renderers.pdf import print_charts
 
     html = (
         "<html><head><title>Report</title></head><body>"
-        '<svg class="chart"><rect><title>M-1A2B · 3</title></rect></svg>'
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-bar" width="640" '
+        'height="200" aria-label="Chart: A &amp; B"><rect><title>M-1A2B · 3</title></rect></svg>'
         "<p>text</p><svg><g><title>x &lt;y&gt;</title><circle/></g></svg></body></html>"
     )
-    out = _without_svg_tooltips(html)
+    out = print_charts(html)
     assert "<title>Report</title>" in out
-    assert out.count("<title>") == 1
-    assert '<svg class="chart"><rect></rect></svg>' in out and "<circle/>" in out
+    img = re.search(r'<img class="chart chart-bar" src="data:image/svg\+xml;base64,([^"]+)" '
+                    r'alt="Chart: A &amp; B" width="640" height="200">', out)  # fmt: skip
+    assert img, out
+    svg = base64.b64decode(img.group(1)).decode("utf-8")
+    assert svg.startswith("<svg") and "<rect></rect>" in svg and "<title>" not in svg
+    assert "<svg><g><title>x &lt;y&gt;</title><circle/></g></svg>" in out  # not a chart: kept
