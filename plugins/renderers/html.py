@@ -17,6 +17,8 @@ not a ``data:`` URI or an ``#anchor`` is refused (reports never fetch anything).
 
 from __future__ import annotations
 
+import contextvars
+import functools
 from pathlib import Path
 
 import jinja2
@@ -49,10 +51,34 @@ def _default_dir() -> Path:
         return DEFAULT_DIR
 
 
+# The View of the report being rendered: the template globals ``label``, ``t`` and ``fmt``
+# read it, so one cached Environment (compiled templates) serves every report and thread.
+_VIEW: contextvars.ContextVar[View] = contextvars.ContextVar("communityroi_view")
+
+
+def _label(key: str, **values) -> str:
+    return _VIEW.get().label(key, **values)
+
+
+def _t(text) -> str:
+    return _VIEW.get().t(text)
+
+
+def _fmt(value, unit: str = "count") -> str:
+    return _VIEW.get().fmt(value, unit)
+
+
 def environment(template_dirs: tuple[Path, ...] | list[Path]) -> jinja2.Environment:
-    """A Jinja2 environment over ``template_dirs`` (+ built-in) with the ``default:`` prefix."""
+    """The Jinja2 environment over ``template_dirs`` (+ built-in) with the ``default:``
+    prefix; cached per folder list, so templates compile once per process (Jinja still
+    reloads a template whose file changed)."""
+    return _environment(tuple(Path(d) for d in template_dirs))
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(dirs_in: tuple[Path, ...]) -> jinja2.Environment:
     default = _default_dir()
-    dirs = [Path(d) for d in template_dirs]
+    dirs = list(dirs_in)
     if default not in dirs:
         dirs.append(default)
     loader = jinja2.ChoiceLoader(
@@ -61,7 +87,7 @@ def environment(template_dirs: tuple[Path, ...] | list[Path]) -> jinja2.Environm
             jinja2.PrefixLoader({"default": jinja2.FileSystemLoader(str(default))}, ":"),
         ]
     )
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=loader,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
@@ -69,6 +95,8 @@ def environment(template_dirs: tuple[Path, ...] | list[Path]) -> jinja2.Environm
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.globals.update(label=_label, t=_t, fmt=_fmt)
+    return env
 
 
 def render_html(report: Report, ctx: RenderContext) -> str:
@@ -76,7 +104,7 @@ def render_html(report: Report, ctx: RenderContext) -> str:
     opts = ctx.options if isinstance(ctx.options, HTMLOptions) else HTMLOptions()
     view = View(report, ctx.allowed_files, opts.max_table_rows)
     env = environment(ctx.template_dirs)
-    env.globals.update(label=view.label, t=view.t, fmt=view.fmt)
+    token = _VIEW.set(view)
     try:
         context = view.context()
         html = env.get_template("report.html").render(context)
@@ -90,6 +118,8 @@ def render_html(report: Report, ctx: RenderContext) -> str:
         ) from exc
     except jinja2.UndefinedError as exc:
         raise RenderError(f"a report template uses an undefined value: {exc.message}") from exc
+    finally:
+        _VIEW.reset(token)
     refs = assets.external_refs(html)
     if refs:
         raise RenderError(
