@@ -128,6 +128,17 @@ def test_max_table_rows_option():
     assert "Showing 5 of 120 rows" in html
 
 
+def test_long_tables_mark_the_rows_print_leaves_out():
+    html = render_html(make_report("en"), ctx(options=HTMLOptions(print_max_rows=10)))
+    table = re.search(r'id="tbl-clv-top-members".*?</figure>', html, re.S).group(0)
+    assert table.count("<tr>") == 11  # header + 10 printed rows
+    assert table.count('<tr class="print-cut">') == 40  # the screen shows 50
+    assert '<p class="table-note screen-only">Showing 50 of 120 rows' in table
+    assert '<p class="table-note print-only">Showing 10 of 120 rows' in table
+    short = re.search(r'id="tbl-roi-campaigns".*?</figure>', html, re.S).group(0)
+    assert "print-cut" not in short and "print-only" not in short
+
+
 def test_undefined_variable_is_an_error_naming_it(tmp_path):
     (tmp_path / "summary.html").write_text("<p>{{ summary.no_such_thing }}</p>")
     with pytest.raises(RenderError, match="no_such_thing"):

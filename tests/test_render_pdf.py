@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from report_fixture import make_report
 
 from communityroi import RenderContext, RenderError
-from plugins.renderers.html import DEFAULT_DIR
+from plugins.renderers.html import DEFAULT_DIR, HTMLOptions
 from plugins.renderers.pdf import render
 
 pytestmark = pytest.mark.slow
@@ -23,8 +23,8 @@ def ctx(*dirs: Path, **kw) -> RenderContext:
 
 
 class Rendered:
-    def __init__(self, lang: str) -> None:
-        self.blob = render(make_report(lang), ctx())
+    def __init__(self, lang: str, **kw) -> None:
+        self.blob = render(make_report(lang), ctx(**kw))
         self.reader = PdfReader(io.BytesIO(self.blob))
         self.text = [" ".join(p.extract_text().split()) for p in self.reader.pages]
 
@@ -36,7 +36,8 @@ def zh() -> Rendered:
 
 @pytest.fixture(scope="module")
 def en() -> Rendered:
-    return Rendered("en")
+    # long tables printed whole, to see them break across pages
+    return Rendered("en", options=HTMLOptions(print_max_rows=100))
 
 
 def test_pdf_structure_and_text(zh, en):
@@ -74,6 +75,15 @@ def test_table_of_contents_has_page_numbers(zh):
 def test_long_table_repeats_its_header(en):
     pages = [t for t in en.text if "M-" in t and "Predicted CLV" in t]
     assert len(pages) >= 2  # the 50-row table spans pages, header on each
+
+
+def test_long_table_prints_its_first_rows_and_says_where_the_rest_is(zh):
+    text = " ".join(zh.text)
+    assert "仅显示 120 行中的前 10 行；JSON 与 Excel 输出包含全部数据。" in text
+    table = text[text.index("高价值成员") : text.index("仅显示 120 行")]
+    members = re.findall(r"M-\d{5}", table)  # rows 4 and 6 are the odd names, not ids
+    assert len(members) == 8 and "alert(1)" in table and "HYPERLINK" in table
+    assert "M-79190" not in table  # row 11 (member 10 × 7919): not printed
 
 
 def test_fonts_are_embedded(zh):

@@ -40,6 +40,15 @@ class HTMLOptions(BaseModel):
     max_table_rows: int = Field(
         50, ge=1, le=100_000, description="rows shown per table (JSON and Excel hold all)"
     )
+    print_max_rows: int = Field(
+        10,
+        ge=1,
+        le=100_000,
+        description=(
+            "rows a long table keeps when printed (PDF, browser print): tables with more than "
+            "1.5 times as many print their first rows and say where the rest is"
+        ),
+    )
 
 
 def _default_dir() -> Path:
@@ -102,7 +111,7 @@ def _environment(dirs_in: tuple[Path, ...]) -> jinja2.Environment:
 def render_html(report: Report, ctx: RenderContext) -> str:
     """Render the report to an HTML string (raises RenderError with the template named)."""
     opts = ctx.options if isinstance(ctx.options, HTMLOptions) else HTMLOptions()
-    view = View(report, ctx.allowed_files, opts.max_table_rows)
+    view = View(report, ctx.allowed_files, opts.max_table_rows, opts.print_max_rows)
     env = environment(ctx.template_dirs)
     token = _VIEW.set(view)
     try:

@@ -61,6 +61,11 @@ LABELS: dict[str, Text] = {
         "Showing {shown} of {total} rows; the JSON and Excel outputs hold every row.",
         "仅显示 {total} 行中的前 {shown} 行；JSON 与 Excel 输出包含全部数据。",
     ),
+    "rows_printed": T(
+        "First {shown} of {total} rows; the HTML report and the JSON and Excel outputs hold "
+        "the whole table.",
+        "仅列出 {total} 行中的前 {shown} 行；完整表格见 HTML 报告及 JSON、Excel 输出。",
+    ),
     "empty_table": T("No data for this period.", "本期无数据。"),
     "empty_chart": T("No data to chart for this period.", "本期无可绘制的数据。"),
     "pseudonymized_note": T(

@@ -91,6 +91,15 @@ def _chart_as_image(m: re.Match) -> str:
     )
 
 
+_PRINT_CUT = re.compile(r'<tr class="print-cut">.*?</tr>\s*', re.S)
+
+
+def without_print_cut_rows(html: str) -> str:
+    """Drop the table rows the print stylesheet hides (``tr.print-cut``: long tables print
+    their first rows) instead of making WeasyPrint parse and style them for nothing."""
+    return _PRINT_CUT.sub("", html)
+
+
 def print_charts(html: str) -> str:
     """The HTML with every chart (``<svg class="chart …">``) as an SVG image for print;
     the document's own ``<title>`` (PDF metadata) and any other inline SVG are kept."""
@@ -108,7 +117,7 @@ def render(report: Report, ctx: RenderContext) -> bytes:
         from plugins.renderers.html import render_html
 
         html = render_html(report, ctx)
-    html = print_charts(html)
+    html = print_charts(without_print_cut_rows(html))
     offline, refused = _fetcher_class()
     fonts = fonts_dir()
     roots = [fonts, *ctx.template_dirs]

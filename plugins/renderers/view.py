@@ -59,6 +59,15 @@ def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
     return [round(100 * n / total, 2) for n in need]
 
 
+def print_cut(rows: int, print_rows: int | None) -> int | None:
+    """How many rows a table keeps on paper: ``print_rows`` when it has more than one and a
+    half times as many (a top-20 ranking prints its top 10), else all (None) — cutting a
+    row or two from a short table would lose information and save no paper."""
+    if print_rows is None or rows <= print_rows * 3 // 2:
+        return None
+    return print_rows
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
@@ -79,11 +88,14 @@ def css_content(template: str) -> str:
 class View:
     """Formatting bound to one report (language, currency, time zone)."""
 
-    def __init__(self, report: Report, allowed: frozenset, max_rows: int) -> None:
+    def __init__(
+        self, report: Report, allowed: frozenset, max_rows: int, print_rows: int | None = None
+    ) -> None:
         self.report = report
         self.lang = report.language
         self.allowed = allowed
         self.max_rows = max_rows
+        self.print_rows = print_rows
         b = report.branding or {}
         self.primary = assets.colour(b, "primary_color")
         self.accent = assets.colour(b, "accent_color")
@@ -165,6 +177,7 @@ class View:
             for r in shown.iter_rows()
         ]
         headers = [self.t(i.label) if i else c for c, i in zip(cols, infos, strict=True)]
+        cut = print_cut(shown.height, self.print_rows)
         return {
             "key": t.key,
             "widths": column_widths(headers, [[c["text"] for c in r] for r in rows]),
@@ -179,6 +192,14 @@ class View:
             "total": df.height,
             "shown": shown.height,
             "truncated": df.height > shown.height,
+            "print_cut": cut,
+            "print_note": None
+            if cut is None
+            else self.label(
+                "rows_printed" if df.height == shown.height else "rows_shown",
+                shown=self.fmt(cut),
+                total=self.fmt(df.height),
+            ),
             "has_members": "member" in units,
             "wide": len(cols) > 8,
             "raw": t,
