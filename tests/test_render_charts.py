@@ -124,6 +124,24 @@ def test_network_sums_both_directions_and_ignores_self_loops():
     assert len(lines) == 1 and lines[0].find(SVG + "title").text == "a – b: 5"
 
 
+def test_network_draws_the_three_strongest_links_per_member_shown():
+    # 8 members, every pair linked (28 pairs) with weight = i + j: 3 × 8 = 24 drawn,
+    # the 4 lightest pairs (0–1, 0–2, 0–3, 1–2) left out; labels drawn once, no halo copy
+    names = [f"m{i}" for i in range(8)]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    edges = pl.DataFrame(
+        {"s": [a for a, _ in pairs], "t": [b for _, b in pairs],
+         "w": [int(a[1]) + int(b[1]) for a, b in pairs]}
+    )  # fmt: skip
+    chart = Chart("g", "network", T("g"), "e", "s", ("t",), value="w")
+    root = ET.fromstring(draw(chart, Table("e", T("e"), edges)))
+    drawn = {ln.find(SVG + "title").text.split(":")[0] for ln in root.iter(SVG + "line")}
+    assert len(drawn) == 24
+    assert not drawn & {"m0 – m1", "m0 – m2", "m0 – m3", "m1 – m2"}
+    labels = [t.text for t in root.iter(SVG + "text")]
+    assert sorted(labels[:-1]) == names and "24 strongest links" in labels[-1]
+
+
 def test_nice_ticks():
     assert nice_ticks(0, 229_390.75) == [0, 50_000, 100_000, 150_000, 200_000, 250_000]
     assert nice_ticks(-34, 208) == [-50, 0, 50, 100, 150, 200, 250]

@@ -90,8 +90,9 @@ LABELS: dict[str, Text] = {
     "chart_of": T("Chart: {title}", "图表：{title}"),
     "other": T("Other", "其他"),
     "nodes_shown": T(
-        "The {shown} most connected members are shown; node size = weighted degree.",
-        "显示连接最多的 {shown} 位成员；节点大小 = 加权度。",
+        "The {shown} most connected members and their {links} strongest links; "
+        "node size = weighted degree, line width = interactions.",
+        "连接最多的 {shown} 位成员及其间最强的 {links} 条连接；节点大小 = 加权度，线宽 = 互动量。",
     ),
     # units
     "unit_days": T("days", "天"),
