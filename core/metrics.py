@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -36,7 +38,8 @@ def run_metrics(
     collected and only its KPIs built (they fill ``previous`` and ``change``).
 
     A metric that raises (in compute, collect or build) is skipped with a warning that
-    names it and its plugin; ``strict`` re-raises.
+    names it and its plugin; ``strict`` re-raises. The ``build`` steps run in a thread
+    pool, side by side (so a ``build`` must not change shared state).
     """
 
     def failed(job: MetricJob, stage: str, exc: BaseException) -> None:
@@ -68,20 +71,18 @@ def run_metrics(
 
     progress(f"collecting {len(planned)} metric(s)")
     collected = _collect_isolated(planned, failed)
+    ready = [item for item in planned if item[0].spec.name in collected]
+    progress(f"building {len(ready)} section(s)")
+    # Builds are independent (each gets only its own collected frames) and spend their
+    # time in numpy/scipy/Polars, which release the GIL: run them side by side.
+    with ThreadPoolExecutor(max_workers=min(len(ready), os.cpu_count() or 1) or 1) as pool:
+        futures = [
+            pool.submit(_build, cur, prev, *collected[job.spec.name]) for job, cur, prev in ready
+        ]
     sections: list[Section] = []
-    for job, cur, prev in planned:
-        if job.spec.name not in collected:
-            continue
-        got_cur, got_prev = collected[job.spec.name]
-        progress(f"building {job.spec.name}")
+    for (job, _cur, _prev), future in zip(ready, futures, strict=True):
         try:
-            section = cur.build(got_cur)
-            prev_section = _build_previous(prev, got_prev)
-            for built in (section, prev_section):
-                if built is not None and not isinstance(built, Section):
-                    raise TypeError(f"build returned {type(built).__name__}, expected Section")
-            section = _stable_section(section)
-            prev_section = _stable_section(prev_section) if prev_section else None
+            section, prev_section = future.result()
         except Exception as exc:
             failed(job, "building its section", exc)
             continue
@@ -92,6 +93,20 @@ def run_metrics(
             )
         )
     return sections
+
+
+def _build(
+    cur: MetricResult,
+    prev: MetricResult | None,
+    got_cur: Mapping[str, pl.DataFrame],
+    got_prev: Mapping[str, pl.DataFrame],
+) -> tuple[Section, Section | None]:
+    section = cur.build(got_cur)
+    prev_section = _build_previous(prev, got_prev)
+    for built in (section, prev_section):
+        if built is not None and not isinstance(built, Section):
+            raise TypeError(f"build returned {type(built).__name__}, expected Section")
+    return _stable_section(section), _stable_section(prev_section) if prev_section else None
 
 
 def _checked(result: object) -> MetricResult:
