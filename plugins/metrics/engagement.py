@@ -60,9 +60,9 @@ from communityroi import (
 )
 from plugins.metrics._calendar import full_months, interval_index, utc_midnights
 from plugins.metrics._common import active_members, engaged, roster
+from plugins.metrics._member_events import first_replies, presence_changes
 
 MESSAGE_KINDS = ("message", "reply", "post", "comment")
-REPLIED_KINDS = ("message", "post")  # what a reply answers
 WEEKLY_GROWTH_AFTER_DAYS = 92  # longer periods list member growth per 7-day block
 
 
@@ -81,73 +81,6 @@ def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:
     the period's local midnights is cheaper than a time-zone conversion of every row."""
     days = [data.period.start + timedelta(days=i) for i in range(data.period.days + 1)]
     return interval_index(utc_midnights(days, data.timezone), column).alias("d")
-
-
-def first_replies(
-    data: CommunityData, window: timedelta, acts: pl.LazyFrame | None = None
-) -> pl.LazyFrame:
-    """One row per message/post placed in P: ``delay_h``, hours to its first reply (null
-    when none). Replies are matched to messages with a backward ``join_asof`` by author.
-    ``acts``: the activities from the period start on (default ``data.keyed.activities``)."""
-    acts = data.keyed.activities if acts is None else acts
-    messages = (
-        acts.filter(pl.col("kind").is_in(REPLIED_KINDS) & data.in_period("at"))
-        .select(pl.col("member_id").alias("author"), pl.col("at").alias("msg_at"))
-        .sort("msg_at")
-    )
-    replies = (
-        acts.filter(
-            (pl.col("kind") == "reply")
-            & pl.col("target_member_id").is_not_null()
-            & (pl.col("target_member_id") != pl.col("member_id"))
-            & (pl.col("at") >= pl.lit(data.start))
-        )
-        .select(pl.col("target_member_id").alias("author"), pl.col("at").alias("reply_at"))
-        .sort("reply_at")
-    )
-    # Only messages in P are candidates; that gives the same match as searching all
-    # history and dropping matches before P (the latest message before a reply is either
-    # in P, and then also the latest in-P one, or before P, and then no in-P one precedes).
-    answered = (
-        replies.join_asof(
-            messages,
-            left_on="reply_at",
-            right_on="msg_at",
-            by="author",
-            strategy="backward",
-            tolerance=window,
-            check_sortedness=False,  # both sorted by time, so each author's rows are too
-        )
-        .filter(pl.col("msg_at").is_not_null())
-        .group_by("author", "msg_at")
-        .agg(pl.col("reply_at").min())
-    )
-    delay = (pl.col("reply_at") - pl.col("msg_at")).dt.total_microseconds() / 3.6e9
-    return messages.join(answered, on=["author", "msg_at"], how="left").select(
-        delay.alias("delay_h")
-    )
-
-
-def presence_changes(data: CommunityData) -> pl.LazyFrame:
-    """When each member entered the community (``change`` +1: from no group to some group)
-    or left it (−1: from some group to none), from their membership rows; ``t`` is null for
-    a membership without a join time (there from the beginning). A member who switches
-    groups at one instant, or holds two memberships, does not leave."""
-    rows = data.keyed.members.select("member_id", "joined_at", "left_at")
-    events = pl.concat([
-        rows.select("member_id", pl.col("joined_at").alias("t"), pl.lit(1).alias("delta")),
-        rows.filter(pl.col("left_at").is_not_null())
-        .select("member_id", pl.col("left_at").alias("t"), pl.lit(-1).alias("delta")),
-    ])  # fmt: skip
-    inside = pl.col("delta").cum_sum().over("member_id")  # memberships held after the event
-    return (
-        events.sort("member_id", "t", "delta", descending=[False, False, True], nulls_last=False)
-        .with_columns(inside.alias("after"))
-        .with_columns((pl.col("after") - pl.col("delta")).alias("was"))
-        .filter((pl.col("was") > 0) != (pl.col("after") > 0))
-        .select("member_id", "t",
-                pl.when(pl.col("after") > 0).then(1).otherwise(-1).alias("change"))
-    )  # fmt: skip
 
 
 def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
