@@ -3,6 +3,7 @@ URL fetcher."""
 
 from __future__ import annotations
 
+import gc
 import io
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from report_fixture import make_report
 
 from communityroi import RenderContext, RenderError
 from plugins.renderers.html import DEFAULT_DIR, HTMLOptions
-from plugins.renderers.pdf import render
+from plugins.renderers.pdf import cyclic_gc_paused, render
 
 pytestmark = pytest.mark.slow
 
@@ -147,3 +148,18 @@ def test_charts_print_as_svg_images_without_tooltips_and_the_document_title_kept
     svg = base64.b64decode(img.group(1)).decode("utf-8")
     assert svg.startswith("<svg") and "<rect></rect>" in svg and "<title>" not in svg
     assert "<svg><g><title>x &lt;y&gt;</title><circle/></g></svg>" in out  # not a chart: kept
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_garbage_collector_is_paused_while_printing_and_restored_after(enabled):
+    before = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with cyclic_gc_paused():
+            assert not gc.isenabled()
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError), cyclic_gc_paused():
+            raise ValueError("render failed")
+        assert gc.isenabled() is enabled  # restored on errors too
+    finally:
+        (gc.enable if before else gc.disable)()
