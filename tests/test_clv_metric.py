@@ -310,3 +310,14 @@ def test_labels_tell_apart_what_other_sections_count_differently(tiny):
     assert "former" in c.kpi("observed_clv_per_member").label.en
     assert "former" in c.table("clv_by_group").columns["members"].label.en
     assert r.table("by_group").columns["members"].label.en == "Members at period end"
+
+
+def test_parameter_meanings_have_a_label_in_both_languages(cdnow):
+    table = run_metric(SPEC, cdnow, {"population": "customers"}).table("model_parameters")
+    labels = table.columns["meaning"].values
+    meanings = table.data["meaning"].to_list()
+    assert len(meanings) == 11 and all(m in labels for m in meanings)
+    zh = [labels[m].zh for m in meanings]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in z) for z in zh)
+    params = table.data.filter(pl.col("parameter").is_in(["a", "b"]))["meaning"]
+    assert labels[params[0]].zh != labels[params[1]].zh  # a and b are told apart

@@ -299,8 +299,8 @@ def _parameters(fits, opts) -> Table | None:
             continue
         for name, value in fit.params.items():
             rows.append((model, name, value, txt.PARAM_NOTES[name].en))
-        rows.append((model, "log_likelihood", fit.log_likelihood, "Σ ln L at the maximum"))
-        rows.append((model, "n_customers", float(fit.n_customers), "customers in the fit"))
+        rows.append((model, "log_likelihood", fit.log_likelihood, txt.NOTE_LL.en))
+        rows.append((model, "n_customers", float(fit.n_customers), txt.NOTE_N_FIT.en))
     if not rows:
         return None
     data = pl.DataFrame(
@@ -317,7 +317,11 @@ def _parameters(fits, opts) -> Table | None:
         "model": ColumnInfo(T("Model", "模型")),
         "parameter": ColumnInfo(T("Parameter", "参数")),
         "value": ColumnInfo(T("Value", "数值"), "ratio"),
-        "meaning": ColumnInfo(T("Meaning", "含义")),
+        # the data keeps the English text (JSON); tables show it in the report language
+        "meaning": ColumnInfo(
+            T("Meaning", "含义"),
+            values={m.en: m for m in (*txt.PARAM_NOTES.values(), txt.NOTE_LL, txt.NOTE_N_FIT)},
+        ),
     }
     note = txt.NOTE_PARAMS.format(u=txt.UNIT[opts.time_unit].en, uz=txt.UNIT[opts.time_unit].zh)
     return Table("model_parameters", txt.TITLE_PARAMS, data, cols, note=note)

@@ -91,12 +91,14 @@ PARAM_NOTES = {
     "alpha": T(
         "scale of the purchase-rate gamma (time unit)", "购买率伽马分布尺度参数（时间单位）"
     ),
-    "a": T("beta parameter of the drop-out probability", "流失概率贝塔分布参数 a"),
-    "b": T("beta parameter of the drop-out probability", "流失概率贝塔分布参数 b"),
+    "a": T("beta parameter a of the drop-out probability", "流失概率贝塔分布参数 a"),
+    "b": T("beta parameter b of the drop-out probability", "流失概率贝塔分布参数 b"),
     "p": T("shape of spend per purchase", "单次消费形状参数"),
     "q": T("shape of the spend-scale gamma", "消费尺度伽马分布形状参数"),
     "gamma": T("scale of the spend-scale gamma (currency)", "消费尺度伽马分布尺度参数（货币）"),
 }
+NOTE_LL = T("Σ ln L at the maximum", "最大似然处的对数似然 Σ ln L")
+NOTE_N_FIT = T("customers in the fit", "参与拟合的客户数")
 
 F_AVG_OBS = Formula(
     T("Observed CLV", "已实现终身价值"),
