@@ -130,6 +130,7 @@ def bench_community(repeat: int) -> None:
 
     from core.metrics import MetricJob, run_metrics
     from plugins.metrics import influence
+    from plugins.metrics._interaction_graph import reach
 
     if not (DATA_DIR / "activities.parquet").exists():
         print("bench community: skipped (run python bench/generate.py first)")
@@ -149,7 +150,7 @@ def bench_community(repeat: int) -> None:
     t_build, tr = timed(lambda: transition(src, dst, w, n), repeat)
     t_iter, pr = timed(lambda: pagerank(tr), repeat)
     top = np.argsort(-pr.scores)[: opts.top_n]
-    t_reach, _ = timed(lambda: influence.reach(src, dst, n, top), repeat)
+    t_reach, _ = timed(lambda: reach(src, dst, n, top), repeat)
     acts = data.activities.select(pl.len()).collect().item()
     print(f"bench community (2025, {acts:,} activities to date): {n:,} nodes, "
           f"{edges.height:,} edges")  # fmt: skip

@@ -53,7 +53,6 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from scipy import sparse
 
 from communityroi import (
     KPI,
@@ -70,6 +69,7 @@ from communityroi import (
     hookimpl,
 )
 from plugins.metrics import _common, _referrals
+from plugins.metrics._interaction_graph import edges, indexed, reach
 from plugins.metrics.pagerank import pagerank, transition
 
 DEFAULT_EDGE_WEIGHTS = {
@@ -157,7 +157,7 @@ class InfluenceOptions(BaseModel):
 
 def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
     roster = _common.roster(data)
-    graph, nodes = _indexed(_edges(data, opts))
+    graph, nodes = indexed(edges(data, opts.edge_weights, opts.weighted))
     frames = {
         "graph": graph,
         "nodes": nodes,
@@ -170,102 +170,6 @@ def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
         kpi_frames=tuple(frames),  # the KPIs need PageRank, but not reach or the network
         build_kpis=lambda got: _kpis(got, *_rank(got, opts)[3:]),
     )
-
-
-def _edges(data: CommunityData, opts: InfluenceOptions) -> pl.LazyFrame:
-    """The period's aggregated interaction edges: src, dst, w (member ids).
-
-    One scan of the activities serves interactions and invitations alike (each scan of
-    the conformed activities re-runs the boundary's text cleaning). Node indices are
-    assigned by :func:`_indexed`, over a cached copy of this frame."""
-    invite = opts.edge_weights["invite"]
-    kinds = {k: v for k, v in opts.edge_weights.items() if k != "invite" and v > 0}
-    is_invite = pl.col("kind") == "invite"
-    acts = data.keyed.activities.filter(
-        data.in_period("at")
-        & pl.col("target_member_id").is_not_null()
-        & (pl.col("target_member_id") != pl.col("member_id"))
-        & pl.col("kind").is_in([*kinds, "invite"])
-    ).select(
-        src=pl.when(is_invite).then("target_member_id").otherwise("member_id"),
-        dst=pl.when(is_invite).then("member_id").otherwise("target_member_id"),
-        w=pl.col("kind").replace_strict({**kinds, "invite": 0.0}, return_dtype=pl.Float64),
-        invite=is_invite,
-    )
-    listed = data.keyed.members.filter(
-        data.in_period("joined_at")
-        & pl.col("invited_by").is_not_null()
-        & (pl.col("invited_by") != pl.col("member_id"))
-    ).select(src="member_id", dst="invited_by", w=pl.lit(0.0), invite=pl.lit(True))
-    named = (
-        pl.concat([acts, listed])
-        .group_by("src", "dst")  # an invitation counts once per pair
-        .agg((pl.col("w").sum() + pl.col("invite").any().cast(pl.Float64) * invite).alias("w"))
-        .filter(pl.col("w") > 0)
-    )
-    if not opts.weighted:
-        named = named.with_columns(w=pl.lit(1.0))
-    return named
-
-
-def _indexed(named: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Lazy :func:`index`: the edges as positions (s, t, w) in the sorted node ids, sorted
-    by (t, s), and the node ids (``id``). Done in the plan (the edge list cached so that it
-    is aggregated once) rather than in ``build``, so that Polars runs it alongside the other
-    metrics' queries instead of in the serial build step; sorted by target so that
-    :func:`~plugins.metrics.pagerank.transition` needs no sort and the matrix's row order
-    (and so every digit of the scores) does not depend on hash-join output order."""
-    named = named.cache()
-    nodes = (
-        pl.concat([named.select(id="src"), named.select(id="dst")])
-        .unique()
-        .sort("id")
-        .with_row_index("i")
-        .cache()
-    )
-    graph = (
-        named.join(nodes.select(src="id", s="i"), on="src")
-        .join(nodes.select(dst="id", t="i"), on="dst")
-        .select("s", "t", "w")
-        .sort("t", "s")
-    )
-    return graph, nodes.select("id")
-
-
-def index(edges: pl.DataFrame) -> tuple[pl.Series, pl.DataFrame]:
-    """Sorted node ids and the edges as positions in them (s, t, w)."""
-    nodes = pl.concat([edges["src"], edges["dst"]]).unique().sort()
-    ids = nodes.to_frame("id").with_row_index("i")
-    edges = (
-        edges.join(ids.select(src="id", s="i"), on="src")
-        .join(ids.select(dst="id", t="i"), on="dst")
-        .select("s", "t", "w")
-    )
-    return nodes, edges
-
-
-def reach(src: np.ndarray, dst: np.ndarray, n: int, rows: np.ndarray):
-    """Direct and two-hop reach (undirected, excluding the member) of the nodes ``rows``.
-
-    Only edges touching ``rows`` or their neighbours can count, so the symmetric matrix
-    is built from those alone (a third of the edges for the top 20 on the bench graph,
-    half the time); the counts are the same as on the whole graph."""
-    near = np.zeros(n, dtype=bool)
-    near[rows] = True
-    touch = near[src] | near[dst]
-    near[src[touch]] = True
-    near[dst[touch]] = True
-    keep = near[src] | near[dst]
-    src, dst = src[keep], dst[keep]
-    ones = np.ones(src.shape[0] * 2, dtype=np.int32)
-    sym = sparse.csr_matrix((ones, (np.r_[src, dst], np.r_[dst, src])), shape=(n, n))
-    sym.data[:] = 1  # duplicates (u→v and v→u) were summed
-    near = sym[rows]
-    two = (near + near @ sym).tocsr()
-    counts = np.diff(two.indptr)
-    row_of = np.repeat(np.arange(rows.size), counts)
-    self_hit = np.bincount(row_of[two.indices == rows[row_of]], minlength=rows.size)
-    return np.diff(near.indptr), counts - self_hit
 
 
 def _rank(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions):
