@@ -182,14 +182,30 @@ def _stable(df: pl.DataFrame) -> pl.DataFrame:
     Multi-threaded float sums differ in their last bits from run to run (the order of
     partial sums varies); rounding far above that noise keeps "same input, same report"
     true byte for byte while changing no reported digit. Categorical columns (person
-    keys from ``CommunityData.keyed``) become ``pl.String`` again, so ``build`` and the
-    report see the public types whichever tables a metric queried.
+    keys from ``CommunityData.keyed``, also inside lists and structs) become ``pl.String``
+    again, so ``build`` and the report see the public types whichever tables a metric
+    queried.
     """
     floats = [c for c, t in df.schema.items() if t in (pl.Float64, pl.Float32)]
-    cats = [c for c, t in df.schema.items() if isinstance(t, pl.Categorical)]
+    texts = {c: _as_text(t) for c, t in df.schema.items()}
+    cats = [pl.col(c).cast(t) for c, t in texts.items() if t != df.schema[c]]
     if not floats and not cats:
         return df
-    return df.with_columns(pl.col(floats).round_sig_figs(12), pl.col(cats).cast(pl.String))
+    return df.with_columns(pl.col(floats).round_sig_figs(12), *cats)
+
+
+def _as_text(dtype: pl.DataType) -> pl.DataType:
+    """``dtype`` with every Categorical in it — nested in lists, arrays and structs too —
+    replaced by String."""
+    if isinstance(dtype, pl.Categorical):
+        return pl.String()
+    if isinstance(dtype, pl.List):
+        return pl.List(_as_text(dtype.inner))
+    if isinstance(dtype, pl.Array):
+        return pl.Array(_as_text(dtype.inner), dtype.shape)
+    if isinstance(dtype, pl.Struct):
+        return pl.Struct([pl.Field(f.name, _as_text(f.dtype)) for f in dtype.fields])
+    return dtype
 
 
 def _sig(value):

@@ -90,9 +90,13 @@ def test_build_gets_text_ids_from_keyed_queries(data):
 
     def compute(d, _opts):
         active = d.keyed.activities.filter(d.in_period("at")).select("member_id").unique()
-        return MetricResult({"active": active.sort("member_id")}, build)
+        nested = d.keyed.activities.group_by("kind").agg(pl.struct("member_id", "at").alias("who"))
+        return MetricResult({"active": active.sort("member_id"), "nested": nested}, build)
 
     spec = MetricSpec(name="active", title=T("Active", "活跃"), description="x", compute=compute)
     section = run_metric(spec, data)
     assert seen["active"]["member_id"] == pl.String
+    assert seen["nested"]["who"] == pl.List(
+        pl.Struct({"member_id": pl.String, "at": pl.Datetime("us", "UTC")})
+    )
     assert section.tables[0].data["member_id"].to_list() == ["amy", "zoe"]  # text order
