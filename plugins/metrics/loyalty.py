@@ -239,9 +239,10 @@ def _with_all(frame: pl.DataFrame, key: str, codes: Mapping[str, object]) -> pl.
 
 
 def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
-    """One lazy frame: counts and sums per (tier, segment) cell with each cell's most loyal
-    members. Every table is a sum over its cells, so the activities, orders and members
-    are each scanned once (the cells' top lists hold the overall top)."""
+    """Two lazy frames over one cached member table: counts and sums per (tier, segment)
+    cell — every table but the top list is a sum over the cells, so the activities,
+    orders and members are each scanned once — and the ``top_n`` most loyal members
+    (love, then member id), picked by a partial ``top_k`` rather than a sort."""
     roster = _common.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
     people = (
         roster.join(love_scores(data, opts), on="member_id", how="full", coalesce=True)
@@ -252,22 +253,29 @@ def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
     rows = (
         people.join(rfm(data), on="member_id", how="full", coalesce=True)
         .with_columns(pl.col(*counts).fill_null(0))
-        .with_columns(
-            tier=pl.when(pl.col("in_population").fill_null(False)).then(_tier(opts)),
-            rfm=pl.concat_str(pl.col("r", "f", "m").cast(pl.String), separator="-"),
-        )
-    )
-    top = pl.struct(
-        "member_id", "love", "tier", "rfm", "segment", orders="frequency", revenue="monetary"
+        .with_columns(tier=pl.when(pl.col("in_population").fill_null(False)).then(_tier(opts)))
+        .cache()
     )
     cells = rows.group_by("tier", "segment").agg(
         pl.len().alias("members"),
         (pl.col("period_orders") > 0).sum().alias("buyers"),
         pl.col("period_revenue", "love", "monetary", "recency", "frequency").sum(),
         (pl.col("frequency") >= 2).sum().alias("repeat"),
-        top.sort_by("love", "member_id", descending=[True, False]).head(opts.top_n).alias("top"),
     )
-    return MetricResult({"cells": cells}, lambda got: build(got, opts))
+    top = (
+        rows.filter(pl.col("tier").is_not_null())
+        .top_k(opts.top_n, by=["love", "member_id"], reverse=[False, True])
+        .select(
+            "member_id",
+            "love",
+            "tier",
+            pl.concat_str(pl.col("r", "f", "m").cast(pl.String), separator="-").alias("rfm"),
+            "segment",
+            orders="frequency",
+            revenue="monetary",
+        )
+    )
+    return MetricResult({"cells": cells, "top": top}, lambda got: build(got, opts))
 
 
 def _share(part: float, whole: float) -> float | None:
@@ -305,10 +313,8 @@ def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
         orders=pl.when(pl.col("customers") > 0).then(pl.col("orders") / pl.col("customers")),
     )
     top = (
-        people.select(pl.col("top").explode())
-        .unnest("top")
+        got["top"]
         .sort(["love", "member_id"], descending=[True, False])
-        .head(opts.top_n)
         .with_row_index("rank", offset=1)
         .select("rank", "member_id", "love", "tier", "orders", "revenue", "rfm", "segment")
     )
