@@ -58,7 +58,7 @@ def edges(data: CommunityData, weights: Mapping[str, float], weighted: bool) -> 
 
 
 def indexed(named: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Lazy :func:`indexed`: the edges as positions (s, t, w) in the sorted node ids, sorted
+    """The edges as positions (s, t, w) in the sorted node ids, sorted
     by (t, s), and the node ids (``id``). Done in the plan (the edge list cached so that it
     is aggregated once) rather than in ``build``, so that Polars runs it alongside the other
     metrics' queries instead of in the serial build step; sorted by target so that

@@ -30,6 +30,7 @@ once per distinct ``x``.
 from __future__ import annotations
 
 import math
+import threading
 from contextlib import nullcontext
 from dataclasses import dataclass
 
@@ -42,6 +43,7 @@ try:  # L-BFGS-B calls scipy's threaded OpenBLAS; its idle threads spin and, on 
 except ImportError:  # pragma: no cover - optional
     threadpool_limits = None
 
+_BLAS_LIMIT = threading.Lock()  # see _fit
 _BOUND = 18.0  # |log parameter| bound: parameters in [1.5e-8, 6.6e7]
 
 
@@ -278,16 +280,19 @@ def _fit(loglik, names: tuple[str, ...], total_weight: float) -> Fit:
         return -ll * scale, -grad * params * scale
 
     theta0 = np.zeros(len(names))
-    limit = threadpool_limits(1, user_api="blas") if threadpool_limits else nullcontext()
-    with limit, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        res = optimize.minimize(
-            objective,
-            theta0,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(-_BOUND, _BOUND)] * len(names),
-            options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 10},
-        )
+    # the BLAS thread limit is process-wide and threadpoolctl is not thread-safe (the limit
+    # is set when threadpool_limits is created): builds run side by side, so fits take turns
+    with _BLAS_LIMIT:
+        limit = threadpool_limits(1, user_api="blas") if threadpool_limits else nullcontext()
+        with limit, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            res = optimize.minimize(
+                objective,
+                theta0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-_BOUND, _BOUND)] * len(names),
+                options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-9, "maxcor": 10},
+            )
     theta = res.x
     params = {k: float(v) for k, v in zip(names, np.exp(theta), strict=True)}
     ll = -float(res.fun) / scale

@@ -221,7 +221,7 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
     }
     return MetricResult(
         frames=frames,
-        build=lambda got: _build(got, opts, data),
+        build=lambda got: _build(got, opts),
         kpi_frames=("kpis",),  # the previous period needs no tables
         build_kpis=_kpis,
     )
@@ -248,7 +248,7 @@ def _kpis(got: Mapping[str, pl.DataFrame]) -> tuple[KPI, ...]:
     )
 
 
-def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions, data: CommunityData) -> Section:
+def _build(got: Mapping[str, pl.DataFrame], opts: ROIOptions) -> Section:
     row = got["kpis"].row(0, named=True)
     kpis = _kpis(got)
     money = ColumnInfo(T("Amount", "金额"), "currency")
