@@ -104,7 +104,6 @@ def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame
     rows = paid_orders(data).select(
         pl.col("buyer_id").is_not_null().alias("_member"),
         who.to_physical().alias("_code"),
-        who.alias("_who"),
         pl.col("buyer_id").alias("member_id"),
         "customer_id",
         data.local("at").dt.date().alias("day"),
@@ -118,19 +117,19 @@ def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame
             pl.col("value").last(),
             pl.col("member_id").min(),
             pl.col("customer_id").min(),
-            pl.col("_who").first(),
         )
     )
-    key = pl.concat_str(
-        pl.when(pl.col("_member")).then(pl.lit("m:")).otherwise(pl.lit("c:")),
-        pl.col("_who").cast(pl.String),
+    # within a customer, member_id (members) or customer_id (others) is the one id
+    key = (
+        pl.when(pl.col("_member"))
+        .then(pl.concat_str(pl.lit("m:"), pl.col("member_id").cast(pl.String)))
+        .otherwise(pl.concat_str(pl.lit("c:"), pl.col("customer_id").cast(pl.String)))
     )
     x = pl.col("days") - 1
     return (
         _ordered_sums(daily.with_columns(pl.col("value").alias("day_value")), customer, "value")
         .group_by(customer)
         .agg(
-            pl.col("_who").first(),
             pl.col("member_id").min(),
             pl.col("customer_id").min(),
             pl.col("day").min().alias("first_day"),
