@@ -74,11 +74,14 @@ def load(
     progress: Progress = _quiet,
     check: bool = True,
     raise_problems: bool = True,
+    materialize: bool = True,
 ) -> tuple[Loaded, CommunityData]:
     """Load every configured source, conform it, apply transforms, clip to the period.
 
     Data problems raise DataError listing them all, unless ``raise_problems`` is False
     (``validate`` wants the counts too); they are always in ``Loaded.problems``.
+    ``materialize=False`` leaves the person-keyed tables lazy (for callers that run no
+    metric, see :func:`core.data.make_data`).
     """
     rs = settings.report
     ctx = SourceContext(
@@ -135,7 +138,7 @@ def load(
         )
     _report_identity(frames, registry)
     period = resolve_period(settings, frames)
-    return loaded, make_data(frames, period, rs.timezone, rs.currency)
+    return loaded, make_data(frames, period, rs.timezone, rs.currency, materialize=materialize)
 
 
 def _report_identity(frames: dict[str, pl.LazyFrame], registry: Registry) -> None:

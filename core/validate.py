@@ -76,7 +76,8 @@ def validate(
     else:  # an export: detect its type with every plugin, env disables applied
         registry = build_registry(disabled=load_settings(None).plugins.disable, strict=strict)
         settings = _settings_for(target, registry, out)
-    loaded, data = load(settings, registry, raise_problems=False)
+    # only the period is read from data: no person-keyed tables to collect
+    loaded, data = load(settings, registry, raise_problems=False, materialize=False)
     tables = [t for t in SCHEMA if t in loaded.frames]
     queries = []
     for t in tables:
