@@ -100,14 +100,30 @@ def check_source(
     currency: str = "CNY",
 ) -> dict[str, pl.DataFrame]:
     """Load a source, conform its frames and return them collected; DataError on problems."""
-    if isinstance(options, dict) and spec.options is not None:
-        options = spec.options(**options)
-    ctx = SourceContext(base_dir=Path(base_dir), timezone=timezone, currency=currency)
-    loaded: Loaded = conform_frames(list(spec.load(options, ctx)), tz=timezone, currency=currency)
+    loaded = load_source(spec, options, base_dir=base_dir, timezone=timezone, currency=currency)
     if loaded.problems:
         raise DataError(loaded.problems)
     names = list(loaded.frames)
     return dict(zip(names, pl.collect_all([loaded.frames[n] for n in names]), strict=True))
+
+
+def load_source(
+    spec: SourceSpec,
+    options: Any,
+    *,
+    base_dir: Path | str = ".",
+    timezone: str = "UTC",
+    currency: str = "CNY",
+) -> Loaded:
+    """Load and conform a source as the pipeline does, without raising on problems.
+
+    ``Loaded.problems`` lists bad values, ``Loaded.dropped`` the records the source read
+    and did not load (with reasons and counts): test both."""
+    if isinstance(options, dict) and spec.options is not None:
+        options = spec.options(**options)
+    ctx = SourceContext(base_dir=Path(base_dir), timezone=timezone, currency=currency)
+    parts = list(spec.load(options, ctx))
+    return conform_frames(parts, tz=timezone, currency=currency, dropped=ctx.dropped)
 
 
 # -- whole plugins and reports ---------------------------------------------------------

@@ -18,8 +18,8 @@ class DataError(CommunityROIError):
     the message is the first of them plus a count.
     """
 
-    def __init__(self, problems: list[str] | str):
-        self.problems = [problems] if isinstance(problems, str) else list(problems)
+    def __init__(self, problems: list | str):
+        self.problems = [problems] if isinstance(problems, str) else [str(p) for p in problems]
         first = self.problems[0] if self.problems else "invalid data"
         more = len(self.problems) - 1
         super().__init__(

@@ -118,7 +118,12 @@ def load(
         )
     progress("checking data")
     loaded = conform_frames(
-        parts, tz=rs.timezone, currency=rs.currency, fx_rates=rs.fx_rates, check=check
+        parts,
+        tz=rs.timezone,
+        currency=rs.currency,
+        fx_rates=rs.fx_rates,
+        check=check,
+        dropped=ctx.dropped,
     )
     if loaded.problems and raise_problems:
         raise DataError(loaded.problems)

@@ -18,17 +18,42 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropped:
+    """Records a source read but did not turn into canonical rows, and why.
+
+    ``rows`` is a count, or a lazy frame whose first column's sum is the count (so a
+    source that stays lazy does not collect just to count); the core collects it with
+    the data. ``validate``, report.json and the data-quality appendix list every drop.
+    """
+
+    origin: str  # the file (or query) the records are in
+    reason: str  # one line, e.g. "reaction without user list (DiscordChatExporter < 2.40)"
+    rows: int | pl.LazyFrame
+
+
+@dataclass(frozen=True, slots=True)
 class SourceContext:
-    """What a source needs besides its own options."""
+    """What a source needs besides its own options.
+
+    A source calls :meth:`drop` for every record it reads but does not load (a system
+    message, a duplicate, a response it cannot use), so the count is never silently lost.
+    """
 
     base_dir: Path  # relative paths in the config resolve against this folder
     timezone: str  # default time zone for timestamps without an offset
     currency: str  # reporting currency
     progress: Callable[[str], None] = field(default=lambda _msg: None)
+    dropped: list[Dropped] = field(default_factory=list)
 
     def resolve(self, path: str | Path) -> Path:
         p = Path(path).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
+
+    def drop(self, origin: str | Path, reason: str, rows: int | pl.LazyFrame) -> None:
+        """Report records of ``origin`` that were read and not loaded (0 rows: ignored)."""
+        if isinstance(rows, int) and rows <= 0:
+            return
+        self.dropped.append(Dropped(str(origin), reason, rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +86,9 @@ class SourceSpec:
     description: str
     load: Callable[[Any, SourceContext], Iterable[SourceFrame]]
     options: type[BaseModel] | None = None
-    detect: Callable[[Path], bool] | None = None  # does this path look like our export?
+    # does this path look like our export? A non-empty string says what matched
+    # ("users.json + channels.json"); True/False are fine too.
+    detect: Callable[[Path], bool | str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
