@@ -89,6 +89,9 @@ class SourceSpec:
     # does this path look like our export? A non-empty string says what matched
     # ("users.json + channels.json"); True/False are fine too.
     detect: Callable[[Path], bool | str] | None = None
+    # when no source recognises a path: what this source can say about it (the headers
+    # found, a [[sources]] snippet to start from), or None
+    hint: Callable[[Path], str | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

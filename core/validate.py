@@ -47,15 +47,37 @@ def detect_source(path: Path, registry) -> list[str]:
     return found
 
 
+def _hints(path: Path, registry) -> list[str]:
+    """What the installed sources can say about a path none of them recognises."""
+    found = []
+    for _name, (spec, info) in sorted(registry.sources.items()):
+        if spec.hint is None:
+            continue
+        try:
+            text = spec.hint(path)
+        except Exception as exc:
+            registry.warnings.append(f"{info.describe()}: hint failed: {exc}")
+            continue
+        if text:
+            found.append(text)
+    return found
+
+
 def _settings_for(target: Path, registry, out: Console):
     if not target.exists():
         raise ConfigError(f"{target}: no such file or folder")
     kinds = detect_source(target, registry)
     if not kinds:
+        hints = _hints(target, registry)
         raise ConfigError(
             f"{target}: not a recognised export (known: "
-            f"{', '.join(sorted(registry.sources))}); describe it in a "
-            f'report.toml with [[sources]] type = "files" and validate that'
+            f"{', '.join(sorted(registry.sources))}); "
+            + (
+                "; ".join(hints)
+                if hints
+                else 'describe it in a report.toml with [[sources]] type = "files" and '
+                "validate that"
+            )
         )
     out.print(
         f"{target} looks like a [bold]{kinds[0]}[/] export"
