@@ -191,13 +191,23 @@ def _merge(a: dict, b: dict) -> dict:
 
 @main.command()
 @click.argument("target", type=click.Path(path_type=Path))
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the summary as JSON on stdout (docs/json-format.md); messages go to stderr.",
+)
 @click.pass_obj
 @friendly
-def validate(obj, target: Path):
-    """Load and check data without rendering: a report.toml, or an export file/folder."""
+def validate(obj, target: Path, as_json: bool):
+    """Load and check data without rendering: a report.toml, or an export file/folder.
+
+    Prints what was loaded (memberships, people, activities by kind, orders paid and
+    linked to members), every record read but not loaded, and every problem with its
+    file, row and column. Exit code 1 when there is a problem."""
     from core.validate import validate as run_validate
 
-    ok = run_validate(target, out, err, strict=False, verbose=obj.verbose)
+    ok = run_validate(target, out, err, strict=False, verbose=obj.verbose, as_json=as_json)
     sys.exit(0 if ok else 1)
 
 

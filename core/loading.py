@@ -48,6 +48,10 @@ class Loaded:
     problems: list[Problem] = field(default_factory=list)
     origins: dict[str, list[str]] = field(default_factory=dict)
     dropped: list[Dropped] = field(default_factory=list)
+    # set by core.pipeline.load: the tables after the transforms (not clipped to the
+    # period) and the identity transform's counts, for the data-quality summary
+    tables: dict[str, pl.LazyFrame] = field(default_factory=dict)
+    identity: dict | None = None
 
 
 def _drop_count(rows: int | pl.LazyFrame) -> pl.LazyFrame:

@@ -19,6 +19,7 @@ from core.manager import PluginInfo, Registry, build_registry
 from core.metrics import MetricJob, run_metrics
 from core.outputs import write_atomically
 from core.privacy import pseudonymize_sections
+from core.quality import describe_sources, notes, summarize
 from core.report import KPI, Period, Report, Section
 from core.settings import Settings, validate_options
 from core.specs import RenderContext, SourceContext
@@ -141,26 +142,27 @@ def load(
             registry.strict,
             lambda spec=spec, opts=opts, frames=frames: spec.apply(frames, opts, ctx),
         )
-    _report_identity(frames, registry)
+    loaded.identity = _report_identity(frames, registry)
+    loaded.tables = frames
     period = resolve_period(settings, frames)
     return loaded, make_data(frames, period, rs.timezone, rs.currency, materialize=materialize)
 
 
-def _report_identity(frames: dict[str, pl.LazyFrame], registry: Registry) -> None:
-    """Turn a transform's ``identity_report`` frame (if any) into warnings."""
+def _report_identity(frames: dict[str, pl.LazyFrame], registry: Registry) -> dict | None:
+    """Turn a transform's ``identity_report`` frame (if any) into warnings; its counts."""
     report = frames.pop("identity_report", None)
     if report is None:
-        return
+        return None
     row = report.collect().row(0, named=True)
     notes = {
         "members_unlinked": "member account(s) could not be linked to any other account or order",
-        "orders_unlinked": "order(s) could not be linked to a member",
         "identifier_conflicts": "identifier conflict(s) (one e-mail/phone on several "
         "people in the mapping)",
     }
     for key, text in notes.items():
         if row.get(key):
             registry.warnings.append(f"identity: {row[key]:,} {text}")
+    return row
 
 
 def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Period:
@@ -254,7 +256,11 @@ def _with_target(k: KPI, raw: Any, key: str) -> KPI:
 
 
 def build_report(
-    settings: Settings, sections: list[Section], data: CommunityData, warnings: list[str]
+    settings: Settings,
+    sections: list[Section],
+    data: CommunityData,
+    warnings: list[str],
+    data_quality: dict[str, Any] | None = None,
 ) -> Report:
     rs, br = settings.report, settings.branding
     sections = apply_targets(sections, settings.targets)
@@ -280,12 +286,27 @@ def build_report(
         settings=settings.model_dump(mode="json", exclude={"base_dir", "sources"}),
         warnings=tuple(warnings),
         pseudonymized=settings.privacy.pseudonymize,
+        data_quality=data_quality,
     )
 
 
 def _resolve(settings: Settings, p: Path) -> Path:
     p = Path(p).expanduser()
     return p if p.is_absolute() else (settings.base_dir / p).resolve()
+
+
+def data_quality(
+    settings: Settings, loaded: Loaded, period: Period, *, detected_by: str | None = None
+) -> dict[str, Any]:
+    """The data-quality summary of a load (see :mod:`core.quality`)."""
+    return summarize(
+        loaded,
+        loaded.tables,
+        period=period,
+        currency=settings.report.currency,
+        sources=describe_sources(settings.sources, detected_by),
+        identity=loaded.identity,
+    )
 
 
 def builtin_templates() -> Path:
@@ -368,8 +389,10 @@ def run(
     registry = registry or registry_for(settings)
     result = Run(settings, registry)
     result.loaded, result.data = load(settings, registry, progress=progress)
+    quality = data_quality(settings, result.loaded, result.data.period)
+    registry.warnings.extend(notes(quality))
     sections = compute(settings, registry, result.data, progress=progress)
-    result.report = build_report(settings, sections, result.data, registry.warnings)
+    result.report = build_report(settings, sections, result.data, registry.warnings, quality)
     formats = formats or settings.output.formats
     out = out_dir or _resolve(settings, settings.output.dir)
     result.written = render(settings, registry, result.report, formats, out, progress=progress)

@@ -150,6 +150,9 @@ class Report:
     settings: dict[str, Any] = field(default_factory=dict)  # the settings used, for the appendix
     warnings: tuple[str, ...] = ()
     pseudonymized: bool = True
+    # what was loaded, dropped and left unlinked (core.quality.summarize), for the
+    # data-quality appendix and report.json
+    data_quality: dict[str, Any] | None = None
 
     def section(self, metric: str) -> Section | None:
         return next((s for s in self.sections if s.metric == metric), None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +15,7 @@ from rich.table import Table as RichTable
 
 from core.errors import ConfigError
 from core.manager import build_registry
+from core.quality import notes
 from core.schema import SCHEMA
 from core.settings import load_settings
 
@@ -33,17 +36,19 @@ def _when(value, tz: str) -> str:
     return "–" if value is None else str(value)
 
 
-def detect_source(path: Path, registry) -> list[str]:
-    """Names of the source types whose ``detect`` recognises ``path``."""
+def detect_source(path: Path, registry) -> list[tuple[str, str]]:
+    """``(source type, what matched)`` for every source whose ``detect`` recognises ``path``."""
     found = []
     for name, (spec, info) in sorted(registry.sources.items()):
         if spec.detect is None:
             continue
         try:
-            if spec.detect(path):
-                found.append(name)
+            hit = spec.detect(path)
         except Exception as exc:
             registry.warnings.append(f"{info.describe()}: detect failed: {exc}")
+            continue
+        if hit:
+            found.append((name, hit if isinstance(hit, str) else f"{name} detect()"))
     return found
 
 
@@ -63,7 +68,7 @@ def _hints(path: Path, registry) -> list[str]:
     return found
 
 
-def _settings_for(target: Path, registry, out: Console):
+def _settings_for(target: Path, registry, out: Console | None):
     if not target.exists():
         raise ConfigError(f"{target}: no such file or folder")
     kinds = detect_source(target, registry)
@@ -79,27 +84,69 @@ def _settings_for(target: Path, registry, out: Console):
                 "validate that"
             )
         )
-    out.print(
-        f"{target} looks like a [bold]{kinds[0]}[/] export"
-        + (f" (also matches: {', '.join(kinds[1:])})" if len(kinds) > 1 else "")
-    )
-    return load_settings(None, sources=[{"type": kinds[0], "path": str(target.resolve())}])
+    (kind, why), others = kinds[0], [k for k, _ in kinds[1:]]
+    if out is not None:
+        out.print(
+            f"{escape(str(target))} looks like a [bold]{kind}[/] export ({escape(why)})"
+            + (f"; also matches: {', '.join(others)}" if others else "")
+        )
+    settings = load_settings(None, sources=[{"type": kind, "path": str(target.resolve())}])
+    return settings, why
 
 
 def validate(
-    target: Path, out: Console, err: Console, *, strict: bool = False, verbose: bool = False
+    target: Path,
+    out: Console,
+    err: Console,
+    *,
+    strict: bool = False,
+    verbose: bool = False,
+    as_json: bool = False,
 ) -> bool:
-    """Print row counts, date ranges and every problem; True when there is none."""
-    from core.pipeline import load
+    """Print row counts, date ranges, drops and every problem; True when there is no
+    problem. ``as_json`` prints only the summary document (docs/json-format.md)."""
+    from core.pipeline import data_quality, load
 
+    detected_by = None
     if target.suffix.lower() == ".toml":
         settings = load_settings(target)
         registry = build_registry(disabled=settings.plugins.disable, strict=strict)
     else:  # an export: detect its type with every plugin, env disables applied
         registry = build_registry(disabled=load_settings(None).plugins.disable, strict=strict)
-        settings = _settings_for(target, registry, out)
+        settings, detected_by = _settings_for(target, registry, None if as_json else out)
     # only the period is read from data: no person-keyed tables to collect
     loaded, data = load(settings, registry, raise_problems=False, materialize=False)
+    summary = data_quality(settings, loaded, data.period, detected_by=detected_by)
+    for w in registry.warnings:
+        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        return not loaded.problems
+    _print_tables(loaded, settings, out)
+    _print_summary(summary, out)
+    out.print(
+        f"report period: {data.period.start} … {data.period.end} ({settings.report.timezone})"
+    )
+    if summary["dropped"]:
+        total = sum(d["rows"] for d in summary["dropped"])
+        out.print(f"[bold yellow]{total:,} record(s) read but not loaded:[/]")
+        for d in summary["dropped"]:
+            out.print(f"  {d['file']}: {d['reason']} — {d['rows']:,}", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
+    for note in notes(summary):
+        if not note.endswith("'communityroi validate'"):
+            err.print(f"[yellow]warning:[/] {escape(note)}", highlight=False, soft_wrap=True)
+    if loaded.problems:
+        err.print(f"[bold red]{len(loaded.problems)} problem(s):[/]")
+        for p in loaded.problems:
+            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
+        return False
+    dropped = " in the rows loaded (drops listed above)" if summary["dropped"] else ""
+    out.print(f"[green]no problems found{dropped}[/]")
+    return True
+
+
+def _print_tables(loaded, settings, out: Console) -> None:
     tables = [t for t in SCHEMA if t in loaded.frames]
     queries = []
     for t in tables:
@@ -117,18 +164,35 @@ def validate(
             f"{r['rows']:,}",
             _when(r["first"], settings.report.timezone),
             _when(r["last"], settings.report.timezone),
-            ", ".join(loaded.origins.get(t, [])),
+            escape(", ".join(loaded.origins.get(t, []))),
         )
     out.print(summary)
-    out.print(
-        f"report period: {data.period.start} … {data.period.end} ({settings.report.timezone})"
-    )
-    for w in registry.warnings:
-        err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
-    if loaded.problems:
-        err.print(f"[bold red]{len(loaded.problems)} problem(s):[/]")
-        for p in loaded.problems:
-            err.print(f"  {p}", markup=False, highlight=False, soft_wrap=True)
-        return False
-    out.print("[green]no problems found[/]")
-    return True
+
+
+def _print_summary(summary: dict, out: Console) -> None:
+    t = summary["tables"]
+    lines = []
+    if "members" in t:
+        m = t["members"]
+        lines.append(
+            f"members: {m['rows']:,} memberships, {m['accounts']:,} accounts, "
+            f"{m['people']:,} people"
+        )
+    if "activities" in t and t["activities"]["by_kind"]:
+        kinds = " · ".join(f"{k} {n:,}" for k, n in t["activities"]["by_kind"].items())
+        lines.append(f"activities: {kinds}")
+    if "orders" in t:
+        o = t["orders"]
+        lines.append(
+            f"orders: {o['rows']:,} ({o['paid']:,} paid, {o['paid_amount']:,.2f} "
+            f"{o['currency']}); {o['linked_to_members']:,} linked to members, "
+            f"{o['unlinked']:,} not ({o['unlinked_paid_amount']:,.2f} {o['currency']} paid)"
+        )
+    ident = summary.get("identity")
+    if ident:
+        lines.append(
+            f"identity: {ident.get('members', 0):,} accounts → {ident.get('persons', 0):,} "
+            f"people ({ident.get('members_merged', 0):,} accounts merged)"
+        )
+    for line in lines:
+        out.print(line, markup=False, highlight=False, soft_wrap=True)

@@ -112,6 +112,7 @@ def document(report: Report) -> dict[str, Any]:
         "language": lang,
         "pseudonymized": report.pseudonymized,
         "warnings": list(report.warnings),
+        "data_quality": plain(report.data_quality),
         "findings": findings,
         "metrics": metrics,
     }

@@ -85,6 +85,47 @@ LABELS: dict[str, Text] = {
     "setting": T("Setting", "设置项"),
     "value": T("Value", "取值"),
     "warnings": T("Data warnings", "数据提示"),
+    # data-quality appendix
+    "data_quality": T("Data quality", "数据质量"),
+    "dq_intro": T(
+        "What was loaded from each source (all history up to the period end), what was read "
+        "but not loaded and why, and which orders could not be linked to a member. "
+        "'communityroi validate' prints the same counts.",
+        "各数据源载入的数据（截至报告期末的全部历史）、读取但未载入的记录及原因，以及无法关联到成员的订单。"
+        "“communityroi validate”给出相同的计数。",
+    ),
+    "dq_sources": T("Sources", "数据源"),
+    "dq_loaded": T("Loaded", "已载入"),
+    "dq_table": T("Table", "数据表"),
+    "dq_rows": T("Rows", "行数"),
+    "dq_detail": T("Detail", "明细"),
+    "dq_table_members": T("Members", "成员"),
+    "dq_table_activities": T("Activities", "互动"),
+    "dq_table_orders": T("Orders", "订单"),
+    "dq_table_costs": T("Costs", "成本"),
+    "dq_table_campaigns": T("Campaigns", "活动"),
+    "dq_table_groups": T("Groups", "群组"),
+    "dq_members": T(
+        "{rows} memberships, {accounts} platform accounts, {people} people",
+        "{rows} 条成员关系，{accounts} 个平台账号，{people} 人",
+    ),
+    "dq_orders": T("{paid} paid, {amount} net of refunds", "已支付 {paid} 笔，扣除退款后 {amount}"),
+    "dq_linked": T(
+        "{linked} of {rows} orders are linked to a member; {unlinked} are not "
+        "({amount} paid) and are never counted as community revenue.",
+        "{rows} 笔订单中 {linked} 笔关联到成员；{unlinked} 笔未关联（已支付 {amount}），"
+        "不计入社群收入。",
+    ),
+    "dq_identity": T(
+        "Identity merging: {accounts} accounts became {people} people ({merged} accounts "
+        "merged through the mapping file or matching hashed e-mail/phone, never names).",
+        "身份合并：{accounts} 个账号合并为 {people} 人（{merged} 个账号经映射文件或一致的"
+        "邮箱/手机号哈希合并，从不依据昵称）。",
+    ),
+    "dq_dropped": T("Read but not loaded", "读取但未载入"),
+    "dq_file": T("File", "文件"),
+    "dq_reason": T("Reason", "原因"),
+    "dq_none_dropped": T("Every record read was loaded.", "读取的全部记录均已载入。"),
     "contact": T("Contact", "联系方式"),
     # charts
     "chart_of": T("Chart: {title}", "图表：{title}"),

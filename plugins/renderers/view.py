@@ -20,6 +20,7 @@ from plugins.renderers import assets
 from plugins.renderers import formatting as fmt
 from plugins.renderers.charts import mix, render_chart
 from plugins.renderers.labels import label
+from plugins.renderers.quality_view import data_quality_view
 
 # Fonts tried in order: the bundled CJK subset (defined in the PDF stylesheet), then
 # common system fonts for Latin and Chinese.
@@ -365,6 +366,7 @@ class View:
             "attribution": self.attribution(),
             "settings_rows": self.settings_rows(),
             "warnings": list(rep.warnings),
+            "data_quality": data_quality_view(rep.data_quality, self.lang, rep.currency),
             "page_content": Markup(
                 css_content(self.label("page_of", page="{page}", pages="{pages}"))
             ),
