@@ -72,7 +72,11 @@ def _overrides(lang, fmt, out_dir, start, end, show_names, strict) -> dict[str, 
         "report": {"language": lang, "period_start": start, "period_end": end},
         "privacy": {"pseudonymize": False if show_names else None},
         "plugins": {"strict": True if strict else None},
-        "output": {"dir": out_dir, "formats": fmt.split(",") if fmt else None},
+        # --out is typed at a prompt: relative to where the user is, not to the config
+        "output": {
+            "dir": out_dir.resolve() if out_dir else None,
+            "formats": fmt.split(",") if fmt else None,
+        },
     }
 
 
@@ -83,7 +87,7 @@ def report_options(fn):
                 "--out",
                 "out_dir",
                 type=click.Path(file_okay=False, path_type=Path),
-                help="Output folder.",
+                help="Output folder (relative to the current directory).",
             ),
             click.option("--format", "fmt", help="Comma-separated formats, e.g. html,pdf,json."),
             click.option("--lang", type=click.Choice(["zh-CN", "en"]), help="Report language."),

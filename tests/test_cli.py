@@ -178,3 +178,20 @@ def test_demo_pdf_in_chinese_shows_the_json_roi(tmp_path):
     assert 15 <= n <= 40
     assert f"第 2 页 / 共 {n} 页" in text[1]  # running footer with page x / y
     assert "第 1 页" not in text[0]  # the cover has no page number
+
+
+def test_out_is_relative_to_the_current_directory(tmp_path, monkeypatch):
+    """`--out out` lands where the user typed it, not beside the config (issue 13 §5)."""
+    conf = tmp_path / "clients" / "acme"
+    conf.mkdir(parents=True)
+    (conf / "costs.csv").write_text("category,amount,incurred_on\nads,10,2026-10-01\n")
+    (conf / "report.toml").write_text(
+        '[report]\nperiod_start = "2026-10-01"\nperiod_end = "2026-10-31"\n'
+        '[[sources]]\ntype = "files"\ncosts = "costs.csv"\n'
+    )
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    cli("-q", "report", str(conf / "report.toml"), "--format", "json", "--out", "out")
+    assert (work / "out" / "report.json").is_file()
+    assert not (conf / "out").exists()
