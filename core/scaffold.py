@@ -4,7 +4,11 @@ The package is named ``communityroi-<name>`` and holds one module ``communityroi
 (importing only from ``communityroi``), registered under the ``communityroi`` entry-point
 group; a test using :mod:`communityroi.testing` that passes straight after
 ``pip install -e``; a README; and a ``pyproject.toml``. The templates are in
-:mod:`core.scaffold_templates` (the walkthrough is in docs/plugins.md).
+``core/scaffold_files/`` as ``string.Template`` files (``*.tmpl``; the walkthrough is in
+docs/plugins.md). Placeholders: ``${name}`` (plugin name), ``${module}``
+(``communityroi_<name>``), ``${dist}`` (``communityroi-<name>``), ``${kind}``, ``${title}``
+and, in the README, ``${usage}`` (``<kind>/usage.md.tmpl``). Each generated package passes
+its own tests and ``ruff`` straight away (tests/test_scaffold.py checks both).
 """
 
 from __future__ import annotations
@@ -15,28 +19,17 @@ from pathlib import Path
 from string import Template
 
 from core.errors import ConfigError
-from core.scaffold_templates import (
-    CONFTEST,
-    METRIC,
-    METRIC_TEST,
-    PYPROJECT,
-    README,
-    RENDERER,
-    RENDERER_TEST,
-    SOURCE,
-    SOURCE_TEST,
-    USAGE,
-)
 
 KINDS = ("source", "metric", "renderer")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
-_FILES = {
-    "metric": (METRIC, METRIC_TEST, "Activity mix"),
-    "source": (SOURCE, SOURCE_TEST, "Message CSV"),
-    "renderer": (RENDERER, RENDERER_TEST, "KPI summary"),
-}
+_TITLES = {"metric": "Activity mix", "source": "Message CSV", "renderer": "KPI summary"}
+TEMPLATES = Path(__file__).with_name("scaffold_files")
+
+
+def _template(rel: str) -> Template:
+    return Template((TEMPLATES / f"{rel}.tmpl").read_text(encoding="utf-8"))
 
 
 def check_name(name: str, taken: set[str] | frozenset[str] = frozenset()) -> None:
@@ -69,25 +62,24 @@ def render_files(name: str, kind: str) -> dict[str, str]:
     """The generated files (relative path → text) for plugin ``name`` of ``kind``."""
     if kind not in KINDS:
         raise ConfigError(f"unknown plugin kind '{kind}'; use one of {', '.join(KINDS)}")
-    module_tpl, test_tpl, title = _FILES[kind]
     values = {
         "name": name,
         "kind": kind,
         "module": f"communityroi_{name}",
         "dist": "communityroi-" + name.replace("_", "-"),
-        "title": title,
+        "title": _TITLES[kind],
     }
 
-    def fill(tpl: str) -> str:
-        return Template(tpl).substitute(values)
+    def fill(rel: str) -> str:
+        return _template(rel).substitute(values)
 
-    values["usage"] = fill(USAGE[kind])
+    values["usage"] = fill(f"{kind}/usage.md")
     return {
-        "pyproject.toml": fill(PYPROJECT),
-        "README.md": fill(README),
-        "conftest.py": CONFTEST,
-        f"{values['module']}.py": fill(module_tpl),
-        f"tests/test_{name}.py": fill(test_tpl),
+        "pyproject.toml": fill("pyproject.toml"),
+        "README.md": fill("README.md"),
+        "conftest.py": fill("conftest.py"),
+        f"{values['module']}.py": fill(f"{kind}/module.py"),
+        f"tests/test_{name}.py": fill(f"{kind}/test.py"),
     }
 
 

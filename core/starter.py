@@ -29,7 +29,7 @@ pseudonymize = true               # default; false shows real member ids and nam
 # salt = "a secret"               # makes pseudonyms unguessable
 
 [output]
-dir = "report"          # relative to this file; --out on the command line is relative to where you run it
+dir = "report"          # relative to this file (--out: relative to where you run it)
 formats = ["html", "pdf", "json"]
 
 [[sources]]
