@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import sys
 import time
@@ -57,7 +56,36 @@ def friendly(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PluginCommands(click.Group):
+    """The core's commands, plus those plugins add through ``communityroi_commands``.
+
+    Plugins are asked only when a name is not a core command or the list is shown
+    (``--help``), so ``communityroi report …`` loads no plugin before it needs them."""
+
+    _loaded = False
+
+    def _load_plugins(self) -> None:
+        if self._loaded:
+            return
+        type(self)._loaded = True
+        from core.manager import command_registry
+
+        for warning in command_registry(self):
+            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+
+    def get_command(self, ctx, cmd_name):
+        found = super().get_command(ctx, cmd_name)
+        if found is None:
+            self._load_plugins()
+            found = super().get_command(ctx, cmd_name)
+        return found
+
+    def list_commands(self, ctx):
+        self._load_plugins()
+        return super().list_commands(ctx)
+
+
+@click.group(cls=PluginCommands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 @click.option("-v", "--verbose", is_flag=True, help="Print every step with timings.")
 @click.version_option(package_name="communityroi")
@@ -67,7 +95,8 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     ctx.obj = Ctx(quiet, verbose)
 
 
-def _overrides(lang, fmt, out_dir, start, end, show_names, strict) -> dict[str, Any]:
+def overrides(lang, fmt, out_dir, start, end, show_names, strict) -> dict[str, Any]:
+    """The settings the common report flags set (None: not given)."""
     return {
         "report": {"language": lang, "period_start": start, "period_end": end},
         "privacy": {"pseudonymize": False if show_names else None},
@@ -111,7 +140,19 @@ def report_options(fn):
     return fn
 
 
-def _run(obj: Ctx, settings: Settings, open_: bool) -> None:
+def merge(a: dict, b: dict) -> dict:
+    """``b`` over ``a``, recursively; ``None`` in ``b`` keeps ``a``'s value."""
+    res = dict(a)
+    for k, v in b.items():
+        if isinstance(v, dict) and isinstance(res.get(k), dict):
+            res[k] = merge(res[k], {kk: vv for kk, vv in v.items() if vv is not None})
+        elif v is not None:
+            res[k] = v
+    return res
+
+
+def run_report(obj: Ctx, settings: Settings, open_: bool) -> None:
+    """Run the whole report job with progress, print the outcome (the ``report`` command)."""
     from core.pipeline import run  # imported here: keeps `--help` fast
 
     if obj.quiet or obj.verbose:
@@ -144,53 +185,9 @@ def _run(obj: Ctx, settings: Settings, open_: bool) -> None:
 def report(obj, config, out_dir, fmt, lang, start, end, show_names, strict, open_):
     """Build the report described by CONFIG (a report.toml)."""
     settings = load_settings(
-        config, **_overrides(lang, fmt, out_dir, start, end, show_names, strict)
+        config, **overrides(lang, fmt, out_dir, start, end, show_names, strict)
     )
-    _run(obj, settings, open_)
-
-
-@main.command()
-@report_options
-@click.option("--seed", type=int, default=None, help="Seed of the demo community.")
-@click.pass_obj
-@friendly
-def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
-    """Build a report from the built-in demo community (no files needed)."""
-    demo_mod = importlib.import_module("plugins.sources.demo")
-    base = {
-        "report": {
-            "title": "社群运营价值报告 · 演示"
-            if (lang or "zh-CN") == "zh-CN"
-            else "Community value report · demo",
-            "client": demo_mod.DEMO_CLIENT,
-            "agency": demo_mod.DEMO_AGENCY,
-            "period_start": demo_mod.DEMO_PERIOD_START,
-            "period_end": demo_mod.DEMO_PERIOD_END,
-            "timezone": demo_mod.DEMO_TIMEZONE,
-            "currency": demo_mod.DEMO_CURRENCY,
-        },
-        "sources": [{"type": "demo", **({"seed": seed} if seed is not None else {})}],
-        "targets": {
-            "roi.roi": ">= 150",
-            "roi.growth_rate": ">= 5",
-            "roi.activity_rate": ">= 40",
-            "roi.conversion_rate": ">= 10",
-        },
-        "output": {"dir": "demo-report"},
-    }
-    over = _overrides(lang, fmt, out_dir, start, end, show_names, strict)
-    settings = load_settings(None, **_merge(base, over))
-    _run(obj, settings, open_)
-
-
-def _merge(a: dict, b: dict) -> dict:
-    res = dict(a)
-    for k, v in b.items():
-        if isinstance(v, dict) and isinstance(res.get(k), dict):
-            res[k] = _merge(res[k], {kk: vv for kk, vv in v.items() if vv is not None})
-        elif v is not None:
-            res[k] = v
-    return res
+    run_report(obj, settings, open_)
 
 
 @main.command()

@@ -41,3 +41,8 @@ def communityroi_renderers() -> list[RendererSpec]:
 @hookspec
 def communityroi_template_dirs() -> list[Path]:
     """Add folders of Jinja2 templates, searched after the user's folder, before built-ins."""
+
+
+@hookspec
+def communityroi_commands(cli) -> None:
+    """Add subcommands to the ``communityroi`` command line (``cli`` is its click group)."""

@@ -177,3 +177,26 @@ def _collect(reg: Registry, off: set[str]) -> None:
             reg.template_dirs.extend(Path(p) for p in impl.function() or ())
         except Exception as exc:
             reg.fail(info, "failed in communityroi_template_dirs", exc)
+
+
+def command_registry(
+    cli: Any, *, disabled: Iterable[str] | None = None, extra: Iterable[tuple[str, object]] = ()
+) -> list[str]:
+    """Let plugins add CLI commands (``communityroi_commands``); returns the warnings.
+
+    Loads only the built-in modules listed in ``plugins.COMMANDS`` (small ones, so
+    ``--help`` stays fast) and the third-party entry points. Each plugin's hook runs on
+    its own: a failing one is skipped with a warning naming it."""
+    if disabled is None:
+        from core.settings import load_settings
+
+        disabled = load_settings(None).plugins.disable
+    builtins = importlib.import_module("plugins").COMMANDS
+    reg = build_registry(disabled=disabled, builtins=builtins, extra=extra)
+    for impl in reg.manager.hook.communityroi_commands.get_hookimpls():
+        info = reg.plugins[impl.plugin_name]
+        try:
+            impl.function(cli=cli)
+        except Exception as exc:
+            reg.fail(info, "failed in communityroi_commands", exc)
+    return reg.warnings

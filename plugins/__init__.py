@@ -1,7 +1,11 @@
 """Built-in plugins. They use exactly the public hooks a third-party plugin uses.
 
-The core imports the modules listed in :data:`BUILTIN` by dotted name.
+The core imports the modules listed in :data:`BUILTIN` by dotted name, and those in
+:data:`COMMANDS` (plugins that only add CLI commands, kept small so ``--help`` is fast)
+when it builds the command line.
 """
+
+COMMANDS: tuple[str, ...] = ("plugins.sources.demo_command",)
 
 BUILTIN: tuple[str, ...] = (
     "plugins.sources.files",

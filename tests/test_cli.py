@@ -195,3 +195,33 @@ def test_out_is_relative_to_the_current_directory(tmp_path, monkeypatch):
     cli("-q", "report", str(conf / "report.toml"), "--format", "json", "--out", "out")
     assert (work / "out" / "report.json").is_file()
     assert not (conf / "out").exists()
+
+
+def test_plugins_add_commands_through_the_hook():
+    """communityroi_commands: a third-party command joins the group; a broken one is a
+    warning naming its plugin, and the others still load."""
+    import click
+
+    from communityroi import hookimpl
+    from core.manager import command_registry
+
+    @click.group()
+    def group():
+        pass
+
+    class Good:
+        @hookimpl
+        def communityroi_commands(self, cli):
+            @cli.command()
+            def hello():
+                click.echo("hello from a plugin")
+
+    class Broken:
+        @hookimpl
+        def communityroi_commands(self, cli):
+            raise RuntimeError("boom")
+
+    warnings = command_registry(group, disabled=[], extra=[("good", Good()), ("bad", Broken())])
+    assert sorted(group.commands) == ["demo", "hello"]  # the built-in demo comes the same way
+    assert any("plugin 'bad'" in w and "boom" in w for w in warnings)
+    assert CliRunner().invoke(group, ["hello"]).output == "hello from a plugin\n"

@@ -10,8 +10,9 @@ import pytest
 from report_fixture import XSS, make_report
 
 from communityroi import Chart, ColumnInfo, RenderError, T, Table
-from plugins.renderers.charts import mix, nice_ticks, render_chart, series_styles
-from plugins.renderers.charts_network import _spread_step, layout
+from plugins.renderers.charts import render_chart
+from plugins.renderers.charts.network import _spread_step, layout
+from plugins.renderers.charts.svg import mix, nice_ticks, series_styles
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -18,7 +18,8 @@ from markupsafe import Markup
 from communityroi import KPI, Finding, Report, Section, Table
 from plugins.renderers import assets
 from plugins.renderers import formatting as fmt
-from plugins.renderers.charts import mix, render_chart
+from plugins.renderers.charts import render_chart
+from plugins.renderers.charts.svg import mix
 from plugins.renderers.labels import label
 from plugins.renderers.quality_view import data_quality_view
 

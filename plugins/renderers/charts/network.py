@@ -18,7 +18,7 @@ from collections import defaultdict
 
 from communityroi import Chart, Table
 from plugins.renderers import formatting as fmt
-from plugins.renderers.charts import WIDTH, Ctx, clip, esc, mix, n, svg
+from plugins.renderers.charts.svg import WIDTH, Ctx, clip, esc, mix, n, placeholder, svg
 from plugins.renderers.labels import label
 
 MAX_NODES = 24
@@ -78,8 +78,6 @@ def network(chart: Chart, table: Table, ctx: Ctx) -> str:
     cx, cy = WIDTH / 2, 165.0
     nodes, pos, degree = layout(pairs, cx, cy)
     if not nodes:
-        from plugins.renderers.charts import placeholder
-
         return placeholder(chart, ctx)
     shown = set(nodes)
     among = [(p, w) for p, w in pairs.items() if p[0] in shown and p[1] in shown]

@@ -1,23 +1,5 @@
-"""Pure-Python SVG charts for the report (no plotting library).
-
-:func:`render_chart` turns a :class:`communityroi.Chart` and its table into one inline
-``<svg>`` string. Every piece of text goes through :func:`esc` (XML escaping), so a member
-called ``<script>`` stays text. Output is deterministic: no randomness, fixed number
-formatting, stable element ids (prefixed with the caller's ``uid``).
-
-Charts stay legible in grayscale: series differ in lightness *and* pattern (solid,
-hatched, dotted) or dash style, and values are labelled directly where they fit.
-
-Kinds (what ``Chart.x`` / ``Chart.y`` / ``Chart.value`` name):
-
-- ``bar``: categories ``x``, one grouped bar per column in ``y``;
-- ``hbar``: the same, horizontal (long category names);
-- ``line``: ``x`` dates/numbers/labels, one line per ``y`` column;
-- ``histogram``: ``x`` bin labels, ``y[0]`` counts;
-- ``funnel``: ``x`` stage names, ``y[0]`` counts (in funnel order);
-- ``heatmap``: columns ``x``, rows ``y[0]``, cell values ``value``;
-- ``network``: edges ``x`` (source) → ``y[0]`` (target), weight ``value`` (or 1).
-"""
+"""The drawing toolkit every chart module shares: escaping, text widths, colours,
+series styles, ticks and the ``<svg>`` frame. Imports nothing of the chart package."""
 
 from __future__ import annotations
 
@@ -224,50 +206,3 @@ def placeholder(chart: Chart, ctx: Ctx) -> str:
         f"{esc(label('empty_chart', ctx.lang))}</text>"
     )
     return svg(chart, ctx, 80, body)
-
-
-def render_chart(
-    chart: Chart,
-    table: Table | None,
-    *,
-    lang: str,
-    currency: str,
-    primary: str,
-    accent: str,
-    uid: str,
-    font: str = "sans-serif",
-) -> str:
-    """One chart as an inline SVG string (a placeholder when its table is empty).
-
-    ``font`` is a CSS font-family list (SVG text does not inherit the page's CSS in every
-    renderer, WeasyPrint included)."""
-    from plugins.renderers import charts_grid, charts_network, charts_xy
-
-    ctx = Ctx(lang, currency, primary, accent, uid, font)
-    draw = {
-        "bar": charts_xy.bar,
-        "hbar": charts_xy.hbar,
-        "histogram": charts_xy.histogram,
-        "line": charts_xy.line,
-        "funnel": charts_grid.funnel,
-        "heatmap": charts_grid.heatmap,
-        "network": charts_network.network,
-    }.get(chart.kind)
-    if draw is None:
-        from communityroi import RenderError
-
-        raise RenderError(
-            f"chart '{chart.key}' has unknown kind '{chart.kind}'; use one of bar, hbar, "
-            f"line, heatmap, funnel, histogram, network"
-        )
-    if table is None or table.data.height == 0:
-        return placeholder(chart, ctx)
-    missing = [c for c in (chart.x, *chart.y, chart.value) if c and c not in table.data.columns]
-    if missing:
-        from communityroi import RenderError
-
-        raise RenderError(
-            f"chart '{chart.key}' uses column '{missing[0]}' which table '{table.key}' "
-            f"does not have (columns: {', '.join(table.data.columns)})"
-        )
-    return draw(chart, table, ctx)

@@ -9,7 +9,7 @@ from babel.dates import get_day_names
 
 from communityroi import Chart, Table
 from plugins.renderers import formatting as fmt
-from plugins.renderers.charts import (
+from plugins.renderers.charts.svg import (
     WIDTH,
     Ctx,
     category_labels,

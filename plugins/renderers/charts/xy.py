@@ -7,7 +7,7 @@ from typing import Any
 
 from communityroi import Chart, Table
 from plugins.renderers import formatting as fmt
-from plugins.renderers.charts import (
+from plugins.renderers.charts.svg import (
     WIDTH,
     Ctx,
     Style,
@@ -20,6 +20,7 @@ from plugins.renderers.charts import (
     n,
     nice_ticks,
     paint,
+    placeholder,
     svg,
     text_width,
 )
@@ -270,8 +271,6 @@ def line(chart: Chart, table: Table, ctx: Ctx) -> str:
     names = [column_label(table, c, ctx.lang) for c in chart.y]
     values = [v for s in series for v in s if v is not None]
     if not values:
-        from plugins.renderers.charts import placeholder
-
         return placeholder(chart, ctx)
     lo, hi = min([0.0, *values]), max(values)
     ticks = nice_ticks(lo, hi)

@@ -1,0 +1,51 @@
+"""``communityroi demo``: the demo source's own command, added through the public
+``communityroi_commands`` hook as any plugin would add one (the core knows no plugin
+by name). Kept apart from the demo source so that listing commands imports no data code.
+"""
+
+from __future__ import annotations
+
+import click
+
+from communityroi import hookimpl
+from communityroi.cli import friendly, load_settings, merge, overrides, report_options, run_report
+
+TARGETS = {  # what the demo agency promised its client
+    "roi.roi": ">= 150",
+    "roi.growth_rate": ">= 5",
+    "roi.activity_rate": ">= 40",
+    "roi.conversion_rate": ">= 10",
+}
+
+
+@click.command()
+@report_options
+@click.option("--seed", type=int, default=None, help="Seed of the demo community.")
+@click.pass_obj
+@friendly
+def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
+    """Build a report from the built-in demo community (no files needed)."""
+    from plugins.sources import demo as d
+
+    zh = (lang or "zh-CN") == "zh-CN"
+    base = {
+        "report": {
+            "title": "社群运营价值报告 · 演示" if zh else "Community value report · demo",
+            "client": d.DEMO_CLIENT,
+            "agency": d.DEMO_AGENCY,
+            "period_start": d.DEMO_PERIOD_START,
+            "period_end": d.DEMO_PERIOD_END,
+            "timezone": d.DEMO_TIMEZONE,
+            "currency": d.DEMO_CURRENCY,
+        },
+        "sources": [{"type": "demo", **({"seed": seed} if seed is not None else {})}],
+        "targets": TARGETS,
+        "output": {"dir": "demo-report"},
+    }
+    over = overrides(lang, fmt, out_dir, start, end, show_names, strict)
+    run_report(obj, load_settings(None, **merge(base, over)), open_)
+
+
+@hookimpl
+def communityroi_commands(cli):
+    cli.add_command(demo)
