@@ -347,23 +347,18 @@ def render(
         if not p.is_file():
             raise ConfigError(f"branding: file {p} does not exist")
 
-    def ctx_for(name: str, **kw: Any) -> RenderContext:
+    def ctx_for(name: str) -> RenderContext:
         spec, _info = registry.renderers[name]
         opts = validate_options(
             spec.options, settings.renderers.get(name), f"renderer '{name}'", settings.base_dir
         )
-        return RenderContext(template_dirs=template_dirs, allowed_files=allowed, options=opts, **kw)
-
-    def html(rep: Report) -> str:
-        if "html" not in registry.renderers:
-            raise ConfigError("the pdf format prints the html renderer's output, which is disabled")
-        return registry.renderers["html"][0].render(rep, ctx_for("html")).decode("utf-8")
+        return RenderContext(template_dirs=template_dirs, allowed_files=allowed, options=opts)
 
     outputs: list[tuple[Path, bytes]] = []
     for fmt in formats:
         spec, info = registry.renderers[fmt]
         progress(f"rendering {fmt}")
-        ctx = ctx_for(fmt, render_html=html)
+        ctx = ctx_for(fmt)
         blob = _guard(
             info,
             f"rendering {fmt}",

@@ -172,5 +172,4 @@ class RenderContext:
     template_dirs: tuple[Path, ...]  # user dir, then plugin dirs, then built-in
     allowed_files: frozenset[Path]  # local files the configuration names (logo, fonts…)
     options: Any = None
-    render_html: Callable[[Report], str] | None = None  # the HTML renderer, for PDF
     extras: Mapping[str, Any] = field(default_factory=dict)

@@ -14,7 +14,7 @@ from report_fixture import make_report
 
 from communityroi import RenderContext, RenderError
 from plugins.renderers.html import DEFAULT_DIR, HTMLOptions
-from plugins.renderers.pdf import cyclic_gc_paused, render
+from plugins.renderers.pdf import PDFOptions, cyclic_gc_paused, print_html, render
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,7 @@ def zh() -> Rendered:
 @pytest.fixture(scope="module")
 def en() -> Rendered:
     # long tables printed whole, to see them break across pages
-    return Rendered("en", options=HTMLOptions(print_max_rows=100))
+    return Rendered("en", options=PDFOptions(print_max_rows=100))
 
 
 def test_pdf_structure_and_text(zh, en):
@@ -118,7 +118,7 @@ def test_network_reference_from_a_template_is_refused(tmp_path):
     )
     html = '<html><body><img src="https://cdn.example/logo.png"></body></html>'
     with pytest.raises(RenderError, match="never touches the network"):
-        render(make_report("en"), ctx(tmp_path, render_html=lambda _r: html))
+        print_html(html, ctx(tmp_path))
 
 
 def test_local_file_outside_allowed_places_is_refused(tmp_path):
@@ -126,28 +126,30 @@ def test_local_file_outside_allowed_places_is_refused(tmp_path):
     secret.write_bytes(b"\x89PNG")
     html = f'<html><body><img src="file://{secret}"></body></html>'
     with pytest.raises(RenderError, match="does not name"):
-        render(make_report("en"), ctx(render_html=lambda _r: html))
+        print_html(html, ctx())
 
 
-def test_charts_print_as_svg_images_without_tooltips_and_the_document_title_kept():
+def test_the_print_medium_has_chart_images_without_tooltips_and_cut_tables():
+    """The PDF prints render_html(medium="print"): no regex rewrites the screen page."""
     import base64
 
-    from plugins.renderers.pdf import print_charts
+    from plugins.renderers.html import render_html
 
-    html = (
-        "<html><head><title>Report</title></head><body>"
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-bar" width="640" '
-        'height="200" aria-label="Chart: A &amp; B"><rect><title>M-1A2B · 3</title></rect></svg>'
-        "<p>text</p><svg><g><title>x &lt;y&gt;</title><circle/></g></svg></body></html>"
-    )
-    out = print_charts(html)
-    assert "<title>Report</title>" in out
-    img = re.search(r'<img class="chart chart-bar" src="data:image/svg\+xml;base64,([^"]+)" '
-                    r'alt="Chart: A &amp; B" width="640" height="200">', out)  # fmt: skip
-    assert img, out
-    svg = base64.b64decode(img.group(1)).decode("utf-8")
-    assert svg.startswith("<svg") and "<rect></rect>" in svg and "<title>" not in svg
-    assert "<svg><g><title>x &lt;y&gt;</title><circle/></g></svg>" in out  # not a chart: kept
+    rep = make_report("en")
+    screen = render_html(rep, ctx(options=HTMLOptions(print_max_rows=3)))
+    paper = render_html(rep, ctx(options=HTMLOptions(print_max_rows=3)), medium="print")
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart' in screen
+    assert "<title>" in screen.split("</head>", 1)[1]  # hover tooltips on screen
+    assert 'class="print-cut"' in screen and 'class="print-cut"' not in paper
+    assert paper.count("<tr") < screen.count("<tr")
+    imgs = re.findall(r'<img class="chart chart-\w+" src="data:image/svg\+xml;base64,([^"]+)" '
+                      r'alt="Chart: [^"]+" width="640" height="[\d.]+">', paper)  # fmt: skip
+    assert len(imgs) == screen.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart')
+    for data in imgs:
+        svg = base64.b64decode(data).decode("utf-8")
+        assert svg.startswith("<svg") and "<title>" not in svg
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart' not in paper
+    assert "<title>" in paper.split("</head>", 1)[0]  # the document title (PDF metadata)
 
 
 @pytest.mark.parametrize("enabled", [True, False])

@@ -45,8 +45,9 @@ class HTMLOptions(BaseModel):
         ge=1,
         le=100_000,
         description=(
-            "rows a long table keeps when printed (PDF, browser print): tables with more than "
-            "1.5 times as many print their first rows and say where the rest is"
+            "rows a long table keeps when printed (browser print of the HTML; the PDF has "
+            "its own [renderers.pdf] print_max_rows): tables with more than 1.5 times as "
+            "many print their first rows and say where the rest is"
         ),
     )
 
@@ -108,10 +109,13 @@ def _environment(dirs_in: tuple[Path, ...]) -> jinja2.Environment:
     return env
 
 
-def render_html(report: Report, ctx: RenderContext) -> str:
-    """Render the report to an HTML string (raises RenderError with the template named)."""
+def render_html(report: Report, ctx: RenderContext, medium: str = "screen") -> str:
+    """Render the report to an HTML string (raises RenderError with the template named).
+
+    ``medium="print"`` is the page the PDF prints: long tables cut to their first rows,
+    charts as images without tooltips (templates see ``medium`` too)."""
     opts = ctx.options if isinstance(ctx.options, HTMLOptions) else HTMLOptions()
-    view = View(report, ctx.allowed_files, opts.max_table_rows, opts.print_max_rows)
+    view = View(report, ctx.allowed_files, opts.max_table_rows, opts.print_max_rows, medium)
     env = environment(ctx.template_dirs)
     token = _VIEW.set(view)
     try:

@@ -3,8 +3,10 @@
 Print rules live in the theme's CSS (``@page`` margin boxes: the client name and report
 title in the running header, the footer text and "page x / y" at the bottom, none on the
 cover; table-of-contents page numbers through ``target-counter``; table headers repeat
-on every page). Charts print as SVG images (:func:`print_charts`): the same vector
-drawing, without a third of the document's elements in the HTML parse and CSS cascade.
+on every page). The page printed is the HTML report in its print medium
+(``render_html(…, medium="print")``): long tables keep their first rows, and charts come
+as SVG images — the same vector drawing, without a third of the document's elements in
+the HTML parse and CSS cascade. Options (``[renderers.pdf]``) are the html renderer's.
 
 Speed: WeasyPrint allocates hundreds of thousands of small objects (styles, boxes, text
 lines) that all stay alive until the PDF is written, and Python's cyclic garbage collector
@@ -22,10 +24,8 @@ everything else — any network URL above all — with a :class:`communityroi.Re
 
 from __future__ import annotations
 
-import base64
 import gc
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +33,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
+from plugins.renderers.html import HTMLOptions, render_html
 
 FONTS_CSS = "fonts.css"
 
@@ -77,45 +78,6 @@ def _fetcher_class():
     return OfflineFetcher, Refused
 
 
-_CHART = re.compile(r'<svg\b[^>]*\bclass="chart\b.*?</svg>', re.S)
-_TOOLTIP = re.compile(r"<title>[^<]*</title>")
-_ATTR = re.compile(r'\s(class|width|height|aria-label)="([^"]*)"')
-
-
-def _chart_as_image(m: re.Match) -> str:
-    """One inline chart as ``<img src="data:image/svg+xml;base64,…">``.
-
-    The picture is the same (WeasyPrint draws both with its SVG renderer, as vector
-    graphics with real text), but an image's elements skip the HTML parser, the CSS
-    cascade and the box tree: on the demo report the charts are a third of the
-    document's elements. The hover tooltips (``<title>``) are dropped first: paper
-    cannot show them."""
-    svg = _TOOLTIP.sub("", m.group(0))
-    head = svg[: svg.index(">")]
-    attrs = {k: v for k, v in _ATTR.findall(head)}
-    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
-    size = "".join(f' {k}="{attrs[k]}"' for k in ("width", "height") if k in attrs)
-    return (
-        f'<img class="{attrs.get("class", "chart")}" src="{uri}" '
-        f'alt="{attrs.get("aria-label", "")}"{size}>'
-    )
-
-
-_PRINT_CUT = re.compile(r'<tr class="print-cut">.*?</tr>\s*', re.S)
-
-
-def without_print_cut_rows(html: str) -> str:
-    """Drop the table rows the print stylesheet hides (``tr.print-cut``: long tables print
-    their first rows) instead of making WeasyPrint parse and style them for nothing."""
-    return _PRINT_CUT.sub("", html)
-
-
-def print_charts(html: str) -> str:
-    """The HTML with every chart (``<svg class="chart …">``) as an SVG image for print;
-    the document's own ``<title>`` (PDF metadata) and any other inline SVG are kept."""
-    return _CHART.sub(_chart_as_image, html)
-
-
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector for the block (reference counting still
@@ -129,18 +91,20 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class PDFOptions(HTMLOptions):
+    """Options of the pdf renderer (``[renderers.pdf]``): the HTML page it prints."""
+
+
 def render(report: Report, ctx: RenderContext) -> bytes:
-    """Print the HTML report to PDF bytes."""
+    """Print the report to PDF bytes: the HTML report in its print medium."""
+    return print_html(render_html(report, ctx, medium="print"), ctx)
+
+
+def print_html(html: str, ctx: RenderContext) -> bytes:
+    """Lay out ``html`` on A4 with WeasyPrint, offline (see :class:`OfflineFetcher`)."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
-    if ctx.render_html is not None:
-        html = ctx.render_html(report)
-    else:  # used directly (tests, other tools): the built-in HTML renderer
-        from plugins.renderers.html import render_html
-
-        html = render_html(report, ctx)
-    html = print_charts(without_print_cut_rows(html))
     offline, refused = _fetcher_class()
     fonts = fonts_dir()
     roots = [fonts, *ctx.template_dirs]
@@ -174,5 +138,6 @@ def communityroi_renderers() -> list[RendererSpec]:
             description="A4 PDF of the HTML report (WeasyPrint), with bundled Chinese fonts",
             render=render,
             extension="pdf",
+            options=PDFOptions,
         )
     ]

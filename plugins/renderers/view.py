@@ -91,8 +91,19 @@ class View:
     """Formatting bound to one report (language, currency, time zone)."""
 
     def __init__(
-        self, report: Report, allowed: frozenset, max_rows: int, print_rows: int | None = None
+        self,
+        report: Report,
+        allowed: frozenset,
+        max_rows: int,
+        print_rows: int | None = None,
+        medium: str = "screen",
     ) -> None:
+        """``medium="print"`` (the PDF) shows what paper can: long tables keep their
+        first ``print_rows`` rows, charts come as images without hover tooltips. On screen
+        every row is there and the print stylesheet hides the cut ones (browser print)."""
+        if medium not in ("screen", "print"):
+            raise ValueError(f"medium must be 'screen' or 'print', not {medium!r}")
+        self.medium = medium
         self.report = report
         self.lang = report.language
         self.allowed = allowed
@@ -180,6 +191,8 @@ class View:
         ]
         headers = [self.t(i.label) if i else c for c, i in zip(cols, infos, strict=True)]
         cut = print_cut(shown.height, self.print_rows)
+        if cut is not None and self.medium == "print":
+            rows = rows[:cut]
         return {
             "key": t.key,
             "widths": column_widths(headers, [[c["text"] for c in r] for r in rows]),
@@ -235,6 +248,7 @@ class View:
                 accent=self.accent,
                 uid=f"{sid}-c{j}-{slug(c.key)}",
                 font=self.font_stack,
+                medium=self.medium,
             )
             charts.append(
                 {
@@ -346,6 +360,7 @@ class View:
         sections = [self.section(s, i + 1) for i, s in enumerate(rep.sections)]
         return {
             "lang": self.lang,
+            "medium": self.medium,
             "report": rep,
             "meta": {
                 "title": rep.title,

@@ -46,12 +46,14 @@ def render_chart(
     accent: str,
     uid: str,
     font: str = "sans-serif",
+    medium: str = "screen",
 ) -> str:
     """One chart as an inline SVG string (a placeholder when its table is empty).
 
     ``font`` is a CSS font-family list (SVG text does not inherit the page's CSS in every
-    renderer, WeasyPrint included)."""
-    ctx = Ctx(lang, currency, primary, accent, uid, font)
+    renderer, WeasyPrint included). ``medium="print"`` leaves out the hover tooltips and
+    returns the drawing as an SVG image (see :func:`svg.svg`)."""
+    ctx = Ctx(lang, currency, primary, accent, uid, font, medium)
     draw = DRAW.get(chart.kind)
     if draw is None:
         raise RenderError(

@@ -96,7 +96,7 @@ def heatmap(chart: Chart, table: Table, ctx: Ctx) -> str:
             tip = f"{ylab} · {xlab}: {ctx.fmt(v, chart.unit) if v is not None else fmt.MISSING}"
             parts.append(
                 f'<rect x="{n(left + i * cw)}" y="{n(cy)}" width="{n(cw - 1)}" '
-                f'height="{n(ch - 1)}" fill="{fill}"><title>{esc(tip)}</title></rect>'
+                f'height="{n(ch - 1)}" fill="{fill}">{ctx.tip(esc(tip))}</rect>'
             )
             if v is not None:
                 txt = ctx.fmt(v, chart.unit)
@@ -173,7 +173,7 @@ def funnel(chart: Chart, table: Table, ctx: Ctx) -> str:
             x = name_w + (area - w) / 2
             parts.append(
                 f'<rect x="{n(x)}" y="{n(y + 4)}" width="{n(w)}" height="{n(row - 10)}" rx="3" '
-                f'fill="{fill}"><title>{esc(stage)}: {esc(fmt.number(v, ctx.lang))}</title></rect>'
+                f'fill="{fill}">{ctx.tip(f"{esc(stage)}: {esc(fmt.number(v, ctx.lang))}")}</rect>'
             )
             share = fmt.percent(100 * v / first, ctx.lang) if first else fmt.MISSING
             parts.append(

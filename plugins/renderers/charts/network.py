@@ -92,8 +92,8 @@ def network(chart: Chart, table: Table, ctx: Ctx) -> str:
         parts.append(
             f'<line x1="{n(x1)}" y1="{n(y1)}" x2="{n(x2)}" y2="{n(y2)}" '
             f'stroke="{edge_colour}" stroke-opacity="{opacity:.2f}" '
-            f'stroke-width="{n(0.7 + 3.3 * w / wmax)}"><title>{esc(a)} – {esc(b)}: '
-            f"{esc(fmt.number(w, ctx.lang))}</title></line>"
+            f'stroke-width="{n(0.7 + 3.3 * w / wmax)}">'
+            f"{ctx.tip(f'{esc(a)} – {esc(b)}: {esc(fmt.number(w, ctx.lang))}')}</line>"
         )
     for rank, m in enumerate(nodes):
         x, y = pos[m]
@@ -101,8 +101,8 @@ def network(chart: Chart, table: Table, ctx: Ctx) -> str:
         fill = ctx.accent if rank == 0 else mix(ctx.primary, "#ffffff", min(0.5, rank / 40))
         parts.append(
             f'<circle cx="{n(x)}" cy="{n(y)}" r="{n(r)}" fill="{fill}" stroke="#ffffff" '
-            f'stroke-width="1.5"><title>{esc(m)}: {esc(fmt.number(degree[m], ctx.lang))}'
-            f"</title></circle>"
+            f'stroke-width="1.5">'
+            f"{ctx.tip(f'{esc(m)}: {esc(fmt.number(degree[m], ctx.lang))}')}</circle>"
         )
         ux, uy = (x - cx) / RX, (y - cy) / RY  # outward direction on the ellipse
         lx, ly = x + ux * (r + 5), y + uy * (r + 5) + 4

@@ -145,8 +145,9 @@ def bar(chart: Chart, table: Table, ctx: Ctx, *, histogram: bool = False) -> str
             parts.append(
                 f'<rect x="{n(x)}" y="{n(y0)}" width="{n(max(bw - 1, 1))}" '
                 f'height="{n(max(y1 - y0, 0.5))}" fill="{paint(ctx.uid, styles, j)}" '
-                f'stroke="{styles[j].fill}" stroke-width="0.8"><title>{esc(cat)} · '
-                f"{esc(names[j])}: {esc(ctx.fmt(v, chart.unit))}</title></rect>"
+                f'stroke="{styles[j].fill}" stroke-width="0.8">'
+                f"{ctx.tip(f'{esc(cat)} · {esc(names[j])}: {esc(ctx.fmt(v, chart.unit))}')}"
+                "</rect>"
             )
             if show_values:
                 ty = y0 - 4 if v >= 0 else y1 + 12
@@ -231,8 +232,9 @@ def hbar(chart: Chart, table: Table, ctx: Ctx) -> str:
             parts.append(
                 f'<rect x="{n(a)}" y="{n(y)}" width="{n(max(b - a, 0.5))}" height="{n(bh - 2)}" '
                 f'fill="{paint(ctx.uid, styles, j)}" stroke="{styles[j].fill}" '
-                f'stroke-width="0.8"><title>{esc(cat)} · {esc(names[j])}: '
-                f"{esc(ctx.fmt(v, chart.unit))}</title></rect>"
+                f'stroke-width="0.8">'
+                f"{ctx.tip(f'{esc(cat)} · {esc(names[j])}: {esc(ctx.fmt(v, chart.unit))}')}"
+                "</rect>"
             )
             tx, anchor = (b + 4, "start") if v >= 0 else (a - 4, "end")
             parts.append(
