@@ -92,6 +92,8 @@ class SourceSpec:
     # when no source recognises a path: what this source can say about it (the headers
     # found, a [[sources]] snippet to start from), or None
     hint: Callable[[Path], str | None] | None = None
+    # a catch-all reader (plain tables by their headers): a platform source's match wins
+    generic: bool = False
 
 
 @dataclass(frozen=True, slots=True)

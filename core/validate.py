@@ -37,7 +37,8 @@ def _when(value, tz: str) -> str:
 
 
 def detect_source(path: Path, registry) -> list[tuple[str, str]]:
-    """``(source type, what matched)`` for every source whose ``detect`` recognises ``path``."""
+    """``(source type, what matched)`` for every source whose ``detect`` recognises ``path``,
+    platform sources before generic ones (``SourceSpec.generic``)."""
     found = []
     for name, (spec, info) in sorted(registry.sources.items()):
         if spec.detect is None:
@@ -48,8 +49,8 @@ def detect_source(path: Path, registry) -> list[tuple[str, str]]:
             registry.warnings.append(f"{info.describe()}: detect failed: {exc}")
             continue
         if hit:
-            found.append((name, hit if isinstance(hit, str) else f"{name} detect()"))
-    return found
+            found.append((spec.generic, name, hit if isinstance(hit, str) else f"{name} export"))
+    return [(name, why) for _generic, name, why in sorted(found)]
 
 
 def _hints(path: Path, registry) -> list[str]:
