@@ -23,13 +23,21 @@ Mapping:
   distinct human in ``mentions`` other than the author is a ``mention`` — except the
   replied-to author on a reply, whom Discord adds to ``mentions`` by itself (a reply
   "ping"). Each human listed under a reaction is a ``reaction`` aimed at the message's
-  author, dated at the message (DCE has no reaction time). Reactions without a user list
-  (older DCE) cannot be attributed to anyone: they are not rows; their number is reported
-  through the progress callback. ``GuildMemberJoin`` → ``join``; ``RecipientAdd`` (group
-  chats) → ``invite`` by the author aimed at the added user plus that user's ``join``;
-  ``RecipientRemove`` → the removed user's ``leave``. Other system messages are skipped.
+  author, dated at the message (DCE has no reaction time). ``GuildMemberJoin`` → ``join``;
+  ``RecipientAdd`` (group chats) → ``invite`` by the author aimed at the added user plus
+  that user's ``join``; ``RecipientRemove`` → the removed user's ``leave``.
 - bots (``isBot``) are excluded everywhere; a human's reply or reaction to a bot keeps no
   target.
+- one message id is one message: a channel exported twice (a second export beside the
+  first, overlapping ``--partition`` files, a repeated id inside one file) is read once —
+  the first copy in path order is kept (files are read sorted by path, each in order).
+- dropped and reported (``ctx.drop``, per file, with the count): each later copy of a
+  message id ("already read in another file" / "earlier in this file"); other system
+  messages (``ChannelPinnedMessage``, ``ThreadCreated``, ``ChannelNameChange``, ``Call``
+  …; one reason per type); messages by bots; reactions by bots; and reactions without a
+  user list (DCE before 2.40, 2023, wrote ``count`` only): they cannot be attributed to a
+  reactor, so their ``count`` is reported, never guessed. Every message of a file is thus
+  either loaded or counted in a drop.
 - members: one row per (member, channel) where the member acted, plus one row without a
   group for each member only ever targeted; ``joined_at`` is their first
   ``GuildMemberJoin`` in that guild (it applies to every channel of the guild);
@@ -55,6 +63,13 @@ PLATFORM = "discord"
 DISCORD_EPOCH_MS = 1_420_070_400_000
 UTC = pl.Datetime("us", "UTC")
 POSTS = ("Default", "Reply")
+KINDS = (*POSTS, "GuildMemberJoin", "RecipientAdd", "RecipientRemove")  # the types mapped
+# why records read are not loaded (ctx.drop reasons)
+AGAIN_HERE = "message id already read earlier in this file"
+AGAIN = "message id already read in another file"
+BOT_MESSAGE = "message by a bot (isBot): bots are not members"
+BOT_REACTION = "reaction by a bot (isBot): bots are not members"
+NO_USERS = "reaction without user list (DiscordChatExporter before 2.40, 2023): reactor unknown"
 
 _USER = pl.Struct({"id": pl.String, "name": pl.String, "nickname": pl.String, "isBot": pl.Boolean})
 _MESSAGE = pl.Struct(
@@ -146,10 +161,15 @@ def read_file(data: bytes, origin: str) -> tuple[pl.DataFrame, dict]:
         .list.eval(pl.element().filter(~pl.element().struct.field("isBot").fill_null(False)))
         .list.eval(pl.element().struct.field("id"))
         .alias("reactors"),
-        (
-            reactions.list.eval(pl.element().struct.field("count")).list.sum()
-            - reactions.list.eval(pl.element().struct.field("users").list.len()).list.sum()
-        ).alias("unattributed"),
+        reactions.list.eval(
+            pl.element().filter(pl.element().struct.field("users").is_null()).struct.field("count")
+        )
+        .list.sum()
+        .alias("unattributed"),
+        reactions.list.eval(pl.element().struct.field("users").explode().drop_nulls())
+        .list.eval(pl.element().struct.field("isBot").fill_null(False))
+        .list.sum()
+        .alias("bot_reactions"),
         pl.concat_list(
             pl.col("mentions").fill_null([]),
             reactions.list.eval(pl.element().struct.field("users").explode().drop_nulls()),
@@ -162,6 +182,50 @@ def read_file(data: bytes, origin: str) -> tuple[pl.DataFrame, dict]:
         "kind": "thread" if "Thread" in kind else "channel",
     }
     return narrow, row
+
+
+def dedupe(raw: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Each message id once (its first copy in read order), and what is not loaded.
+
+    ``raw`` is the narrow frame of every file in read order with a ``file`` column (the
+    file's index). Returns the kept messages and the drops as ``(file, reason, rows)``.
+    """
+    pos = pl.int_range(pl.len())
+    raw = raw.with_columns(
+        (pos.over("id") > 0).alias("_again"), (pos.over("file", "id") > 0).alias("_again_here")
+    )
+    kept = raw.filter(~pl.col("_again")).drop("_again", "_again_here")
+    typ = pl.col("type")
+    reason = (
+        pl.when(pl.col("_again_here"))
+        .then(pl.lit(AGAIN_HERE))
+        .when(pl.col("_again"))
+        .then(pl.lit(AGAIN))
+        .when(~typ.is_in(KINDS))
+        .then(pl.format("system message ({}): not an activity", typ))
+        .when(pl.col("author_bot") & ~typ.is_in(["RecipientAdd", "RecipientRemove"]))
+        .then(pl.lit(BOT_MESSAGE))
+    )
+    messages = (
+        raw.select("file", reason.alias("reason"))
+        .drop_nulls("reason")
+        .group_by("file", "reason")
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+    )
+    reactions = (
+        kept.group_by("file")
+        .agg(
+            pl.col("unattributed").sum().cast(pl.Int64).alias(NO_USERS),
+            pl.col("bot_reactions").sum().cast(pl.Int64).alias(BOT_REACTION),
+        )
+        .unpivot(index="file", variable_name="reason", value_name="rows")
+    )
+    drops = (
+        pl.concat([messages, reactions], how="vertical_relaxed")
+        .filter(pl.col("rows") > 0)
+        .sort("file", "reason")
+    )
+    return kept, drops
 
 
 def build(raw: pl.LazyFrame, channels: pl.LazyFrame) -> dict:
@@ -335,35 +399,33 @@ def _files(path: Path) -> list[Path]:
 
 
 def load(opts: DiscordOptions, ctx: SourceContext) -> list[SourceFrame]:
+    files = _files(ctx.resolve(opts.path))
     parts, channels = [], []
-    for file in _files(ctx.resolve(opts.path)):
+    for i, file in enumerate(files):
         ctx.progress(f"discord: reading {file.name}")
         try:
             data = file.read_bytes()
         except OSError as exc:
-            raise DataError(f"{file}: cannot read it ({exc})") from None
+            raise DataError(f"{file}: cannot read it ({exc}); check that it is readable") from None
         narrow, row = read_file(data, str(file))
-        parts.append(narrow)
+        parts.append(narrow.with_columns(pl.lit(i, pl.Int32).alias("file")))
         channels.append(row)
-    raw = pl.concat(parts, how="vertical_relaxed")
-    skipped = int(raw["unattributed"].sum() or 0)
-    if skipped:
-        ctx.progress(
-            f"discord: {skipped} reaction(s) have no user list (older "
-            "DiscordChatExporter) and are not counted as activities"
-        )
+    raw, drops = dedupe(pl.concat(parts, how="vertical_relaxed").lazy())
     ch = pl.DataFrame(
         channels, schema={"group_id": pl.String, "name": pl.String, "kind": pl.String}
-    ).unique("group_id", keep="first")
-    frames = build(raw.lazy(), ch.lazy())
-    done = pl.collect_all(list(frames.values()))  # run the mapping once (data is in memory)
+    ).unique("group_id", keep="first", maintain_order=True)
+    frames = build(raw, ch.lazy())
+    # run the mapping and the drop counts once (the data is in memory)
+    *done, dropped = pl.collect_all([*frames.values(), drops])
+    for i, reason, rows in dropped.select("file", "reason", "rows").iter_rows():
+        ctx.drop(files[i], reason, rows)
     return [
         SourceFrame(t, f.lazy(), origin=f"discord export {opts.path}", platform=PLATFORM)
         for t, f in zip(frames, done, strict=True)
     ]
 
 
-def detect(path: Path) -> bool:
+def detect(path: Path) -> bool | str:
     """A DCE JSON file (or a folder whose first .json is one): guild, channel, messages."""
     try:
         file = path if path.is_file() else next(iter(sorted(path.rglob("*.json"))), None)
@@ -371,9 +433,13 @@ def detect(path: Path) -> bool:
             return False
         with file.open("rb") as fh:
             head = fh.read(4096)
-        return b'"guild"' in head and b'"channel"' in head
     except OSError:
         return False
+    if b'"guild"' not in head or b'"channel"' not in head:
+        return False
+    if b'"messages"' in head:
+        return "DiscordChatExporter JSON (guild + channel + messages)"
+    return "DiscordChatExporter JSON (guild + channel)"
 
 
 @hookimpl
