@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pluggy
 
-from core.specs import MetricSpec, RendererSpec, SourceSpec, TransformSpec
+from core.specs import MemberScoreSpec, MetricSpec, RendererSpec, SourceSpec, TransformSpec
 
 PROJECT = "communityroi"
 
@@ -31,6 +31,11 @@ def communityroi_transforms() -> list[TransformSpec]:
 @hookspec
 def communityroi_metrics() -> list[MetricSpec]:
     """Declare metrics; each becomes a report section and ``metrics.<name>`` in JSON."""
+
+
+@hookspec
+def communityroi_member_scores() -> list[MemberScoreSpec]:
+    """Declare columns of the member scorecard (``--format members``), keyed by member."""
 
 
 @hookspec

@@ -19,7 +19,7 @@ import pluggy
 
 from core import hookspecs
 from core.errors import PluginConflictError, PluginError
-from core.specs import MetricSpec, RendererSpec, SourceSpec, TransformSpec
+from core.specs import MemberScoreSpec, MetricSpec, RendererSpec, SourceSpec, TransformSpec
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 Warn = Callable[[str], None]
@@ -46,6 +46,7 @@ class Registry:
     transforms: dict[str, tuple[TransformSpec, PluginInfo]] = field(default_factory=dict)
     metrics: dict[str, tuple[MetricSpec, PluginInfo]] = field(default_factory=dict)
     renderers: dict[str, tuple[RendererSpec, PluginInfo]] = field(default_factory=dict)
+    member_scores: dict[str, tuple[MemberScoreSpec, PluginInfo]] = field(default_factory=dict)
     template_dirs: list[Path] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     strict: bool = False
@@ -142,6 +143,7 @@ _KINDS: dict[str, tuple[str, type]] = {
     "transforms": ("communityroi_transforms", TransformSpec),
     "metrics": ("communityroi_metrics", MetricSpec),
     "renderers": ("communityroi_renderers", RendererSpec),
+    "member_scores": ("communityroi_member_scores", MemberScoreSpec),
 }
 
 

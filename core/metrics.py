@@ -12,8 +12,9 @@ import polars as pl
 
 from core.data import CommunityData
 from core.errors import CommunityROIError, PluginError
-from core.report import KPI, Section
-from core.specs import MetricResult, MetricSpec
+from core.report import KPI, ColumnInfo, Section, Table
+from core.specs import MemberScores, MemberScoreSpec, MetricResult, MetricSpec
+from core.text import T
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,13 @@ class MetricJob:
     spec: MetricSpec
     options: Any
     plugin: str  # "plugin 'x' (dist version)" for messages
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreJob:
+    spec: MemberScoreSpec
+    options: Any
+    plugin: str
 
 
 def run_metrics(
@@ -31,6 +39,19 @@ def run_metrics(
     warn: Callable[[str], None] = lambda _m: None,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> list[Section]:
+    """The sections of :func:`run_all` without a scorecard."""
+    return run_all(data, jobs, (), strict=strict, warn=warn, progress=progress)[0]
+
+
+def run_all(
+    data: CommunityData,
+    jobs: Sequence[MetricJob],
+    scores: Sequence[ScoreJob],
+    *,
+    strict: bool = False,
+    warn: Callable[[str], None] = lambda _m: None,
+    progress: Callable[[str], None] = lambda _m: None,
+) -> tuple[list[Section], Table | None]:
     """Compute every metric for the period (and the previous one where asked), collect
     all lazy frames in a single ``pl.collect_all``, then build the sections.
 
@@ -40,9 +61,15 @@ def run_metrics(
     A metric that raises (in compute, collect or build) is skipped with a warning that
     names it and its plugin; ``strict`` re-raises. The ``build`` steps run in a thread
     pool, side by side (so a ``build`` must not change shared state).
+
+    ``scores`` (member-score specs, empty: no scorecard) are planned alongside and their
+    frames collected in the same ``collect_all``; the scorecard (:func:`scorecard`) is
+    returned and handed to the metrics with ``members=True`` as ``got["members"]``.
     """
 
-    def failed(job: MetricJob, stage: str, exc: BaseException) -> None:
+    def failed(job: MetricJob | ScoreJob, stage: str, exc: BaseException) -> None:
+        if isinstance(job, ScoreJob):
+            return _score_failed(job, stage, exc, strict, warn)
         msg = (
             f"metric '{job.spec.name}' of {job.plugin} failed while {stage}: "
             f"{type(exc).__name__}: {exc}"
@@ -68,9 +95,22 @@ def run_metrics(
             failed(job, "computing", exc)
             continue
         planned.append((job, cur, prev))
+    planned_scores = _plan_scores(data, scores, strict, warn)
 
     progress(f"collecting {len(planned)} metric(s)")
-    collected = _collect_isolated(planned, failed)
+    collected = _collect_isolated(planned + planned_scores, failed)
+    members = None
+    if scores:
+        progress("assembling the member scorecard")
+        members = scorecard(
+            [(job, cur, collected[_key(job)][0]) for job, cur, _ in planned_scores
+             if _key(job) in collected],
+            [job for job in scores if job.spec.derive is not None],
+            strict=strict, warn=warn,
+        )  # fmt: skip
+        for job, _cur, _prev in planned:
+            if job.spec.members and job.spec.name in collected and members is not None:
+                collected[job.spec.name][0]["members"] = members.data
     ready = [item for item in planned if item[0].spec.name in collected]
     progress(f"building {len(ready)} section(s)")
     # Builds are independent (each gets only its own collected frames) and spend their
@@ -92,7 +132,96 @@ def run_metrics(
                 prev_section,
             )
         )
-    return sections
+    return sections, members
+
+
+def _plan_scores(data, scores, strict, warn) -> list[tuple[ScoreJob, MetricResult, None]]:
+    """Each member-score spec's lazy frames, as a MetricResult the collector understands
+    (a plain LazyFrame becomes the frame ``"scores"``)."""
+    out = []
+    for job in scores:
+        if job.spec.compute is None:
+            continue
+        try:
+            got = job.spec.compute(data, job.options)
+            if isinstance(got, pl.LazyFrame):
+                got = MemberScores({"scores": got}, lambda c: c["scores"])
+            if not isinstance(got, MemberScores):
+                raise TypeError(
+                    f"compute returned {type(got).__name__}, expected LazyFrame or MemberScores"
+                )
+            out.append((job, _checked(MetricResult(got.frames, got.build)), None))
+        except CommunityROIError:
+            raise
+        except Exception as exc:
+            _score_failed(job, "computing", exc, strict, warn)
+    return out
+
+
+def _score_failed(job: ScoreJob, stage: str, exc: BaseException, strict: bool, warn) -> None:
+    if isinstance(exc, CommunityROIError):
+        raise exc
+    msg = (
+        f"member scores '{job.spec.name}' of {job.plugin} failed while {stage}: "
+        f"{type(exc).__name__}: {exc}"
+    )
+    if strict:
+        raise PluginError(msg) from exc
+    warn(msg + "; its columns are left out of the scorecard")
+
+
+SCORECARD_TITLE = T("Member scorecard", "成员评分卡")
+
+
+def scorecard(
+    parts: Sequence[tuple[ScoreJob, MetricResult, Mapping[str, pl.DataFrame]]],
+    derived: Sequence[ScoreJob],
+    *,
+    strict: bool = False,
+    warn: Callable[[str], None] = lambda _m: None,
+) -> Table | None:
+    """One row per person (every ``member_id`` any spec returned), sorted by id: each
+    spec's columns left-joined in ``order``, then each ``derive`` step, in one collect."""
+    built: list[tuple[ScoreJob, pl.DataFrame]] = []
+    for job, result, got in parts:
+        try:
+            df = result.build(got)
+            if not isinstance(df, pl.DataFrame) or "member_id" not in df.columns:
+                raise TypeError("build must return a DataFrame with a member_id column")
+            df = df.with_columns(pl.col("member_id").cast(pl.String))
+            if df["member_id"].is_duplicated().any():
+                raise TypeError("member_id is not unique (one row per member expected)")
+            missing = set(job.spec.columns) - set(df.columns)
+            if missing:
+                raise TypeError(f"declared columns not returned: {sorted(missing)}")
+            built.append((job, _stable(df.select("member_id", *job.spec.columns))))
+        except Exception as exc:
+            _score_failed(job, "building its columns", exc, strict, warn)
+    if not built:
+        return None
+    columns: dict[str, ColumnInfo] = {"member_id": ColumnInfo(T("Member", "成员"), "member")}
+    ids = pl.concat([df.select("member_id") for _, df in built]).unique()
+    frame = ids.lazy()
+    for job, df in built:
+        clash = set(job.spec.columns) & set(columns)
+        if clash:
+            warn(f"member scores '{job.spec.name}' of {job.plugin} repeat column(s) "
+                 f"{sorted(clash)} of another plugin; its columns are left out")  # fmt: skip
+            continue
+        columns.update(job.spec.columns)
+        frame = frame.join(df.lazy(), on="member_id", how="left")
+    for job in derived:
+        try:
+            out = job.spec.derive(frame, job.options)
+            if not isinstance(out, pl.LazyFrame):
+                raise TypeError(f"derive returned {type(out).__name__}, expected LazyFrame")
+            out.collect_schema()
+            frame = out
+            columns.update(job.spec.columns)
+        except Exception as exc:
+            _score_failed(job, "deriving its columns", exc, strict, warn)
+    data = frame.select([c for c in columns if c in frame.collect_schema()]).sort("member_id")
+    return Table("members", SCORECARD_TITLE, _stable(data.collect()), columns, show=False)
 
 
 def _build(
@@ -137,6 +266,11 @@ def _build_previous(prev: MetricResult | None, got: Mapping[str, pl.DataFrame]) 
     return Section(kpis=tuple(prev.build_kpis(got)))
 
 
+def _key(job: MetricJob | ScoreJob) -> str:
+    """A job's key among the collected frames (member scores apart from metrics)."""
+    return f"members:{job.spec.name}" if isinstance(job, ScoreJob) else job.spec.name
+
+
 Collected = dict[str, tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]]
 
 
@@ -148,7 +282,7 @@ def _collect_isolated(planned, failed) -> Collected:
                 if res is None:
                     continue
                 for key, lf in (res.frames if part == "cur" else _previous_frames(res)).items():
-                    keys.append((job.spec.name, part, key))
+                    keys.append((_key(job), part, key))
                     frames.append(lf)
         return keys, frames
 
@@ -162,7 +296,7 @@ def _collect_isolated(planned, failed) -> Collected:
     try:
         assemble(keys, pl.collect_all(frames), out)
         for job, _c, _p in planned:  # metrics with no frames still get built
-            out.setdefault(job.spec.name, ({}, {}))
+            out.setdefault(_key(job), ({}, {}))
         return out
     except Exception:
         pass
@@ -170,7 +304,7 @@ def _collect_isolated(planned, failed) -> Collected:
         k, f = flatten([item])
         try:
             assemble(k, pl.collect_all(f), out)
-            out.setdefault(item[0].spec.name, ({}, {}))
+            out.setdefault(_key(item[0]), ({}, {}))
         except Exception as exc:
             failed(item[0], "collecting its frames", exc)
     return out

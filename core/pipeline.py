@@ -16,11 +16,11 @@ from core.data import CommunityData, make_data
 from core.errors import CommunityROIError, ConfigError, DataError, PluginError
 from core.loading import Loaded, conform_frames
 from core.manager import PluginInfo, Registry, build_registry
-from core.metrics import MetricJob, run_metrics
+from core.metrics import MetricJob, ScoreJob, run_all
 from core.outputs import write_atomically
-from core.privacy import pseudonymize_sections
+from core.privacy import pseudonymize, resolve_key
 from core.quality import describe_sources, notes, summarize
-from core.report import KPI, Period, Report, Section
+from core.report import KPI, Period, Report, Section, Table
 from core.settings import Settings, validate_options
 from core.specs import RenderContext, SourceContext
 
@@ -193,6 +193,20 @@ def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Perio
 def compute(
     settings: Settings, registry: Registry, data: CommunityData, *, progress: Progress = _quiet
 ) -> list[Section]:
+    return compute_all(settings, registry, data, progress=progress)[0]
+
+
+def compute_all(
+    settings: Settings,
+    registry: Registry,
+    data: CommunityData,
+    *,
+    members: bool = False,
+    progress: Progress = _quiet,
+) -> tuple[list[Section], Table | None]:
+    """The sections and, when ``members`` is asked or an enabled metric needs it, the
+    member scorecard from every ``communityroi_member_scores`` spec (those tied to a
+    metric use its options and are left out when it is disabled)."""
     jobs = []
     for name, (spec, info) in sorted(registry.metrics.items(), key=lambda kv: kv[1][0].order):
         raw = dict(settings.metrics.get(name, {}))
@@ -209,9 +223,18 @@ def compute(
             f"[metrics.{sorted(unknown)[0]}] names no installed metric; "
             f"installed: {', '.join(sorted(registry.metrics))}"
         )
-    return run_metrics(
-        data, jobs, strict=registry.strict, warn=registry.warnings.append, progress=progress
-    )
+    scores = []
+    if members or any(job.spec.members for job in jobs):
+        options = {job.spec.name: job.options for job in jobs}
+        for _name, (spec, info) in sorted(
+            registry.member_scores.items(), key=lambda kv: (kv[1][0].order, kv[0])
+        ):
+            if spec.metric is None or spec.metric in options:
+                scores.append(ScoreJob(spec, options.get(spec.metric), info.describe()))
+    return run_all(
+        data, jobs, scores, strict=registry.strict, warn=registry.warnings.append,
+        progress=progress,
+    )  # fmt: skip
 
 
 _TARGET = re.compile(r"^\s*(>=|<=|≥|≤)?\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")
@@ -261,11 +284,13 @@ def build_report(
     data: CommunityData,
     warnings: list[str],
     data_quality: dict[str, Any] | None = None,
+    members: Table | None = None,
 ) -> Report:
     rs, br = settings.report, settings.branding
     sections = apply_targets(sections, settings.targets)
     if settings.privacy.pseudonymize:
-        sections = pseudonymize_sections(sections, settings.privacy.salt)
+        key = resolve_key(settings.privacy, base_dir=settings.base_dir, warn=warnings.append)
+        sections, members = pseudonymize(sections, members, key.secret)
     prev = data.previous().period
     branding = br.model_dump(mode="json")
     for key in ("logo", "cover_image", "template_dir"):
@@ -283,10 +308,14 @@ def build_report(
         previous_period=prev,
         sections=tuple(sections),
         branding=branding,
-        settings=settings.model_dump(mode="json", exclude={"base_dir", "sources"}),
+        settings=settings.model_dump(
+            mode="json",
+            exclude={"base_dir": True, "sources": True, "privacy": {"key", "key_file", "salt"}},
+        ),
         warnings=tuple(warnings),
         pseudonymized=settings.privacy.pseudonymize,
         data_quality=data_quality,
+        members=members,
     )
 
 
@@ -359,17 +388,25 @@ def render(
         spec, info = registry.renderers[fmt]
         progress(f"rendering {fmt}")
         ctx = ctx_for(fmt)
-        blob = _guard(
-            info,
-            f"rendering {fmt}",
-            registry.strict,
-            lambda spec=spec, ctx=ctx: spec.render(report, ctx),
+        make = spec.files or (
+            lambda r, c, spec=spec: {f"report.{spec.extension}": spec.render(r, c)}
         )
-        outputs.append((out_dir / f"report.{spec.extension}", blob))
+        blobs = _guard(
+            info, f"rendering {fmt}", registry.strict, lambda make=make, ctx=ctx: make(report, ctx)
+        )
+        for name, blob in blobs.items():
+            if Path(name).name != name or name.startswith("."):
+                raise PluginError(f"{info.describe()} named an output file '{name}'; "
+                                  f"use plain file names without folders")  # fmt: skip
+            outputs.append((out_dir / name, blob))
     out_dir.mkdir(parents=True, exist_ok=True)
     for path, blob in outputs:
         write_atomically(path, blob)
     return [p for p, _ in outputs]
+
+
+def _wants_members(registry: Registry, formats: list[str]) -> bool:
+    return any(registry.renderers[f][0].members for f in formats if f in registry.renderers)
 
 
 def run(
@@ -386,9 +423,17 @@ def run(
     result.loaded, result.data = load(settings, registry, progress=progress)
     quality = data_quality(settings, result.loaded, result.data.period)
     registry.warnings.extend(notes(quality))
-    sections = compute(settings, registry, result.data, progress=progress)
-    result.report = build_report(settings, sections, result.data, registry.warnings, quality)
     formats = formats or settings.output.formats
+    sections, members = compute_all(
+        settings,
+        registry,
+        result.data,
+        members=_wants_members(registry, formats),
+        progress=progress,
+    )
+    result.report = build_report(
+        settings, sections, result.data, registry.warnings, quality, members=members
+    )
     out = out_dir or _resolve(settings, settings.output.dir)
     result.written = render(settings, registry, result.report, formats, out, progress=progress)
     return result

@@ -153,6 +153,9 @@ class Report:
     # what was loaded, dropped and left unlinked (core.quality.summarize), for the
     # data-quality appendix and report.json
     data_quality: dict[str, Any] | None = None
+    # the member scorecard (one row per person, pseudonymised like the tables), when a
+    # renderer or metric asked for it (see MemberScoreSpec)
+    members: Table | None = None
 
     def section(self, metric: str) -> Section | None:
         return next((s for s in self.sections if s.metric == metric), None)

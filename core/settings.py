@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from core.errors import ConfigError
@@ -101,8 +109,14 @@ class BrandingSettings(_Section):
 
 
 class PrivacySettings(_Section):
+    """Keyed pseudonyms (see :mod:`core.privacy`): the key is ``key`` (best from
+    ``COMMUNITYROI_PRIVACY__KEY``), else the file ``key_file``, else the user's key file,
+    made on first use. ``salt`` is the old name of ``key`` (still read, with a warning)."""
+
     pseudonymize: bool = True
-    salt: str = ""  # keyed pseudonyms: set a secret to make them unguessable
+    key: SecretStr | None = None
+    key_file: Path | None = None
+    salt: str = ""  # deprecated: use key
 
 
 class PluginSettings(_Section):

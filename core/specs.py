@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 from pydantic import BaseModel
 
-from core.report import KPI, Report, Section
+from core.report import KPI, ColumnInfo, Report, Section
 from core.text import Text
 
 if TYPE_CHECKING:
@@ -154,17 +154,59 @@ class MetricSpec:
     order: int = 100
     compare_previous: bool = True
     enabled_by_default: bool = True
+    # True: ``build`` also receives the member scorecard (every member-score column, one
+    # row per person, see MemberScoreSpec) as ``got["members"]``
+    members: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MemberScores:
+    """Member-score columns that need numpy after collecting (PageRank, a model fit).
+
+    ``frames`` are collected with every metric's frames; ``build`` turns the collected
+    DataFrames (same keys) into one DataFrame keyed by ``member_id``, without collecting.
+    """
+
+    frames: Mapping[str, pl.LazyFrame]
+    build: Callable[[Mapping[str, pl.DataFrame]], pl.DataFrame]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberScoreSpec:
+    """Columns of the member scorecard (``--format members``), one row per person.
+
+    ``compute(data, options)`` returns a LazyFrame with ``member_id`` (one row per member)
+    and the ``columns`` it declares, or :class:`MemberScores` for columns computed after
+    collecting. ``derive(scorecard, options)`` instead adds columns computed from other
+    specs' columns (an action flag): it gets the scorecard so far as a LazyFrame and
+    returns it with its columns added. Specs run in ``order``. With ``metric`` set, the
+    options are that metric's (``[metrics.<metric>]``) and the columns are left out when
+    it is disabled. ``columns`` labels every column; ``unit="member"`` marks personal data,
+    which the core pseudonymises.
+    """
+
+    name: str
+    description: str
+    columns: Mapping[str, ColumnInfo]
+    compute: Callable[[CommunityData, Any], pl.LazyFrame | MemberScores] | None = None
+    derive: Callable[[pl.LazyFrame, Any], pl.LazyFrame] | None = None
+    metric: str | None = None
+    order: int = 100
 
 
 @dataclass(frozen=True, slots=True)
 class RendererSpec:
-    """An output format. ``render(report, context)`` returns the bytes of one file."""
+    """An output format. ``render(report, context)`` returns the bytes of one file,
+    written as ``report.<extension>``; a renderer writing named files instead sets
+    ``files(report, context)`` → ``{file name: bytes}`` (``render`` is then unused)."""
 
     name: str
     description: str
     render: Callable[[Report, RenderContext], bytes]
     extension: str
     options: type[BaseModel] | None = None
+    files: Callable[[Report, RenderContext], Mapping[str, bytes]] | None = None
+    members: bool = False  # True: needs the member scorecard (``Report.members``)
 
 
 @dataclass(frozen=True, slots=True)
