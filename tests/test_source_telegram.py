@@ -1,5 +1,6 @@
 """Telegram Desktop result.json source: a full export (chats.list + left_chats), an older
-single-chat export (no date_unixtime, entities inside text), and bad input."""
+single-chat export (no date_unixtime, entities inside text), a 2021 export (integer
+from_id/actor_id), the drops reported, and bad input."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import polars as pl
 import pytest
 
 from communityroi import DataError
-from communityroi.testing import check_source
+from communityroi.testing import check_source, load_source
 from plugins.sources import telegram
 
 DATA = Path(__file__).parent / "data" / "telegram"
@@ -22,6 +23,12 @@ VIP, OLD = "1900000001", "1800000002"
 
 def _load(path, tz="Asia/Shanghai", **opts):
     return check_source(SPEC, {"path": str(path), **opts}, timezone=tz)
+
+
+def _drops(path, **opts) -> list[tuple[str, str, int]]:
+    loaded = load_source(SPEC, {"path": str(path), **opts}, timezone="Asia/Shanghai")
+    assert loaded.problems == []
+    return [(d.origin, d.reason, d.rows) for d in loaded.dropped]
 
 
 def _kinds(out) -> dict[str, int]:
@@ -78,6 +85,17 @@ def test_full_export_counts_match_an_independent_count():
     assert out["members"]["member_id"].n_unique() == 5  # no channel, no bot, no personal chat
     assert out["members"].height == 7
     assert set(out["groups"]["group_id"]) == {VIP, OLD}  # personal chat left out
+    # the supergroup's 16 records: 11 loaded, 5 dropped (the left group's 2 are loaded)
+    f = str(DATA / "full" / "result.json")
+    assert _drops(DATA / "full", bots=["user5550001"]) == [
+        (f, telegram.UNLISTED, 1),  # 👍 count 3, 2 recent reactors
+        (f, telegram.REMOVED, 1),
+        (f, telegram.BOT, 1),
+        (f, telegram.NOT_USER, 1),  # the linked channel's post
+        (f, "service message (migrate_from_group): not an activity", 1),
+        (f, "service message (pin_message): not an activity", 1),
+    ]
+    assert telegram.BOT not in {r for _, r, _ in _drops(DATA / "full")}  # no bots named
 
 
 def test_full_export_targets_times_and_members():
@@ -126,8 +144,78 @@ def test_chat_types_and_single_legacy_export():
     assert acts.filter(pl.col("kind") == "mention")["target_member_id"].to_list() == [A]
     utc = _load(DATA / "single", tz="UTC", timezone="Asia/Shanghai")
     assert utc["activities"]["at"].min() == datetime(2021, 3, 1, 1, 0, tzinfo=UTC)
-    assert telegram.detect(DATA / "full") and telegram.detect(DATA / "single" / "result.json")
+    assert telegram.detect(DATA / "full") == "Telegram Desktop result.json"
+    assert telegram.detect(DATA / "single" / "result.json") == "Telegram Desktop result.json"
+    assert telegram.detect(DATA / "export2021") == "Telegram Desktop result.json"
     assert not telegram.detect(DATA.parent / "discord" / "guild" / "vip.json")
+
+
+def test_2021_export_with_integer_ids_is_read():
+    """12 records: 2 joins (by link; invite_members listing only the actor), 3 messages,
+    2 replies (one to the bot: no target), 2 mentions (mention_name → id; @handle → no
+    target), 1 invite_members of 2 names, 1 self-removal; a pin, a title change and the
+    bot's message are dropped. Dates have no zone: read in Asia/Shanghai."""
+    path = DATA / "export2021"
+    out = _load(path, bots=[5550001])
+    assert _kinds(out) == {
+        "join": 2,
+        "message": 3,
+        "reply": 2,
+        "mention": 2,
+        "invite": 2,
+        "leave": 1,
+    }
+    acts = out["activities"]
+    assert set(acts["member_id"]) == {A, B, C}  # 1001 → user1001, as in later exports
+    pairs = ("member_id", "target_member_id")
+    assert acts.filter(pl.col("kind") == "reply").select(pairs).rows() == [(B, A), (C, None)]
+    mentions = acts.filter(pl.col("kind") == "mention").select(pairs).rows()
+    assert sorted(mentions, key=str) == sorted([(B, A), (C, None)], key=str)
+    first = acts.filter(pl.col("kind") == "message").sort("at")
+    assert first["at"][0] == datetime(2021, 3, 4, 2, 11, 12, tzinfo=UTC)
+    m = {r["member_id"]: r for r in out["members"].iter_rows(named=True)}
+    assert set(m) == {A, B, C} and out["members"].height == 3
+    assert m[A]["joined_at"] == datetime(2021, 3, 4, 1, 0, tzinfo=UTC)
+    assert m[B]["joined_at"] == datetime(2021, 3, 4, 1, 5, tzinfo=UTC)
+    assert m[B]["left_at"] == datetime(2021, 3, 4, 3, 0, tzinfo=UTC)
+    assert (m[A]["display_name"], m[C]["display_name"]) == ("阿丽", "Carol")
+    f = str(path / "result.json")
+    assert _drops(path, bots=[5550001]) == [
+        (f, telegram.BOT, 1),
+        (f, "service message (edit_group_title): not an activity", 1),
+        (f, "service message (pin_message): not an activity", 1),
+    ]
+    # a bot named as in newer exports, or as text, is the same bot
+    for bots in (["user5550001"], ["5550001"]):
+        assert _kinds(_load(path, bots=bots)) == _kinds(out)
+    # the same person in a 2021 and a 2023 export is one member id
+    full = _load(DATA / "full", bots=["user5550001"])
+    assert set(full["members"]["member_id"]) & set(out["members"]["member_id"]) == {A, B, C}
+
+
+def test_ids_are_canonical_across_versions():
+    ids = pl.DataFrame({"id": ["user123", "123", "channel123", "chat123", None]})
+    got = ids.select(telegram._peer(pl.col("id")))["id"].to_list()
+    assert got == ["user123", "user123", "channel123", "chat123", None]
+    assert [telegram.peer_id(v) for v in (123, "123", "user123", "channel123")] == [
+        "user123",
+        "user123",
+        "user123",
+        "channel123",
+    ]
+
+
+def test_truncated_result_json_in_a_folder_names_the_file(tmp_path):
+    folder = tmp_path / "ChatExport_2021-03-05"
+    folder.mkdir()
+    text = (DATA / "export2021" / "result.json").read_text(encoding="utf-8")
+    (folder / "result.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        check_source(SPEC, {"path": str(folder)})
+    msg = str(err.value)
+    assert msg.startswith(f"{folder / 'result.json'}: invalid JSON at line ")
+    assert msg.endswith("the file is truncated or damaged — export it again")
+    assert "\n" not in msg
 
 
 def _write(tmp_path, doc_or_text) -> Path:

@@ -4,20 +4,26 @@ Format (Telegram Desktop's JSON writer, ``Telegram/SourceFiles/export/output/
 export_output_json.cpp``): a single-chat export is one object ``{name, type, id,
 messages}``; a full export wraps chats in ``chats.list`` (and ``left_chats.list``). A
 message has ``id``, ``type`` (``message`` or ``service``), ``date`` (local time of the
-exporting computer, no zone) and ``date_unixtime`` (the exact instant as text — preferred
-here), ``from`` / ``from_id`` (``user123``, ``channel123``), ``reply_to_message_id`` (and
-``reply_to_peer_id`` when the parent is in another chat), ``text`` (a string, or a list of
-strings and entity objects) and ``text_entities`` (always a list of ``{type, text}``;
-``mention_name`` entities carry ``user_id``). Service messages have ``actor`` /
+exporting computer, no zone, ``2021-03-04T10:11:12``) and ``date_unixtime`` (the exact
+instant as text — preferred here), ``from`` / ``from_id`` (``user123``, ``channel123``,
+``chat123``), ``reply_to_message_id`` (and ``reply_to_peer_id`` when the parent is in
+another chat), ``text`` (a string, or a list of strings and entity objects) and
+``text_entities`` (always a list of ``{type, text}``; ``mention_name`` entities carry
+``user_id``). Service messages have ``actor`` /
 ``actor_id`` and ``action``: ``invite_members`` and ``remove_members`` list the
 ``members`` by *name only*, ``join_group_by_link`` names its ``inviter`` by name,
 ``join_group_by_request`` has none. Newer versions add ``reactions [{type, count, emoji,
-recent: [{from, from_id, date}]}]``. No sample export is public under a free licence; the
-test fixture is written in this format by hand.
+recent: [{from, from_id, date}]}]``. The 2021 format (older Telegram Desktop versions)
+differs: ``from_id`` / ``actor_id`` are integers (the bare user id, ``123456789``), there is
+no ``date_unixtime`` (``date`` is read in ``timezone``) and no ``text_entities`` (the
+entities are the objects inside ``text``). No sample export is public under a free
+licence; the test fixtures are written in these formats by hand.
 
-member_id is the ``from_id`` / ``actor_id`` as written (``user123``); ``channel…`` senders
-(anonymous admins, linked channels) are not members. The export has no bot flag: list
-known bot ids in ``bots``.
+member_id is the canonical ``from_id`` / ``actor_id``: ``user123``, and a bare integer
+``123`` (2021 format) is the same ``user123``, so one person in a 2021 and a later export
+is one member; ``mention_name``'s ``user_id`` gives the same id. ``channel…`` / ``chat…``
+senders (anonymous admins, linked channels) stay distinct and are not members. The export
+has no bot flag: list known bot ids in ``bots`` (``"user123"`` or ``123``).
 
 Mapping:
 
@@ -27,9 +33,10 @@ Mapping:
   ``mention_name`` entities are ``mention`` rows aimed at their ``user_id``; ``mention``
   entities (``@username``) are ``mention`` rows with no target, because the export never
   ties a username to an id. Self-mentions and repeats within a message are dropped.
-  Reactions: each ``recent`` reactor is a ``reaction`` aimed at the message's author,
-  dated at its own ``date`` (read in ``timezone``); Telegram lists only recent reactors,
-  so ``count`` may be larger — only listed reactors are counted.
+  Reactions: each ``recent`` user reactor is a ``reaction`` aimed at the message's author
+  (no target when a channel or a bot wrote it), dated at its own ``date`` (read in
+  ``timezone``); Telegram lists only recent reactors, so ``count`` may be larger — only
+  listed reactors are counted, and the rest is reported as dropped.
 - service messages: ``join_group_by_link`` / ``join_group_by_request`` → ``join`` of the
   actor. ``invite_members`` → one ``invite`` row per listed name, by the actor, **with no
   target**: the invitees are names only, and a name is never an identity (we do not guess
@@ -38,6 +45,11 @@ Mapping:
   public group by themselves, so it is that actor's ``join``. Likewise ``remove_members``
   listing only the actor is the actor's ``leave``; a removal of somebody else cannot be
   tied to an id and is not a row. Other service actions are skipped.
+- dropped and reported (``ctx.drop``, origin the result.json, with the count): records sent
+  by a channel/chat or without a sender, by a listed bot, other service actions (one
+  reason per action), ``remove_members`` of somebody else, reactions beyond the listed
+  reactors, and reactions by channels or listed bots. Every record of a chat read is thus
+  either loaded or counted in a drop.
 - members: one row per (user, chat) for each user acting in the chat, plus one row with
   no chat for users only ever targeted; ``joined_at`` is the first join in the chat,
   ``left_at`` a leave after the last join; ``display_name`` the latest ``from``/``actor``.
@@ -48,6 +60,7 @@ Mapping:
 Telegram writes one document for the whole export, so it is parsed whole with the
 standard library (its ``text`` field is a string or a list, which no fixed schema holds);
 each chat's messages then become a typed Polars frame and the mapping is one lazy query.
+Errors and drops name the result.json itself (also when ``path`` is its folder).
 """
 
 from __future__ import annotations
@@ -64,6 +77,13 @@ PLATFORM = "telegram"
 GROUP_TYPES = ("private_group", "private_supergroup", "public_supergroup")
 UTC = pl.Datetime("us", "UTC")
 JOINS = ("join_group_by_link", "join_group_by_request")
+LOADED_ACTIONS = (*JOINS, "invite_members", "remove_members")
+# why records read are not loaded (ctx.drop reasons)
+NOT_USER = "sent by a channel or chat, or without from_id/actor_id: not a member"
+BOT = "sent by a bot listed in 'bots': bots are not members"
+REMOVED = "remove_members of someone else: the removed are names, not ids"
+UNLISTED = "reaction beyond the recent reactors Telegram lists: reactor unknown"
+REACTOR = "reaction by a channel or a listed bot: not a member"
 
 _ENTITY = pl.Struct({"type": pl.String, "text": pl.String, "user_id": pl.Int64})
 _MESSAGE = pl.Schema(
@@ -102,7 +122,7 @@ class TelegramOptions(BaseModel):
 
     path: str
     chat_types: list[str] | None = None  # full export: chat types to read (default: groups)
-    bots: list[str] = []  # ids such as "user123" to leave out (the export has no bot flag)
+    bots: list[str | int] = []  # ids ("user123" or 123) to leave out (there is no bot flag)
     timezone: str | None = None  # zone of the exporting computer (for reaction dates)
 
 
@@ -158,6 +178,18 @@ def _chat_frame(chat: dict, origin: str) -> pl.DataFrame:
     return df.with_columns(pl.lit(str(chat["id"])).alias("group_id"))
 
 
+def peer_id(value: str | int) -> str:
+    """The canonical id of a peer given in the options: ``123`` → ``user123``."""
+    text = str(value).strip()
+    return f"user{text}" if text.isdigit() else text
+
+
+def _peer(col: pl.Expr) -> pl.Expr:
+    """Canonical peer ids: exports before 2021 wrote a user as a bare number (``123``),
+    later ones as ``user123`` (and ``channel123`` / ``chat123`` for the others)."""
+    return col.str.replace(r"^(\d+)$", "user$1")
+
+
 def _local(col: pl.Expr, tz: str) -> pl.Expr:
     return (
         col.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False)
@@ -169,15 +201,8 @@ def _local(col: pl.Expr, tz: str) -> pl.Expr:
 
 def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> dict:
     """The canonical frames from the typed message frame (lazy; see module docstring)."""
-    is_user = pl.col("member_id").str.starts_with("user") & ~pl.col("member_id").is_in(bots)
-    raw = raw.with_columns(
-        pl.coalesce(
-            (pl.col("date_unixtime").cast(pl.Int64, strict=False) * 1_000_000).cast(UTC),
-            _local(pl.col("date"), tz),
-        ).alias("at"),
-        pl.coalesce("from_id", "actor_id").alias("member_id"),
-        pl.coalesce("from", "actor").alias("name"),
-    )
+    raw = _typed(raw, tz)
+    is_user = _is_user(bots)
     authors = raw.filter(pl.col("type") == "message").select(
         "group_id",
         pl.col("id").alias("reply_to_message_id"),
@@ -211,18 +236,17 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
     )
     rec = pl.col("recent")
     reactions = (
-        msgs.select(
-            pl.col("member_id").alias("author"),
+        raw.filter(pl.col("type") == "message")
+        .select(
+            pl.when(is_user).then("member_id").alias("author"),
             "at",
             "group_id",
-            pl.col("reactions")
-            .list.eval(pl.element().struct.field("recent").explode().drop_nulls())
-            .alias("recent"),
+            _recent().alias("recent"),
         )
         .explode("recent")
         .drop_nulls("recent")
         .select(
-            rec.struct.field("from_id").alias("member_id"),
+            _peer(rec.struct.field("from_id")).alias("member_id"),
             pl.coalesce(_local(rec.struct.field("date"), tz), "at").alias("at"),
             pl.lit("reaction").alias("kind"),
             "group_id",
@@ -266,15 +290,11 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
         pl.concat(
             [
                 raw.filter(is_user).select("member_id", "at", "name"),
-                raw.select(
-                    pl.col("reactions")
-                    .list.eval(pl.element().struct.field("recent").explode().drop_nulls())
-                    .alias("r")
-                )
+                raw.select(_recent().alias("r"))
                 .explode("r")
                 .drop_nulls("r")
                 .select(
-                    pl.col("r").struct.field("from_id").alias("member_id"),
+                    _peer(pl.col("r").struct.field("from_id")).alias("member_id"),
                     _local(pl.col("r").struct.field("date"), tz).alias("at"),
                     pl.col("r").struct.field("from").alias("name"),
                 ),
@@ -285,6 +305,83 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
     )
     groups = chats.select("group_id", "name", pl.lit(PLATFORM).alias("platform"), "kind")
     return {"members": _members(activities, names), "activities": activities, "groups": groups}
+
+
+def _typed(raw: pl.LazyFrame, tz: str) -> pl.LazyFrame:
+    return raw.with_columns(
+        pl.coalesce(
+            (pl.col("date_unixtime").cast(pl.Int64, strict=False) * 1_000_000).cast(UTC),
+            _local(pl.col("date"), tz),
+        ).alias("at"),
+        _peer(pl.coalesce("from_id", "actor_id")).alias("member_id"),
+        pl.coalesce("from", "actor").alias("name"),
+    )
+
+
+def _is_user(bots: list[str], col: str = "member_id") -> pl.Expr:
+    return pl.col(col).str.starts_with("user") & ~pl.col(col).is_in(bots)
+
+
+def _recent() -> pl.Expr:
+    """Every listed reactor of a message (a list of ``{from, from_id, date}``)."""
+    return pl.col("reactions").list.eval(pl.element().struct.field("recent").explode().drop_nulls())
+
+
+def drops(raw: pl.LazyFrame, bots: list[str]) -> pl.LazyFrame:
+    """``(reason, rows)``: the records read and not loaded (see the module docstring)."""
+    raw = raw.with_columns(_peer(pl.coalesce("from_id", "actor_id")).alias("member_id"))
+    typ, action = pl.col("type"), pl.col("action")
+    alone = (pl.col("members").list.len() == 1) & (
+        pl.col("members").list.first() == pl.coalesce("from", "actor")
+    )
+    reason = (
+        pl.when(~typ.is_in(["message", "service"]))
+        .then(pl.format("record of type '{}': not a message", typ))
+        .when(~pl.col("member_id").str.starts_with("user").fill_null(False))
+        .then(pl.lit(NOT_USER))
+        .when(pl.col("member_id").is_in(bots))
+        .then(pl.lit(BOT))
+        .when((typ == "service") & ~action.is_in(LOADED_ACTIONS).fill_null(False))
+        .then(pl.format("service message ({}): not an activity", action.fill_null("no action")))
+        .when((typ == "service") & (action == "remove_members") & ~alone.fill_null(False))
+        .then(pl.lit(REMOVED))
+    )
+    messages = (
+        raw.select(reason.alias("reason"))
+        .drop_nulls()
+        .group_by("reason")
+        .agg(pl.len().cast(pl.Int64).alias("rows"))
+    )
+    posts = raw.filter(typ == "message")
+    unlisted = posts.select(
+        pl.lit(UNLISTED).alias("reason"),
+        pl.col("reactions")
+        .list.eval(
+            (
+                pl.element().struct.field("count").fill_null(0)
+                - pl.element().struct.field("recent").list.len().fill_null(0)
+            ).clip(lower_bound=0)
+        )
+        .list.sum()
+        .sum()
+        .cast(pl.Int64)
+        .alias("rows"),
+    )
+    reactors = (
+        posts.select(_recent().alias("r"))
+        .explode("r")
+        .drop_nulls("r")
+        .select(_peer(pl.col("r").struct.field("from_id")).alias("who"))
+        .select(
+            pl.lit(REACTOR).alias("reason"),
+            (~_is_user(bots, "who").fill_null(False)).sum().cast(pl.Int64).alias("rows"),
+        )
+    )
+    return (
+        pl.concat([messages, unlisted, reactors], how="vertical_relaxed")
+        .filter(pl.col("rows") > 0)
+        .sort("reason")
+    )
 
 
 def _members(activities: pl.LazyFrame, names: pl.LazyFrame) -> pl.LazyFrame:
@@ -333,8 +430,12 @@ def _file(path: Path) -> Path:
 def load(opts: TelegramOptions, ctx: SourceContext) -> list[SourceFrame]:
     file = _file(ctx.resolve(opts.path))
     ctx.progress(f"telegram: reading {file.name}")
-    origin = str(opts.path)
-    doc = load_json(file.read_bytes(), origin)
+    origin = str(file)  # errors and drops name the file, also when 'path' is its folder
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{origin}: cannot read it ({exc}); check that it is readable") from None
+    doc = load_json(data, origin)
     chats = _chats(doc, origin, opts)
     if not chats:
         raise DataError(
@@ -351,15 +452,19 @@ def load(opts: TelegramOptions, ctx: SourceContext) -> list[SourceFrame]:
         },
         schema={"group_id": pl.String, "name": pl.String, "kind": pl.String},
     ).unique("group_id", keep="first", maintain_order=True)
-    out = build(raw.lazy(), table.lazy(), opts.timezone or ctx.timezone, list(opts.bots))
-    done = pl.collect_all(list(out.values()))  # run the mapping once (data is in memory)
+    bots = [peer_id(b) for b in opts.bots]
+    out = build(raw.lazy(), table.lazy(), opts.timezone or ctx.timezone, bots)
+    # run the mapping and the drop counts once (the data is in memory)
+    *done, dropped = pl.collect_all([*out.values(), drops(raw.lazy(), bots)])
+    for reason, rows in dropped.select("reason", "rows").iter_rows():
+        ctx.drop(origin, reason, rows)
     return [
-        SourceFrame(t, f.lazy(), origin=f"telegram export {opts.path}", platform=PLATFORM)
+        SourceFrame(t, f.lazy(), origin=f"telegram export {origin}", platform=PLATFORM)
         for t, f in zip(out, done, strict=True)
     ]
 
 
-def detect(path: Path) -> bool:
+def detect(path: Path) -> bool | str:
     """Telegram Desktop's result.json (a chat with messages, or chats.list)."""
     try:
         file = path / "result.json" if path.is_dir() else path
@@ -367,19 +472,20 @@ def detect(path: Path) -> bool:
             return False
         with file.open("rb") as fh:
             head = fh.read(4096)
-        return (
-            (b'"chats"' in head or b'"messages"' in head)
-            and (
-                b'"date_unixtime"' in head
-                or b'"personal_information"' in head
-                or b'"about"' in head
-                or b'"from_id"' in head
-                or b'"type": "' in head
-            )
-            and b'"guild"' not in head
-        )
     except OSError:
         return False
+    found = (
+        (b'"chats"' in head or b'"messages"' in head)
+        and (
+            b'"date_unixtime"' in head
+            or b'"personal_information"' in head
+            or b'"about"' in head
+            or b'"from_id"' in head
+            or b'"type": "' in head
+        )
+        and b'"guild"' not in head
+    )
+    return "Telegram Desktop result.json" if found else False
 
 
 @hookimpl
