@@ -23,6 +23,8 @@ from core.hookspecs import hookimpl
 from core.report import KPI, Chart, ColumnInfo, Finding, Formula, Period, Report, Section, Table
 from core.schema import ACTIVITY_KINDS, COST_CATEGORIES, ORDER_STATUSES, SCHEMA, TABLE_NAMES
 from core.specs import (
+    MemberScores,
+    MemberScoreSpec,
     MetricResult,
     MetricSpec,
     RenderContext,
@@ -49,6 +51,8 @@ __all__ = [
     "DataError",
     "Finding",
     "Formula",
+    "MemberScoreSpec",
+    "MemberScores",
     "MetricResult",
     "MetricSpec",
     "Period",

@@ -234,7 +234,10 @@ def pseudonymize(
     tables = [t for s in sections for t in s.tables] + ([members] if members else [])
     mapping = label_map(_values(tables), key)
     out = [replace(s, tables=tuple(_mask(t, mapping) for t in s.tables)) for s in sections]
-    return out, (_mask(members, mapping) if members else None)
+    if members is None:
+        return out, None
+    masked = _mask(members, mapping)  # sorted by label: the id order is not revealed
+    return out, replace(masked, data=masked.data.sort("member_id"))
 
 
 def pseudonymize_sections(sections: list[Section], key: bytes | str = DEMO_KEY) -> list[Section]:

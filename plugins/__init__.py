@@ -5,7 +5,7 @@ The core imports the modules listed in :data:`BUILTIN` by dotted name, and those
 when it builds the command line.
 """
 
-COMMANDS: tuple[str, ...] = ("plugins.sources.demo_command",)
+COMMANDS: tuple[str, ...] = ("plugins.sources.demo_command", "plugins.reveal")
 
 BUILTIN: tuple[str, ...] = (
     "plugins.sources.files",
@@ -28,8 +28,11 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.retention",
     "plugins.metrics.funnel",
     "plugins.metrics.timing",
+    "plugins.metrics.member_scores",
+    "plugins.metrics.actions",
     "plugins.renderers.html",
     "plugins.renderers.pdf",
     "plugins.renderers.json",
     "plugins.renderers.xlsx",
+    "plugins.renderers.members",
 )

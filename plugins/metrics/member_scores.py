@@ -1,0 +1,263 @@
+"""The built-in columns of the member scorecard (``--format members``), one row per person.
+
+- **profile** (every person with a membership, an activity or a paid order as a member):
+  ``platforms`` (distinct platforms of their memberships and activities, sorted, joined by
+  ``,``), ``joined_at`` (first join), ``left_at`` (null while still in a group),
+  ``tenure_days`` (days from the local date of the first join to the period end),
+  ``segment`` (the members table's label), ``last_active`` (last engaged activity — any
+  kind but join/leave — up to the period end), ``days_inactive`` (days from its local date
+  to the period end), ``activities`` (engaged activities in the period),
+  ``activities_total`` (up to the period end), ``active_days`` (distinct local days with an
+  engaged activity in the period), ``orders`` and ``revenue`` (paid orders in the period
+  and their net amount, as in ``_common.paid_orders``), ``invites_sent`` and
+  ``referrals`` (invitees who joined in the period, as in the influence metric), and
+  ``stage``: ``left`` (left every group), ``new`` (first join in the period), ``active``
+  (engaged activity in the period), ``dormant`` (active before, not in the period),
+  ``silent`` (never active).
+- **influence** (options of ``[metrics.influence]``): ``influence`` = the member's PageRank
+  score on the period's interaction graph (sums to 1 over its nodes, exactly the score
+  the influence metric ranks by) and ``influence_pct`` = 100 × (members with a score ≤
+  theirs) ÷ nodes. Null for members outside the graph.
+- **loyalty** (``[metrics.loyalty]``): ``loyalty`` = the love score, ``loyalty_tier``
+  (members still in a group or active without a membership), ``rfm_segment``.
+- **clv** (``[metrics.clv]``): ``clv_observed`` (paid value to date), ``clv_predicted``
+  (discounted BG/NBD × Gamma-Gamma value over the horizon) and ``p_alive``; the predicted
+  columns are null when the models cannot be fitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import polars as pl
+
+from communityroi import ColumnInfo, CommunityData, MemberScores, MemberScoreSpec, T, hookimpl
+from plugins.metrics import _common, _referrals, clv, influence, loyalty
+from plugins.metrics import loyalty_text as ltxt
+from plugins.metrics._interaction_graph import edges, indexed
+from plugins.metrics.pagerank import pagerank, transition
+
+STAGES = {
+    "left": T("Left", "已退群"),
+    "new": T("New", "新成员"),
+    "active": T("Active", "活跃"),
+    "dormant": T("Dormant", "沉睡"),
+    "silent": T("Never active", "从未活跃"),
+}
+
+
+def _c(en: str, zh: str, unit: str = "text", values=None) -> ColumnInfo:
+    return ColumnInfo(T(en, zh), unit, values)  # type: ignore[arg-type]
+
+
+PROFILE = {
+    "platforms": _c("Platforms", "平台"),
+    "joined_at": _c("Joined", "入群时间", "datetime"),
+    "tenure_days": _c("Days since joining", "入群天数", "days"),
+    "left_at": _c("Left", "退群时间", "datetime"),
+    "segment": _c("Segment label", "分组标签"),
+    "last_active": _c("Last active", "最近活跃", "datetime"),
+    "days_inactive": _c("Days inactive", "未活跃天数", "days"),
+    "activities": _c("Activities in period", "本期互动次数", "count"),
+    "activities_total": _c("Activities to date", "累计互动次数", "count"),
+    "active_days": _c("Active days in period", "本期活跃天数", "count"),
+    "orders": _c("Paid orders in period", "本期付款订单", "count"),
+    "revenue": _c("Revenue in period", "本期收入", "currency"),
+    "invites_sent": _c("Invitations sent", "发出邀请", "count"),
+    "referrals": _c("Invitees who joined", "邀请入群人数", "count"),
+    "stage": _c("Lifecycle stage", "生命周期阶段", values=STAGES),
+}
+
+
+def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
+    """One row per person: the profile columns (see the module docstring)."""
+    roster = _common.roster(data)
+    acts = _common.engaged(data.keyed.activities)
+    in_period = data.in_period("at")
+    activity = acts.group_by("member_id").agg(
+        pl.col("at").max().alias("last_active"),
+        pl.len().cast(pl.UInt32).alias("activities_total"),
+        in_period.sum().cast(pl.UInt32).alias("activities"),
+        data.local("at")
+        .dt.date()
+        .filter(in_period)
+        .n_unique()
+        .cast(pl.UInt32)
+        .alias("active_days"),
+    )
+    platforms = (
+        pl.concat(
+            [
+                data.keyed.members.select("member_id", "platform"),
+                data.keyed.activities.select("member_id", "platform"),
+            ]
+        )
+        .unique()
+        .group_by("member_id")
+        .agg(pl.col("platform").drop_nulls().sort().str.join(",").alias("platforms"))
+    )
+    bought = (
+        _common.paid_orders(data)
+        .filter(in_period & pl.col("buyer_id").is_not_null())
+        .group_by(member_id="buyer_id")
+        .agg(
+            pl.col("order_id").n_unique().cast(pl.UInt32).alias("orders"),
+            pl.col("amount").sum().alias("revenue"),
+        )
+    )
+    invited = _referrals.per_inviter(data, roster).select(
+        "member_id", "invites_sent", referrals="invitees_joined"
+    )
+    people = pl.concat(
+        [roster.select("member_id"), activity.select("member_id"), bought.select("member_id")]
+    ).unique()
+    last_day = data.local("last_active").dt.date()
+    stage = (
+        pl.when(pl.col("left_at").is_not_null()).then(pl.lit("left"))
+        .when(data.in_period("joined_at").fill_null(False)).then(pl.lit("new"))
+        .when(pl.col("activities") > 0).then(pl.lit("active"))
+        .when(pl.col("last_active").is_not_null()).then(pl.lit("dormant"))
+        .otherwise(pl.lit("silent"))
+    )  # fmt: skip
+    return (
+        people.join(roster, on="member_id", how="left")
+        .join(platforms, on="member_id", how="left")
+        .join(activity, on="member_id", how="left")
+        .join(bought, on="member_id", how="left")
+        .join(invited, on="member_id", how="left")
+        .with_columns(
+            pl.col("activities", "activities_total", "active_days", "orders").fill_null(0),
+            pl.col("invites_sent", "referrals").fill_null(0),
+            pl.col("revenue").fill_null(0.0),
+            (pl.lit(data.period.end) - last_day).dt.total_days().alias("days_inactive"),
+            (pl.lit(data.period.end) - data.local("joined_at").dt.date())
+            .dt.total_days()
+            .alias("tenure_days"),
+        )
+        .with_columns(stage.alias("stage"))
+        .select("member_id", *PROFILE)
+    )
+
+
+INFLUENCE = {
+    "influence": _c("Influence (PageRank)", "影响力（PageRank）", "ratio"),
+    "influence_pct": _c("Influence percentile", "影响力百分位", "percent"),
+}
+
+
+def influence_scores(data: CommunityData, opts: influence.InfluenceOptions) -> MemberScores:
+    """PageRank of every node of the interaction graph and its percentile."""
+    opts = opts or influence.InfluenceOptions()
+    graph, nodes = indexed(edges(data, opts.edge_weights, opts.weighted))
+
+    def build(got: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+        ids, g = got["nodes"]["id"], got["graph"]
+        n = ids.len()
+        t = transition(*(g[c].to_numpy() for c in ("s", "t", "w")), n)
+        scores = pagerank(t, damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter).scores
+        return pl.DataFrame({"member_id": ids, "influence": scores}).with_columns(
+            (pl.col("influence").rank("max") / max(n, 1) * 100).alias("influence_pct")
+        )
+
+    return MemberScores({"graph": graph, "nodes": nodes}, build)
+
+
+LOYALTY = {
+    "loyalty": _c("Loyalty (love score)", "忠诚度（热爱值）", "score"),
+    "loyalty_tier": _c("Loyalty tier", "忠诚度层级", values=ltxt.TIERS),
+    "rfm_segment": _c("RFM segment", "RFM 分群", values=ltxt.SEGMENTS),
+}
+
+
+def loyalty_scores(data: CommunityData, opts: loyalty.LoyaltyOptions) -> pl.LazyFrame:
+    """Love score and tier (as in the loyalty metric's population) and RFM segment."""
+    opts = opts or loyalty.LoyaltyOptions()
+    roster = _common.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
+    love = pl.col("love")
+    tier = (
+        pl.when(love >= opts.tier_core).then(pl.lit("core"))
+        .when(love >= opts.tier_active).then(pl.lit("active"))
+        .when(love >= opts.tier_casual).then(pl.lit("casual"))
+        .otherwise(pl.lit("dormant"))
+    )  # fmt: skip
+    people = roster.join(
+        loyalty.love_scores(data, opts), on="member_id", how="full", coalesce=True
+    ).with_columns(love.fill_null(0.0))
+    return (
+        people.join(
+            loyalty.rfm(data).select("member_id", "segment"),
+            on="member_id",
+            how="full",
+            coalesce=True,
+        )
+        .select(
+            "member_id",
+            loyalty=love.fill_null(0.0),
+            loyalty_tier=pl.when(~pl.col("left").fill_null(False)).then(tier),
+            rfm_segment="segment",
+        )
+        .filter(pl.col("member_id").is_not_null())
+    )
+
+
+CLV = {
+    "clv_observed": _c("CLV observed", "已实现 CLV", "currency"),
+    "clv_predicted": _c("CLV predicted", "预测 CLV", "currency"),
+    "p_alive": _c("P(alive)", "存活概率 P(alive)", "ratio"),
+}
+
+
+def clv_scores(data: CommunityData, opts: clv.CLVOptions) -> MemberScores:
+    """Observed and predicted CLV and P(alive) of every member who bought."""
+    opts = opts or clv.CLVOptions()
+    rfm = clv.rfm_frame(data, opts.value_basis).cache()
+    frames = {
+        "rfm": rfm,
+        "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
+    }
+
+    def build(got: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+        rfm = got["rfm"].sort("key")
+        fits = clv.predict(got["rfm_unique"].sort("x", "tx_days", "T_days"), opts)
+        preds = None
+        bg = fits["bgnbd"]
+        if bg is not None and bg.converged:
+            reps = rfm.filter((pl.col("x") > 0) & (pl.col("m") > 0))
+            gg = None
+            if reps.height >= opts.min_repeat_buyers:
+                with np.errstate(all="ignore"):
+                    gg = clv.models.fit_gamma_gamma(reps["x"].to_numpy(), reps["m"].to_numpy())
+                if not gg.converged or gg.params["q"] <= 1:
+                    gg = None
+            preds = clv._per_customer(rfm, bg, gg, opts, clv.DAYS_PER_UNIT[opts.time_unit])
+        if preds is None:
+            preds = rfm.with_columns(
+                pl.lit(None, pl.Float64).alias("predicted_clv"),
+                pl.lit(None, pl.Float64).alias("p_alive"),
+            )
+        return preds.filter(pl.col("member_id").is_not_null()).select(
+            pl.col("member_id").cast(pl.String),
+            clv_observed="total",
+            clv_predicted="predicted_clv",
+            p_alive="p_alive",
+        )
+
+    return MemberScores(frames, build)
+
+
+SPECS = (
+    MemberScoreSpec("profile", "Platforms, dates, activity, orders, referrals, stage",
+                    PROFILE, compute=profile, order=10),
+    MemberScoreSpec("influence", "PageRank influence and its percentile", INFLUENCE,
+                    compute=influence_scores, metric="influence", order=20),
+    MemberScoreSpec("loyalty", "Love score, loyalty tier, RFM segment", LOYALTY,
+                    compute=loyalty_scores, metric="loyalty", order=30),
+    MemberScoreSpec("clv", "Observed and predicted CLV, P(alive)", CLV,
+                    compute=clv_scores, metric="clv", order=40),
+)  # fmt: skip
+
+
+@hookimpl
+def communityroi_member_scores() -> list[MemberScoreSpec]:
+    return list(SPECS)
