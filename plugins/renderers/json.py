@@ -1,7 +1,9 @@
 """The machine-readable report (structure documented in docs/json-format.md).
 
 ``metrics.<metric>.kpis.<kpi>`` holds each KPI, ``metrics.<metric>.tables.<table>`` each
-table as a list of row objects (every row, hidden tables too), and each
+table as a list of row objects (hidden tables too; at most :data:`MAX_ROWS` rows, longer
+ones are listed in ``truncated_tables`` — per-member rows live in the scorecard, whose
+files and row count are in ``scorecard``), and each
 ``Section.extra`` key sits beside them (``metrics.clv.model``). Labels and formulas are in
 the report language. Output is deterministic: no generation time, metrics and KPIs in
 report order, row keys in column order, and the same bytes for the same report.
@@ -19,6 +21,8 @@ from communityroi import KPI, Period, RenderContext, RenderError, RendererSpec, 
 
 FORMAT = "communityroi-report"
 VERSION = 1
+MAX_ROWS = 1000  # report.json is a summary: longer tables keep their first rows
+SCORECARD_FILES = ("members.csv", "members.parquet")  # written by --format members
 RESERVED = {"title", "kpis", "tables", "findings", "methodology"}
 
 
@@ -78,7 +82,8 @@ def document(report: Report) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "title": s.title.get(lang) if s.title else s.metric,
             "kpis": {k.key: _kpi(k, lang) for k in s.kpis},
-            "tables": {t.key: [plain(r) for r in t.data.to_dicts()] for t in s.tables},
+            "tables": {t.key: [plain(r) for r in t.data.head(MAX_ROWS).to_dicts()]
+                       for t in s.tables},
             "findings": [{"text": f.text.get(lang), "tone": f.tone, "weight": f.weight}
                          for f in s.findings],
             "methodology": [{"name": f.name.get(lang), "formula": f.formula.get(lang),
@@ -99,6 +104,18 @@ def document(report: Report) -> dict[str, Any]:
         for f in s.findings
     ]
     findings.sort(key=lambda f: -f["weight"])  # stable: equal weights keep report order
+    truncated = [
+        {"metric": s.metric, "table": t.key, "rows": t.data.height, "kept": MAX_ROWS}
+        for s in report.sections
+        for t in s.tables
+        if t.data.height > MAX_ROWS
+    ]
+    card = report.members
+    scorecard = (
+        {"files": list(SCORECARD_FILES), "rows": card.data.height,
+         "columns": ["member", *(c for c in card.data.columns if c != "member_id")]}
+        if card is not None else None
+    )  # fmt: skip
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -114,6 +131,8 @@ def document(report: Report) -> dict[str, Any]:
         "warnings": list(report.warnings),
         "data_quality": plain(report.data_quality),
         "findings": findings,
+        "truncated_tables": truncated,
+        "scorecard": scorecard,
         "metrics": metrics,
     }
 
