@@ -1,5 +1,7 @@
 """Discourse source: real API responses from discourse/discourse_api (counted by hand and
-independently), a hand-written forum folder with mentions, likes and invitations, bad input."""
+independently), a hand-written forum folder with mentions, likes and invitations, a
+hand-written folder with every response type read (overlapping pages counted once, what
+is not loaded reported), bad input."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import polars as pl
 import pytest
 
 from communityroi import DataError
-from communityroi.testing import check_source
+from communityroi.testing import check_source, load_source
 from plugins.sources import discourse
 
 DATA = Path(__file__).parent / "data" / "discourse"
@@ -21,6 +23,13 @@ SPEC = discourse.communityroi_sources()[0]
 
 def _load(path):
     return check_source(SPEC, {"path": str(path)})
+
+
+def _dropped(path) -> list[tuple[str, str, int]]:
+    """(file name, reason, rows) of every drop, sorted."""
+    loaded = load_source(SPEC, {"path": str(path)})
+    assert not loaded.problems
+    return sorted((Path(d.origin).name, d.reason, d.rows) for d in loaded.dropped)
 
 
 def _kinds(out) -> dict[str, int]:
@@ -53,6 +62,7 @@ def test_real_topic_and_likes():
     assert dict(out["members"].select("member_id", "display_name").iter_rows())["15"] == (
         "Sam Saffron"
     )
+    assert _dropped(DATA / "sample") == [("discourse_api_topic.json", discourse.NOT_REGULAR, 1)]
 
 
 def test_real_user_list_latest_posts_and_group_members(tmp_path):
@@ -62,6 +72,7 @@ def test_real_user_list_latest_posts_and_group_members(tmp_path):
     out = _load(tmp_path)
     assert out["members"]["member_id"].n_unique() == len(humans) == 19
     assert _kinds(out) == {"join": 19}
+    assert _dropped(tmp_path) == [("discourse_api_user_list.json", discourse.SYSTEM_USER, 1)]
     j = dict(out["members"].select("member_id", "joined_at").iter_rows())
     assert j["18"] == datetime(2015, 1, 2, 13, 53, 4, 206000, tzinfo=UTC)
 
@@ -72,6 +83,7 @@ def test_real_user_list_latest_posts_and_group_members(tmp_path):
     assert _kinds(out) == {"post": 1, "comment": 1}  # two more are by 'system' (id -1)
     assert out["members"]["member_id"].to_list() == ["1"]
     assert out["groups"]["group_id"].to_list() == ["1", "3"]  # categories of all posts
+    assert _dropped(latest) == [("discourse_api_posts_latest.json", discourse.SYSTEM_POST, 2)]
 
     group = tmp_path / "group"
     group.mkdir()
@@ -111,7 +123,206 @@ def test_forum_fixture_exact_counts_targets_and_members():
     assert m["12"]["display_name"] == "bob"  # no name: username
     assert m["14"]["group_id"] is None  # known from the user list only
     assert out["groups"].select("group_id", "name").rows() == [("5", "VIP 会员")]
-    assert discourse.detect(DATA / "forum") and not discourse.detect(DATA.parent / "slack")
+    assert discourse.detect(DATA / "forum") == "Discourse API responses (category_list)"
+    assert discourse.detect(DATA.parent / "slack") is False
+    assert _dropped(DATA / "forum") == [
+        ("post_action_users_501.json", discourse.SYSTEM_LIKE, 1),  # discobot
+        ("post_action_users_999.json", discourse.LIKE_ELSEWHERE, 1),
+        ("t_101.json", discourse.NOT_REGULAR, 2),  # a small action and a whisper
+        ("users_active.json", discourse.SYSTEM_USER, 1),
+    ]
+
+
+RESPONSES = DATA / "responses"
+
+
+def test_every_response_type_read_and_each_post_counted_once():
+    # the same posts arrive through a topic, its posts page, a single post, replies and
+    # latest posts: 2001-2006 in topic 201 (category 7), 3001-3002 in topic 202 (8)
+    out = _load(RESPONSES)
+    assert _kinds(out) == {
+        "post": 2,  # 2001 (erin), 3001 (frank)
+        "reply": 2,  # 2002 frank → erin (in 4 files), 2006 hank → erin (in 2)
+        "comment": 1,  # 2004 gina (in 2 files)
+        "mention": 3,  # erin → frank once (twice in 2001, self ignored), gina → erin, frank → ivy
+        "reaction": 3,  # 2001 liked by frank, gina (in 2 files) and hank
+        "join": 2,  # frank (/u/frank.json), gina (/admin/users/23.json)
+        "invite": 1,  # erin invited frank
+    }
+    acts = out["activities"]
+    assert acts.height == 14
+    pairs = sorted(
+        acts.filter(pl.col("kind").is_in(["reply", "mention", "reaction", "invite"]))
+        .select("kind", "member_id", "target_member_id", "group_id")
+        .rows()
+    )
+    assert pairs == [
+        ("invite", "21", "22", None),
+        ("mention", "21", "22", "7"),
+        ("mention", "22", "25", "8"),
+        ("mention", "23", "21", "7"),
+        ("reaction", "22", "21", "7"),
+        ("reaction", "23", "21", "7"),
+        ("reaction", "24", "21", "7"),
+        ("reply", "22", "21", "7"),
+        ("reply", "24", "21", "7"),
+    ]
+    at = datetime(2024, 3, 1, 9, tzinfo=UTC)  # likes are dated at the liked post
+    assert set(acts.filter(pl.col("kind") == "reaction")["at"]) == {at}
+    # a post's category comes from its topic when the response does not carry it
+    assert acts.filter(pl.col("kind") == "comment")["group_id"].to_list() == ["7"]
+    cols = ("member_id", "group_id", "joined_at", "invited_by", "display_name")
+    members = out["members"].select(cols)
+    assert members.rows() == [
+        ("21", "7", None, None, "Erin"),
+        ("22", "7", datetime(2024, 2, 1, 8, tzinfo=UTC), "21", "Frank Fu"),
+        ("22", "8", datetime(2024, 2, 1, 8, tzinfo=UTC), "21", "Frank Fu"),
+        ("23", "7", datetime(2024, 2, 10, 8, tzinfo=UTC), None, "Gina"),
+        ("24", "7", None, None, "hank"),  # name "" in his posts: the username
+        ("25", None, None, None, "Ivy"),  # only in /latest.json users and as a target
+    ]
+    assert out["groups"].select("group_id", "name").rows() == [("7", "Help"), ("8", "Show & Tell")]
+    assert _dropped(RESPONSES) == [
+        ("about.json", "not a Discourse API response this source reads (keys: about)", 1),
+        ("latest.json", discourse.TOPIC_ONLY, 1),  # topic 203: listed, no posts saved
+        ("latest.json", discourse.SYSTEM_USER, 1),
+        ("likes_2001.json", discourse.SYSTEM_LIKE, 2),  # discobot, system
+        ("likes_4040.json", discourse.LIKE_ELSEWHERE, 1),
+        ("posts.json", discourse.SYSTEM_POST, 1),  # 3002
+        ("t_201.json", discourse.NOT_REGULAR, 1),  # 2003, a small action (also in t_201_posts)
+        ("t_201_posts.json", discourse.DELETED, 1),  # 2005
+    ]
+    assert discourse.detect(RESPONSES).startswith("Discourse API responses (")
+
+
+@pytest.mark.parametrize(
+    ("name", "kinds", "dropped"),
+    [
+        # /t/{id}/posts.json has no category_id: it crashed on fill_null(None)
+        ("t_201_posts.json", {"comment": 1}, {"NOT_REGULAR": 1, "DELETED": 1}),
+        ("t_201.json", {"post": 1, "reply": 1, "mention": 1}, {"NOT_REGULAR": 1}),
+        ("posts_2002.json", {"reply": 1}, {}),  # /posts/{id}.json
+        ("posts_2001_replies.json", {"reply": 2}, {}),  # /posts/{id}/replies.json
+        ("posts.json", {"post": 1, "reply": 1, "comment": 1}, {"SYSTEM_POST": 1}),
+        ("latest.json", {}, {"SYSTEM_USER": 1, "TOPIC_ONLY": 3}),
+        ("u_frank.json", {"join": 1, "invite": 1}, {}),
+        ("admin_users_23.json", {"join": 1}, {}),  # /admin/users/{id}.json
+        ("likes_2001.json", {}, {"SYSTEM_LIKE": 2, "LIKE_ELSEWHERE": 2}),
+        ("categories.json", {}, {}),
+    ],
+)
+def test_each_response_type_read_on_its_own(tmp_path, name, kinds, dropped):
+    shutil.copy(RESPONSES / name, tmp_path)
+    out = _load(tmp_path)
+    assert _kinds(out) == kinds
+    assert _dropped(tmp_path) == sorted(
+        (name, getattr(discourse, reason), n) for reason, n in dropped.items()
+    )
+
+
+def test_single_post_and_replies_aim_at_reply_to_user_id_when_the_parent_is_missing(tmp_path):
+    shutil.copy(RESPONSES / "posts_2001_replies.json", tmp_path)
+    out = _load(tmp_path)
+    assert sorted(out["activities"].select("member_id", "target_member_id").rows()) == [
+        ("22", "21"),
+        ("24", "21"),
+    ]
+    m = dict(out["members"].select("member_id", "display_name").iter_rows())
+    assert m == {"21": None, "22": "Frank Fu", "24": "hank"}  # 21 only as a target
+
+
+def test_latest_users_are_members_and_topics_give_categories_not_activities(tmp_path):
+    shutil.copy(RESPONSES / "latest.json", tmp_path)
+    out = _load(tmp_path)
+    assert out["activities"].height == 0
+    assert out["members"].select("member_id", "display_name").rows() == [
+        ("21", "Erin"),
+        ("22", "Frank Fu"),
+        ("25", "Ivy"),
+    ]
+    shutil.copy(RESPONSES / "t_201_posts.json", tmp_path)  # a page without category_id
+    out = _load(tmp_path)
+    # gina's post gets topic 201's category; her @erin now resolves (erin is a listed user)
+    assert out["activities"].select("kind", "member_id", "group_id").rows() == [
+        ("comment", "23", "7"),
+        ("mention", "23", "7"),
+    ]
+    assert _dropped(tmp_path) == [
+        ("latest.json", discourse.TOPIC_ONLY, 2),  # 201 now has posts
+        ("latest.json", discourse.SYSTEM_USER, 1),
+        ("t_201_posts.json", discourse.NOT_REGULAR, 1),
+        ("t_201_posts.json", discourse.DELETED, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "reactions", "dropped"),
+    [
+        ("post_action_users.json?id=86&post_action_type_id=2", 2, []),  # as wget saves it
+        ("post_action_users.json@id=86&post_action_type_id=2", 2, []),  # wget on Windows
+        ("likes-86.json", 2, []),
+        ("discourse_api_post_action_users.json", 0, [(discourse.NO_POST_ID, 2)]),
+        (
+            "post_action_users.json?id=86&post_action_type_id=8",
+            0,
+            [("post_action_users of post_action_type_id 8, not likes (2)", 2)],
+        ),
+    ],
+)
+def test_likes_take_the_post_from_the_file_name_else_are_reported(
+    tmp_path, name, reactions, dropped
+):
+    shutil.copy(DATA / "sample" / "discourse_api_topic.json", tmp_path)
+    shutil.copy(DATA / "sample" / "post_action_users_86.json", tmp_path / name)
+    out = _load(tmp_path)
+    assert _kinds(out).get("reaction", 0) == reactions
+    assert _dropped(tmp_path) == sorted(
+        [("discourse_api_topic.json", discourse.NOT_REGULAR, 1)]
+        + [(name, reason, n) for reason, n in dropped]
+    )
+
+
+def test_likes_seen_twice_count_once(tmp_path):
+    shutil.copy(RESPONSES / "t_201.json", tmp_path)
+    for name in ("likes_2001.json", "post_action_users_2001.json"):
+        shutil.copy(RESPONSES / name, tmp_path)
+    shutil.copy(RESPONSES / "likes_2001.json", tmp_path / "likes-2001-again.json")
+    out = _load(tmp_path)
+    assert sorted(out["activities"].filter(pl.col("kind") == "reaction")["member_id"]) == [
+        "22",
+        "23",
+        "24",
+    ]
+    assert _dropped(tmp_path) == [  # the system likes are counted once too, in the first file
+        ("likes-2001-again.json", discourse.SYSTEM_LIKE, 2),
+        ("t_201.json", discourse.NOT_REGULAR, 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ('{"about": {"title": "x"}}', "keys: about"),
+        ("{}", "keys: none"),
+        ('[{"id": 1, "title": "a tag"}]', "a list of objects with keys: id, title"),
+        ("[1, 2]", "a list, not of objects"),
+        ('"hello"', "text"),
+    ],
+)
+def test_a_response_of_another_shape_is_reported_not_read(tmp_path, text, reason):
+    shutil.copytree(RESPONSES, tmp_path / "r")
+    (tmp_path / "r" / "other.json").write_text(text, encoding="utf-8")
+    assert _kinds(_load(tmp_path / "r")) == _kinds(_load(RESPONSES))
+    drops = _dropped(tmp_path / "r")
+    expected = f"not a Discourse API response this source reads ({reason})"
+    assert ("other.json", expected, 1) in drops and len(drops) == len(_dropped(RESPONSES)) + 1
+
+
+def test_an_empty_page_is_nothing_to_read(tmp_path):
+    shutil.copy(RESPONSES / "admin_users_23.json", tmp_path)
+    (tmp_path / "posts_9_replies.json").write_text("[]", encoding="utf-8")
+    assert _kinds(_load(tmp_path)) == {"join": 1}
+    assert _dropped(tmp_path) == []
 
 
 @pytest.mark.parametrize(
@@ -128,8 +339,41 @@ def test_forum_fixture_exact_counts_targets_and_members():
             '{"post_stream": {"posts": [{"id": "x", "user_id": 2}]}}',
             "field 'id' should be a number but is text",
         ),
-        ("likes.json", '{"post_action_users": []}', "name the file after the post id"),
-        ("other.json", '{"whatever": 1}', "not a Discourse API response"),
+        ("t_102.json", '{"post_stream": [], "id": 102}', "'post_stream' should be an object"),
+        (
+            "t_102_posts.json",
+            '{"post_stream": {"posts": []}, "id": "vip"}',
+            "topic 1: field 'id' should be a number but is text",
+        ),
+        (
+            "t_102_posts.json",
+            '{"post_stream": {"posts": {"id": 1}}, "id": 102}',
+            "'post_stream.posts' should be a list of posts but is an object",
+        ),
+        (
+            "posts_7.json",
+            '{"id": 7, "user_id": 2, "created_at": "2024-01-01T00:00:00Z", '
+            '"post_number": "two", "topic_id": 3}',
+            "field 'post_number' should be a number but is text",
+        ),
+        (
+            "posts_7_replies.json",
+            '[{"id": 8, "user_id": 2, "post_number": 2, "topic_id": 3}]',
+            "post 1 has no 'created_at'",
+        ),
+        (
+            "posts_7_replies.json",
+            '[{"id": 8, "user_id": 2, "created_at": "2024-01-01T00:00:00Z", "post_number": 2}]',
+            "post 1 has no 'topic_id'",  # a loose post must say its topic
+        ),
+        (
+            "posts_7.json",
+            '{"id": 7, "user_id": 2, "created_at": "2024-01-01T00:00:00Z", "post_number": 2}',
+            "post 1 has no 'topic_id'",
+        ),
+        ("latest.json", '{"users": [], "topic_list": {"topics": 3}}', "'topic_list.topics'"),
+        ("u_x.json", '{"user": {"id": "x", "username": "x"}}', "field 'id' should be a number"),
+        ("likes_501.json", '{"post_action_users": null}', "'post_action_users' should be a list"),
     ],
 )
 def test_bad_input_is_one_line_error_naming_the_file(tmp_path, name, text, expected):
@@ -150,7 +394,12 @@ def test_each_detect_recognises_only_its_own_export(tmp_path):
         "slack": [root / "slack" / "testarchive.zip", root / "slack" / "threads"],
         "discord": [root / "discord" / "guild", root / "discord" / "zulip_dce_export_general.json"],
         "telegram": [root / "telegram" / "full", root / "telegram" / "single" / "result.json"],
-        "discourse": [root / "discourse" / "forum", root / "discourse" / "sample"],
+        "discourse": [
+            root / "discourse" / "forum",
+            root / "discourse" / "sample",
+            root / "discourse" / "responses",
+            root / "discourse" / "responses" / "u_frank.json",
+        ],
     }
     detectors = {
         "slack": slack.detect,
@@ -162,6 +411,6 @@ def test_each_detect_recognises_only_its_own_export(tmp_path):
     for name, detect in detectors.items():
         for kind, paths in samples.items():
             for p in paths:
-                assert detect(p) is (kind == name), (name, p)
+                assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched
         assert detect(tmp_path / "orders.csv") is False
         assert detect(tmp_path / "missing") is False
