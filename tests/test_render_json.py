@@ -74,3 +74,23 @@ def test_reserved_extra_key_is_refused():
     clash = replace(rep.sections[0], extra={"kpis": 1})
     with pytest.raises(RenderError, match="reserves"):
         render(replace(rep, sections=(clash,)), None)
+
+
+def test_json_stays_a_summary_and_records_the_scorecard():
+    import polars as pl
+    from report_fixture import clv_section
+
+    from communityroi import ColumnInfo, T, Table
+
+    big = clv_section(rows=1500)
+    card = pl.DataFrame({"member_id": ["M-1", "M-2"], "x": [1, 2]})
+    members = Table("members", T("m", "m"), card, {"member_id": ColumnInfo(T("M", "M"), "member")})
+    got = json.loads(render(make_report("en", sections=(big,), members=members), None))
+    lengths = {k: len(v) for k, v in got["metrics"]["clv"]["tables"].items()}
+    assert max(lengths.values()) == 1000
+    assert {"metric": "clv", "table": "top_members", "rows": 1500, "kept": 1000} in got[
+        "truncated_tables"
+    ]
+    assert got["scorecard"] == {"files": ["members.csv", "members.parquet"], "rows": 2,
+                                "columns": ["member", "x"]}  # fmt: skip
+    assert json.loads(render(make_report("en"), None))["scorecard"] is None
