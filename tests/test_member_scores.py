@@ -188,7 +188,7 @@ def test_a_failing_or_bad_plugin_is_named_and_left_out():
 
             return [MemberScoreSpec("dupes", "d", {"x": ColumnInfo(T("x", "x"))}, compute=dupes)]
 
-    with pytest.raises(PluginError, match="member scores 'dupes'.*not unique"):
+    with pytest.raises(PluginError, match=r"member scores 'dupes'.*not unique"):
         card(sample_data(), plugins=[Broken()])
     settings, registry = _setup(sample_data(), plugins=[Broken()], strict=False)
     _s, members = compute_all(settings, registry, sample_data(), members=True)

@@ -13,7 +13,7 @@ import io
 
 import polars as pl
 
-from communityroi import RenderContext, RendererSpec, RenderError, Report, hookimpl
+from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
 
 FILES = ("members.csv", "members.parquet")
 
