@@ -189,7 +189,12 @@ def test_every_response_type_read_and_each_post_counted_once():
         ("likes_2001.json", discourse.SYSTEM_LIKE, 2),  # discobot, system
         ("likes_4040.json", discourse.LIKE_ELSEWHERE, 1),
         ("posts.json", discourse.SYSTEM_POST, 1),  # 3002
+        # copies of posts read from an earlier file (path order): counted once, reported
+        ("posts_2001_replies.json", discourse.COPY, 1),
+        ("posts_2002.json", discourse.COPY, 1),
         ("t_201.json", discourse.NOT_REGULAR, 1),  # 2003, a small action (also in t_201_posts)
+        ("t_201.json", discourse.COPY, 1),
+        ("t_201_posts.json", discourse.COPY, 2),
         ("t_201_posts.json", discourse.DELETED, 1),  # 2005
     ]
     assert discourse.detect(RESPONSES).startswith("Discourse API responses (")

@@ -41,7 +41,8 @@ freely and each post counts once (the first copy in path order is kept); a user'
 fields are merged over every record of them (first username and name found, earliest
 ``created_at``, the ``invited_by`` given); a like is one (post, user) pair. A post's
 category is its own ``category_id``, else its topic's from any response in the files.
-Copies are the same record, not drops.
+Each further copy is reported (``ctx.drop``, "post already read in another file") so
+that every file's posts reconcile: loaded + reported = posts in the file.
 
 Mapping:
 
@@ -94,6 +95,7 @@ RESPONSE = re.compile(r"\.json(?:[?@].*)?$", re.IGNORECASE)  # x.json, x.json?id
 LIKES = 2  # post_action_type_id of a like
 
 # why records read are not loaded (ctx.drop reasons)
+COPY = "post already read from an earlier file (the same post id; counted once)"
 NOT_REGULAR = "moderator action, small action or whisper (post_type 2-4), not a member's post"
 SYSTEM_POST = "post by Discourse's own account (system, discobot), not a member"
 DELETED = "post by a deleted user (no user_id): no member to count it for"
@@ -342,9 +344,11 @@ def build(parts: _Parts) -> tuple[dict[str, pl.LazyFrame], pl.LazyFrame]:
     ``(origin, reason, n)`` (lazy; see module docstring)."""
     human = pl.col("member_id") > 0
     topics = _concat(parts.topics, _LISTED)
-    posts = _concat(parts.posts, pl.Schema({**_POST, **_ORIGIN})).unique(
-        "id", keep="first", maintain_order=True
-    )
+    all_posts = _concat(parts.posts, pl.Schema({**_POST, **_ORIGIN}))
+    # the same post on several pages (topic, posts page, single post, latest): counted
+    # once, and each further copy reported, so every file's posts reconcile
+    copies = all_posts.filter(~pl.col("id").is_first_distinct())
+    posts = all_posts.unique("id", keep="first", maintain_order=True)
     category_of = (
         pl.concat(
             [
@@ -582,6 +586,7 @@ def build(parts: _Parts) -> tuple[dict[str, pl.LazyFrame], pl.LazyFrame]:
                 users.filter(~human).select(_why("origin", SYSTEM_USER)),
                 liked.filter(pl.col("skip").is_not_null()).select(_why("origin", pl.col("skip"))),
                 listed_only.select(_why("origin", TOPIC_ONLY)),
+                copies.select(_why("origin", COPY)),
             ]
         )
         .group_by("origin", "reason")
