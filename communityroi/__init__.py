@@ -20,6 +20,7 @@ from core.errors import (
     RenderError,
 )
 from core.hookspecs import hookimpl
+from core.privacy import DEMO_KEY
 from core.report import KPI, Chart, ColumnInfo, Finding, Formula, Period, Report, Section, Table
 from core.schema import ACTIVITY_KINDS, COST_CATEGORIES, ORDER_STATUSES, SCHEMA, TABLE_NAMES
 from core.specs import (
@@ -39,6 +40,7 @@ from core.text import T, Text
 __all__ = [
     "ACTIVITY_KINDS",
     "COST_CATEGORIES",
+    "DEMO_KEY",
     "KPI",
     "ORDER_STATUSES",
     "SCHEMA",

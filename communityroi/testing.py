@@ -250,7 +250,9 @@ def render_report(
     show_names: bool = False,
 ) -> dict[str, bytes]:
     """Render the report of :func:`build_report` in ``formats`` and return the bytes of
-    each file by format, e.g. ``render_report([my_plugin], data, ("html", "json"))``.
+    each file by format, e.g. ``render_report([my_plugin], data, ("html", "json"))``; a
+    renderer that writes named files (``members``: members.csv, members.parquet) adds
+    them by file name.
 
     The built-in renderers (html, pdf, json …) are always available; a renderer among
     ``plugins`` adds its own format. Files go through the real render step (into a
@@ -263,7 +265,13 @@ def render_report(
 
     with tempfile.TemporaryDirectory(prefix="communityroi-test-") as tmp:
         paths = render(settings, registry, report, list(formats), Path(tmp))
-        return {fmt: path.read_bytes() for fmt, path in zip(formats, paths, strict=True)}
+        by_name = {p.name: p.read_bytes() for p in paths}
+    out = {}
+    for fmt in formats:  # one-file renderers by format; named files (members.csv) by name
+        name = f"report.{registry.renderers[fmt][0].extension}"
+        if name in by_name:
+            out[fmt] = by_name.pop(name)
+    return {**out, **by_name}
 
 
 # -- a tiny sample community -----------------------------------------------------------

@@ -26,7 +26,9 @@ accent_color = "#e07a1f"
 
 [privacy]
 pseudonymize = true               # default; false shows real member ids and names
-# salt = "a secret"               # makes pseudonyms unguessable
+# pseudonyms are keyed: the key is COMMUNITYROI_PRIVACY__KEY, else this file, else
+# ~/.config/communityroi/privacy.key (made on first use); keep it out of every output
+# key_file = "privacy.key"
 
 [output]
 dir = "report"          # relative to this file (--out: relative to where you run it)
