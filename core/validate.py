@@ -36,37 +36,37 @@ def _when(value, tz: str) -> str:
     return "–" if value is None else str(value)
 
 
+def _ask(path: Path, registry, attr: str) -> list[tuple[str, object, object]]:
+    """``(name, spec, answer)`` of every source's ``detect``/``hint`` on ``path`` that
+    answered something; a plugin that raises is a warning naming it, not a crash."""
+    answers = []
+    for name, (spec, info) in sorted(registry.sources.items()):
+        fn = getattr(spec, attr)
+        if fn is None:
+            continue
+        try:
+            got = fn(path)
+        except Exception as exc:
+            registry.warnings.append(f"{info.describe()}: {attr} failed: {exc}")
+            continue
+        if got:
+            answers.append((name, spec, got))
+    return answers
+
+
 def detect_source(path: Path, registry) -> list[tuple[str, str]]:
     """``(source type, what matched)`` for every source whose ``detect`` recognises ``path``,
     platform sources before generic ones (``SourceSpec.generic``)."""
-    found = []
-    for name, (spec, info) in sorted(registry.sources.items()):
-        if spec.detect is None:
-            continue
-        try:
-            hit = spec.detect(path)
-        except Exception as exc:
-            registry.warnings.append(f"{info.describe()}: detect failed: {exc}")
-            continue
-        if hit:
-            found.append((spec.generic, name, hit if isinstance(hit, str) else f"{name} export"))
-    return [(name, why) for _generic, name, why in sorted(found)]
+    found = sorted(
+        (spec.generic, name, hit if isinstance(hit, str) else f"{name} export")
+        for name, spec, hit in _ask(path, registry, "detect")
+    )
+    return [(name, why) for _generic, name, why in found]
 
 
 def _hints(path: Path, registry) -> list[str]:
     """What the installed sources can say about a path none of them recognises."""
-    found = []
-    for _name, (spec, info) in sorted(registry.sources.items()):
-        if spec.hint is None:
-            continue
-        try:
-            text = spec.hint(path)
-        except Exception as exc:
-            registry.warnings.append(f"{info.describe()}: hint failed: {exc}")
-            continue
-        if text:
-            found.append(text)
-    return found
+    return [str(text) for _name, _spec, text in _ask(path, registry, "hint")]
 
 
 def _settings_for(target: Path, registry, out: Console | None):
