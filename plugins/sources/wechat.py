@@ -1,6 +1,7 @@
 """WeChat and WeCom group chats → members, activities and groups.
 
-Three layouts, chosen by ``format`` (``auto`` looks at the headers / file type):
+Five layouts, chosen by ``format`` (``auto`` looks at the headers / file type); two of
+them, ``pywxdump`` and ``memotrace``, are described in :mod:`plugins.sources.wechat_csv`:
 
 ``wechatmsg`` — the group chat CSV written by the common open-source PC exporters (e.g.
 LC044/WeChatMsg, ``app/util/exporter/exporter_csv.py``): UTF-8 with BOM, one row per
@@ -55,6 +56,7 @@ from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
 from plugins.sources import _groupchat as gc
+from plugins.sources import wechat_csv
 from plugins.sources._io import blank_to_null, check_rows, scan_csv
 
 WECHATMSG_HEADERS = ("localId", "Type", "SubType", "IsSender", "CreateTime", "StrContent")
@@ -69,7 +71,7 @@ class WeChatOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: str  # a file or a glob such as "exports/*.csv"; one group per file
-    format: Literal["auto", "wechatmsg", "generic", "wecom"] = "auto"
+    format: Literal["auto", "wechatmsg", "pywxdump", "memotrace", "generic", "wecom"] = "auto"
     platform: str | None = None  # default: wechat (wecom for the wecom layout)
     group_id: str | None = None  # default: the file name (without a trailing _utf8)
     columns: dict[str, str] = {}  # generic layout: field -> your header
@@ -95,14 +97,16 @@ def _layout(path: Path, opts: WeChatOptions) -> str:
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         return "wecom"
     head = scan_csv(path, encoding=opts.encoding).collect_schema().names()
-    return "wechatmsg" if all(h in head for h in WECHATMSG_HEADERS) else "generic"
+    if all(h in head for h in WECHATMSG_HEADERS):
+        return "wechatmsg"
+    return wechat_csv.layout_of(head) or "generic"
 
 
 def _group_name(path: Path) -> str:
     return path.stem.removesuffix("_utf8")
 
 
-def _wechatmsg(path: Path, opts: WeChatOptions) -> gc.Chat:
+def _wechatmsg(path: Path, opts: WeChatOptions, ctx: SourceContext) -> gc.Chat:
     origin = str(path)
     raw = scan_csv(path, encoding=opts.encoding, origin=origin, required=("Type", "CreateTime"))
     have = raw.collect_schema().names()
@@ -167,6 +171,12 @@ def _wechatmsg(path: Path, opts: WeChatOptions) -> gc.Chat:
         .alias("target_member_id"),
         pl.col("nick").alias("display_name"),
     )
+    ctx.drop(
+        origin,
+        "WeChat system rows (Type 10000/10002: notices, recalls): not a member's activity"
+        + (" (invitations among them are read as invites)" if opts.resolve_invites_by_name else ""),
+        rows.select((pl.col("type") >= 10000).sum()),
+    )
     invites = None
     if opts.resolve_invites_by_name:
         invites = _resolved_invites(rows, opts.self_id)
@@ -215,7 +225,7 @@ def _resolved_invites(rows: pl.LazyFrame, self_id: str | None) -> pl.LazyFrame:
     )
 
 
-def _wecom(path: Path, opts: WeChatOptions) -> gc.Chat:
+def _wecom(path: Path, opts: WeChatOptions, ctx: SourceContext) -> gc.Chat:
     origin = str(path)
     schema = {c: pl.String for c in ("msgid", "action", "from", "roomid", "msgtype")}
     try:
@@ -234,7 +244,14 @@ def _wecom(path: Path, opts: WeChatOptions) -> gc.Chat:
         origin=origin,
         row_base=1,
     )
-    msgs = raw.filter(sent, ~pl.col("msgtype").fill_null("").is_in(_WECOM_SKIP)).select(
+    used = sent & ~pl.col("msgtype").fill_null("").is_in(_WECOM_SKIP)
+    ctx.drop(
+        origin,
+        "WeCom archive lines that are no group message (1:1 chats, recalls, switches, "
+        "agree/disagree)",
+        raw.select((~used).sum()),
+    )
+    msgs = raw.filter(used).select(
         blank_to_null("from").alias("member_id"),
         pl.col("msgtime").alias("at"),
         pl.lit("message").alias("kind"),
@@ -250,9 +267,11 @@ def load(opts: WeChatOptions, ctx: SourceContext) -> list[SourceFrame]:
     for path in _files(opts, ctx):
         layout = _layout(path, opts)
         if layout == "wechatmsg":
-            chats.append(_wechatmsg(path, opts))
+            chats.append(_wechatmsg(path, opts, ctx))
         elif layout == "wecom":
-            chats.append(_wecom(path, opts))
+            chats.append(_wecom(path, opts, ctx))
+        elif layout in ("pywxdump", "memotrace"):
+            chats.append(wechat_csv.read(path, layout, opts, ctx))
         else:
             chats.append(gc.generic(path, opts))
     return gc.frames(
@@ -263,14 +282,21 @@ def load(opts: WeChatOptions, ctx: SourceContext) -> list[SourceFrame]:
     )
 
 
-def _detect(path: Path) -> bool:
+def _detect(path: Path) -> str | bool:
     if path.suffix.lower() != ".csv":
         return False
     try:
         head = scan_csv(path).collect_schema().names()
     except DataError:
         return False
-    return all(h in head for h in WECHATMSG_HEADERS)
+    if all(h in head for h in WECHATMSG_HEADERS):
+        return "WeChatMsg CSV (localId, Type, SubType, CreateTime, StrContent)"
+    layout = wechat_csv.layout_of(head)
+    if layout == "pywxdump":
+        return "PyWxDump CSV (MsgSvrID, type_name, talker, room_name, CreateTime)"
+    if layout == "memotrace":
+        return "MemoTrace CSV (消息ID, 类型, 发送人, 时间, 内容)"
+    return False
 
 
 @hookimpl
@@ -278,8 +304,8 @@ def communityroi_sources() -> list[SourceSpec]:
     return [
         SourceSpec(
             name="wechat",
-            description="WeChat group chat CSV (WeChatMsg export or the generic group chat "
-            "layout) and WeCom archive JSON Lines → members, activities, groups",
+            description="WeChat group chat CSV (WeChatMsg, PyWxDump, MemoTrace or the generic "
+            "group chat layout) and WeCom archive JSON Lines → members, activities, groups",
             load=load,
             options=WeChatOptions,
             detect=_detect,
