@@ -166,7 +166,8 @@ def _report_identity(frames: dict[str, pl.LazyFrame], registry: Registry) -> dic
 
 
 def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Period:
-    """The configured period, or else the last calendar month that has data."""
+    """The configured period, or else the last calendar month that has activities or
+    orders (a cost ledger alone: the month of its last cost)."""
     rs = settings.report
     if rs.period_start and rs.period_end:
         return Period(rs.period_start, rs.period_end)
@@ -176,6 +177,9 @@ def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Perio
         if t in frames
     ]
     ends = [d for df in pl.collect_all(latest) for d in df.to_series() if d is not None]
+    if not ends and "costs" in frames:  # a cost ledger alone: the month of its last cost
+        ends = [d for d in frames["costs"].select(pl.col("incurred_on").max()).collect()
+                .to_series() if d is not None]  # fmt: skip
     if not ends and not rs.period_end:
         raise ConfigError(
             "set report.period_start and report.period_end: the data has no "
