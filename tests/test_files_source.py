@@ -122,3 +122,27 @@ def test_unknown_currency_needs_rate(tmp_path):
     write(tmp_path, "orders.csv", "order_id,member_id,at,amount,currency\n1,m,2026-10-01,5,USD\n")
     (msg,) = problems(tmp_path, orders="orders.csv")
     assert "no exchange rate from 'USD' to CNY" in msg and "fx_rates" in msg
+
+
+def test_per_table_file_uses_header_aliases_and_sniffs_semicolons(tmp_path):
+    write(tmp_path, "m.csv", "会员ID;昵称;入群时间\nm1;甲;2026-10-01 08:00\nm2;乙;45931\n;;\n")
+    got = check_source(SPEC, {"members": "m.csv"}, base_dir=tmp_path, timezone="UTC")
+    members = got["members"]
+    assert members["member_id"].to_list() == ["m1", "m2"]  # the empty last row dropped
+    assert members["display_name"].to_list() == ["甲", "乙"]
+    assert members["joined_at"].to_list() == [
+        datetime(2026, 10, 1, 8, 0, tzinfo=UTC),
+        datetime(2025, 10, 1, 0, 0, tzinfo=UTC),  # Excel serial 45931
+    ]
+    assert members["platform"].to_list() == ["files", "files"]
+
+
+def test_user_mapping_wins_over_aliases(tmp_path):
+    write(tmp_path, "o.csv", "order_id,at,订单金额,实付金额,member_id\nA,2026-10-01,100,90,m\n")
+    assert check_source(SPEC, {"orders": "o.csv"}, base_dir=tmp_path)["orders"][
+        "amount"
+    ].to_list() == [
+        90.0  # 实付金额 (paid) before 订单金额 (list price)
+    ]
+    opts = {"orders": "o.csv", "columns": {"orders": {"订单金额": "amount"}}}
+    assert check_source(SPEC, opts, base_dir=tmp_path)["orders"]["amount"].to_list() == [100.0]

@@ -173,3 +173,77 @@ def test_identifier_hashes_match_hashlib():
     assert df.row(0) == (sha("alice@example.com"), sha("+8613800138000"), sha("+8613800138000"))
     assert df.row(1) == (None, None, sha("+8613800138000"))
     assert df.row(2)[0] is None
+
+
+# -- separators, duplicated headers, decimal commas, Excel serials, NDJSON lines ------------
+
+
+def test_semicolon_separator_is_sniffed_in_gb18030(tmp_path):
+    p = write(tmp_path, "eu.csv", '订单号;金额\r\nA1;"1.234,50"\r\n'.encode("gb18030"))
+    assert _io.sniff_separator(p) == ";"
+    assert _io.scan_csv(p, separator=None).collect().rows() == [("A1", "1.234,50")]
+    # the default stays "," (other sources' behaviour is unchanged)
+    assert _io.scan_csv(p).collect_schema().names() == ["订单号;金额"]
+
+
+def test_separator_inside_quotes_does_not_count(tmp_path):
+    p = write(tmp_path, "q.csv", b'"a;b;c",d\n1,2\n')
+    assert _io.sniff_separator(p) == ","
+    assert _io.header_names(p) == ["a;b;c", "d"]
+
+
+def test_scan_csv_refuses_a_duplicated_header(tmp_path):
+    p = write(tmp_path, "o.csv", b"order_id,Amount,at, amount\n1,5,2026-10-01,6\n")
+    with pytest.raises(DataError) as exc:
+        _io.scan_csv(p, origin="o.csv")
+    assert str(exc.value) == "o.csv: header 'amount' appears twice (columns 2 and 4); rename one"
+    # blank headers (trailing empty columns of a spreadsheet) are not duplicates
+    q = write(tmp_path, "b.csv", b"order_id,amount,,\n1,5,,\n")
+    assert _io.scan_csv(q).collect().row(0)[:2] == ("1", "5")
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["1.234,50", "12,5", "1.234", "7"], ["1234.50", "12.5", "1234", "7"]),
+        (["¥1.299,00", "1.000.000"], ["1299.00", "1000000"]),
+        (["¥1,299.00", "1,299", "59"], ["¥1,299.00", "1,299", "59"]),  # English: unchanged
+        (["1,299", "2.000"], ["1,299", "2.000"]),  # only ambiguous values: unchanged
+    ],
+)
+def test_decimal_commas(values, expected):
+    frame = pl.LazyFrame({"amount": values, "note": values})
+    got = _io.decimal_commas(frame, ["amount"]).collect()
+    assert got["amount"].to_list() == expected
+    assert got["note"].to_list() == values  # only the named columns
+
+
+def test_mixed_decimal_styles_are_marked_not_guessed():
+    frame = pl.LazyFrame({"amount": ["1,234.50", "7"], "budget": ["1.234,50", "1,299"]})
+    got = _io.decimal_commas(frame, ["amount", "budget"]).collect()
+    assert got["amount"].to_list() == ["1,234.50", "7"]
+    assert got["budget"].to_list() == [
+        "1.234,50" + _io.MIXED_DECIMALS,
+        "1,299" + _io.MIXED_DECIMALS,
+    ]
+
+
+def test_excel_serial_dates():
+    got = pl.select(
+        _io.excel_serial_dates(pl.Series(["45567.5", "45566", "2026-10-01", "123", "99999"]))
+    ).to_series()
+    assert got.to_list() == [
+        "2024-10-02 12:00:00",
+        "2024-10-01 00:00:00",
+        "2026-10-01",
+        "123",
+        "99999",  # outside 1954–2119: left for the boundary to refuse
+    ]
+
+
+def test_check_ndjson_names_the_bad_line(tmp_path):
+    good = write(tmp_path, "g.ndjson", b'{"a": 1}\n\n{"a": 2}\n')
+    _io.check_ndjson(good)
+    bad = write(tmp_path, "b.ndjson", b'{"a": 1}\n\n[1, 2]\n{"a": 3}\n')
+    with pytest.raises(DataError, match=r"^b\.ndjson line 3: not a JSON object \('\[1, 2\]…'\)"):
+        _io.check_ndjson(bad, "b.ndjson")

@@ -28,9 +28,12 @@ from __future__ import annotations
 import atexit
 import codecs
 import contextlib
+import csv
+import io
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -255,6 +258,68 @@ def map_columns(
     return frame
 
 
+SEPARATORS = (",", ";", "\t", "|")
+HEAD_BYTES = 1 << 16  # bytes read to find the header line
+
+
+def _head_line(source: Path) -> str:
+    """The first line of a UTF-8 file (quoted line breaks kept), without the BOM."""
+    with source.open("rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    text = head.decode("utf-8-sig", errors="ignore")
+    line, quoted = [], False
+    for ch in text:  # one header line, not rows: quotes may hold a separator or a newline
+        if ch == '"':
+            quoted = not quoted
+        elif ch in "\r\n" and not quoted:
+            break
+        line.append(ch)
+    return "".join(line)
+
+
+def sniff_separator(path: str | Path, encoding: str | None = None) -> str:
+    """``,``, ``;``, tab or ``|``: whichever occurs most in the header line (outside
+    quotes); ``,`` when none does. European spreadsheet programs write ``;``.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
+    >>> _ = p.write_text("order_id;amount\\nA1;1.234,50\\n")
+    >>> sniff_separator(p)
+    ';'
+    """
+    line = _head_line(utf8_copy(path, encoding))
+    outside = "".join(part for i, part in enumerate(line.split('"')) if i % 2 == 0)
+    counts = {sep: outside.count(sep) for sep in SEPARATORS}
+    best = max(SEPARATORS, key=lambda s: counts[s])  # ties keep the earlier (",")
+    return best if counts[best] else ","
+
+
+def header_names(
+    path: str | Path, separator: str | None = None, encoding: str | None = None
+) -> list[str]:
+    """The header cells of a CSV as written (separator sniffed when not given)."""
+    source = utf8_copy(path, encoding)
+    sep = separator or sniff_separator(source)
+    row = next(csv.reader(io.StringIO(_head_line(source)), delimiter=sep), [])
+    return [h.strip() for h in row]
+
+
+def check_unique_headers(headers: Iterable[str], origin: str) -> None:
+    """DataError when a header (trimmed, any case) appears twice: a second ``amount``
+    would be renamed silently and one of the two read as the other."""
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers, 1):
+        key = str(h).strip().lstrip("\ufeff").casefold()
+        if not key:
+            continue  # blank headers (trailing empty columns) are not read
+        if key in seen:
+            raise DataError(
+                f"{origin}: header '{str(h).strip()}' appears twice (columns {seen[key]} "
+                f"and {i}); rename one"
+            )
+        seen[key] = i
+
+
 def scan_csv(
     path: str | Path,
     columns_map: Mapping[str, str] | None = None,
@@ -262,10 +327,13 @@ def scan_csv(
     defaults: Mapping[str, Iterable[str]] | None = None,
     required: Iterable[str] = (),
     encoding: str | None = None,
-    separator: str = ",",
+    separator: str | None = ",",
     origin: str | None = None,
 ) -> pl.LazyFrame:
     """Stream a CSV of any of the usual encodings as text columns with canonical names.
+
+    ``separator=None`` sniffs it from the header line (``,``, ``;``, tab or ``|``). A
+    header that appears twice is a DataError naming both columns.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
@@ -276,6 +344,8 @@ def scan_csv(
     path = Path(path)
     origin = origin or str(path)
     source = utf8_copy(path, encoding)
+    separator = separator or sniff_separator(source)
+    check_unique_headers(header_names(source, separator), origin)
     try:
         frame = pl.scan_csv(
             source,
@@ -382,6 +452,108 @@ def canonical_status(expr: str | pl.Expr, extra: Mapping[str, str] | None = None
     table = {k.casefold(): v for k, v in {**ORDER_STATUS_SYNONYMS, **(extra or {})}.items()}
     e = blank_to_null(expr).str.to_lowercase()
     return e.replace(table)
+
+
+# Decimal commas: "1.234,50" / "12,5" can only be European; "1,234.50" / "59.90" only
+# English; "1,299" or "1.234" (three digits after one kind of mark) could be either.
+_NUMBER_JUNK = r"[¥￥$€£\s\u00a0]|CNY|RMB|USD|EUR|元"
+_COMMA_DECIMAL = r"^[-+]?(\d{1,3}(\.\d{3})+,\d+|\d+,(\d{1,2}|\d{4,})|\d{1,3}(\.\d{3}){2,})$"
+_POINT_DECIMAL = r"^[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.(\d{1,2}|\d{4,})|\d{1,3}(,\d{3}){2,})$"
+_EITHER = r"^[-+]?\d{1,3}[.,]\d{3}$"
+MIXED_DECIMALS = (
+    " (this file writes numbers both as 1.234,50 and as 1,234.50, so this one is "
+    "ambiguous; write every number one way)"
+)
+
+
+def decimal_commas(frame: pl.LazyFrame, columns: Iterable[str]) -> pl.LazyFrame:
+    """Rewrite decimal-comma numbers (``1.234,50`` → ``1234.50``) in the text ``columns``.
+
+    The style is decided for the whole file, over all ``columns`` (lazily, no extra
+    read): values that can only be decimal-comma and none that can only be decimal-point
+    → every number is read the European way (``1.234`` is 1234); both kinds → the
+    decimal-comma and ambiguous values get :data:`MIXED_DECIMALS` appended, so the
+    boundary refuses them with their row. Otherwise nothing changes (``1,299`` = 1299).
+
+    >>> f = pl.LazyFrame({"amount": ["1.234,50", "12,5", "1.234", "7"]})
+    >>> decimal_commas(f, ["amount"]).collect()["amount"].to_list()
+    ['1234.50', '12.5', '1234', '7']
+    """
+    schema = frame.collect_schema()
+    cols = [c for c in columns if c in schema and schema[c] == pl.String]
+    if not cols:
+        return frame
+    clean = {c: pl.col(c).str.replace_all(_NUMBER_JUNK, "") for c in cols}
+    n_comma = pl.sum_horizontal(clean[c].str.contains(_COMMA_DECIMAL).sum() for c in cols)
+    n_point = pl.sum_horizontal(clean[c].str.contains(_POINT_DECIMAL).sum() for c in cols)
+    european = (n_comma > 0) & (n_point == 0)
+    mixed = (n_comma > 0) & (n_point > 0)
+    out = []
+    for c in cols:
+        v = clean[c]
+        affected = v.str.contains(_COMMA_DECIMAL) | v.str.contains(_EITHER)
+        normal = v.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+        out.append(
+            pl.when(european & affected)
+            .then(normal)
+            .when(mixed & affected)
+            .then(pl.col(c) + pl.lit(MIXED_DECIMALS))
+            .otherwise(pl.col(c))
+            .alias(c)
+        )
+    return frame.with_columns(out)
+
+
+EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's (1900 system) serial dates
+
+
+def excel_serial_dates(expr: str | pl.Expr) -> pl.Expr:
+    """Text that is an Excel serial date (``45567.5``: days since 1899-12-30, 20000–80000,
+    i.e. 1954–2119) as ``2024-10-02 12:00:00``; other text passes unchanged.
+
+    >>> pl.select(excel_serial_dates(pl.lit("45567.5"))).item()
+    '2024-10-02 12:00:00'
+    """
+    e = pl.col(expr) if isinstance(expr, str) else expr
+    text = e.cast(pl.String).str.strip_chars()
+    days = text.cast(pl.Float64, strict=False)
+    serial = text.str.contains(r"^\d{5}(\.\d+)?$") & days.is_between(20_000, 80_000)
+    when = pl.lit(EXCEL_EPOCH) + pl.duration(
+        milliseconds=(days * 86_400_000).round().cast(pl.Int64)
+    )
+    return pl.when(serial).then(when.dt.strftime("%Y-%m-%d %H:%M:%S")).otherwise(text)
+
+
+def check_ndjson(path: str | Path, origin: str | None = None) -> None:
+    """DataError naming the first line of an NDJSON file that is not a JSON object.
+
+    One native pass (the lines are scanned as text and matched as JSON by Polars; no
+    Python per line). Blank lines are allowed.
+    """
+    path = Path(path)
+    origin = origin or str(path)
+    lines = pl.scan_csv(
+        utf8_copy(path),
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        new_columns=["line"],
+    ).with_row_index("i", offset=1)
+    text = pl.col("line").str.strip_chars().str.strip_chars_start("\ufeff")
+    bad = (
+        text.is_not_null()
+        & (text != "")
+        & (~text.str.starts_with("{") | pl.col("line").str.json_path_match("$").is_null())
+    )
+    hit = lines.filter(bad).select("i", text.str.slice(0, 40).alias("start")).head(1).collect()
+    if hit.height:
+        i, start = hit.row(0)
+        raise DataError(
+            f"{origin} line {i}: not a JSON object ('{start}…'); every line must be one "
+            f"complete {{…}} record: fix or remove line {i}"
+        )
 
 
 def check_rows(
