@@ -3,6 +3,25 @@
 :func:`conform` renames nothing (sources map their own columns), parses text timestamps
 and amounts, converts time zones to UTC, converts currencies, fills documented defaults
 and returns the typed frame plus a lazy frame of problems (row, column, what to do).
+
+Order status (the rule every metric relies on, documented in core.schema and
+docs/connectors-business.md):
+
+- an explicit ``status`` wins;
+- else, when the source frame has a ``paid_at`` column, an order whose ``paid_at`` is
+  empty is ``pending`` (the shop has not been paid);
+- else the order is ``paid`` (the documented default for exports without either);
+- a ``paid`` order whose ``refunded_amount`` equals its ``amount`` (a full refund) becomes
+  ``refunded``; a partial refund stays ``paid`` and the metrics count
+  ``amount − refunded_amount`` as its revenue (``plugins.metrics._common.paid_orders``).
+
+``refunded_amount`` is converted with the order's exchange rate like ``amount`` and
+``gross_margin``; a negative one, or one above ``amount``, is a problem row.
+
+A source whose canonical rows are built from several input lines (Shopify: one row per
+line item) may add two columns the boundary reads and drops: ``__line`` (Int64, the
+line to report instead of the 0-based row + ``row_base``) and ``__ref`` (text naming the
+record, e.g. the order ``#1003``), returned as the problems' ``ref`` column.
 """
 
 from __future__ import annotations
@@ -25,17 +44,29 @@ _HINT = {
 @dataclass(frozen=True, slots=True)
 class Conformed:
     frame: pl.LazyFrame
-    problems: pl.LazyFrame  # columns: row (Int64), column, value, message
+    problems: pl.LazyFrame  # columns: row (Int64), column, value, message, ref (text)
+
+
+_LINE, _REF = "__line", "__ref"  # optional source columns (see the module docstring)
 
 
 def _problem(
-    raw: pl.LazyFrame, cond: pl.Expr, column: str, value: pl.Expr, message: str, row_base: int
+    raw: pl.LazyFrame,
+    cond: pl.Expr,
+    column: str,
+    value: pl.Expr,
+    message: str,
+    row_base: int,
+    where: tuple[bool, bool] = (False, False),
 ) -> pl.LazyFrame:
+    has_line, has_ref = where
+    row = pl.col(_LINE) if has_line else pl.col("__row") + row_base
     return raw.filter(cond).select(
-        (pl.col("__row").cast(pl.Int64) + row_base).alias("row"),
+        row.cast(pl.Int64).alias("row"),
         pl.lit(column).alias("column"),
         value.cast(pl.String).alias("value"),
         pl.lit(message).alias("message"),
+        (pl.col(_REF).cast(pl.String) if has_ref else pl.lit(None, pl.String)).alias("ref"),
     )
 
 
@@ -52,14 +83,21 @@ def conform(
     """Cast ``frame`` to the canonical schema of ``table``.
 
     Missing optional columns become nulls; extra columns are dropped. Raises nothing:
-    every problem is a row of ``Conformed.problems`` (0-based data row + ``row_base``).
-    A missing required column is reported once with ``row`` = null.
+    every problem is a row of ``Conformed.problems`` (0-based data row + ``row_base``, or
+    the source's ``__line``). A missing required column is reported once with ``row`` =
+    null.
     """
     spec = SCHEMA[table]
     have = frame.collect_schema()
+    where = (_LINE in have, _REF in have)
+    keep = [c for c in (_LINE, _REF) if c in have]
     raw = frame.with_row_index("__row")
     problems: list[pl.LazyFrame] = []
     out: list[pl.Expr] = []
+
+    def problem(on: pl.LazyFrame, cond: pl.Expr, column: str, value: pl.Expr, msg: str):
+        problems.append(_problem(on, cond, column, value, msg, row_base, where))
+
     missing = [
         c.name
         for c in spec.columns
@@ -68,12 +106,18 @@ def conform(
     if missing:
         msg = (
             f"required column(s) {', '.join(missing)} missing (found: "
-            f"{', '.join(have.names()) or 'none'}); add them or map your headers with "
-            f"'columns'"
+            f"{', '.join(n for n in have.names() if n not in (_LINE, _REF)) or 'none'}); "
+            f"add them or map your headers with 'columns'"
         )
         bad = pl.LazyFrame(
-            {"row": [None], "column": [", ".join(missing)], "value": [None], "message": [msg]},
-            schema={"row": pl.Int64, "column": pl.String, "value": pl.String, "message": pl.String},
+            {
+                "row": [None],
+                "column": [", ".join(missing)],
+                "value": [None],
+                "message": [msg],
+                "ref": [None],
+            },
+            schema=_PROBLEM_SCHEMA,
         )
         return Conformed(empty_frame(table), bad)
 
@@ -85,8 +129,6 @@ def conform(
                 default = platform
             elif name == "currency":
                 default = currency
-            elif name == "status":
-                default = "paid"
             out.append(pl.lit(default, col.dtype).alias(name))
             continue
         src, dtype = pl.col(name), have[name]
@@ -111,96 +153,63 @@ def conform(
                 parsed = parsed.fill_null(pl.lit(platform))
             if name == "currency":
                 parsed = parsed.fill_null(pl.lit(currency))
-            if name == "status":
-                parsed = parsed.fill_null(pl.lit("paid"))
         out.append(parsed.alias(name))
         if kind != "text":
-            problems.append(
-                _problem(
-                    raw,
-                    src.is_not_null()
-                    & parsed.is_null()
-                    & (src.cast(pl.String).str.strip_chars() != ""),
-                    name,
-                    src,
-                    f"'{{value}}' is not a valid {kind}; " + _HINT[kind],
-                    row_base,
-                )
+            problem(
+                raw,
+                src.is_not_null()
+                & parsed.is_null()
+                & (src.cast(pl.String).str.strip_chars() != ""),
+                name,
+                src,
+                f"'{{value}}' is not a valid {kind}; " + _HINT[kind],
             )
         if col.required:
             empty = src.is_null() | (src.cast(pl.String).str.strip_chars() == "")
-            problems.append(
-                _problem(
-                    raw,
-                    empty,
-                    name,
-                    src,
-                    "required value is empty; fill it in or drop the row",
-                    row_base,
-                )
-            )
+            problem(raw, empty, name, src, "required value is empty; fill it in or drop the row")
         if col.allowed:
-            problems.append(
-                _problem(
-                    raw,
-                    parsed.is_not_null() & ~parsed.is_in(col.allowed),
-                    name,
-                    src,
-                    f"'{{value}}' is not one of "
-                    f"{', '.join(col.allowed)}; use one of those (or map it)",
-                    row_base,
-                )
+            problem(
+                raw,
+                parsed.is_not_null() & ~parsed.is_in(col.allowed),
+                name,
+                src,
+                f"'{{value}}' is not one of {', '.join(col.allowed)}; use one of those (or map it)",
             )
-    typed = raw.select(pl.col("__row"), *out)
+    typed = raw.select(pl.col("__row"), *keep, *out)
     if "amount" in spec.polars_schema:
         rates = {k.upper(): float(v) for k, v in (fx_rates or {}).items()}
         rates[currency.upper()] = 1.0
         rate = pl.col("currency").replace_strict(rates, default=None, return_dtype=pl.Float64)
-        problems.append(
-            _problem(
-                typed,
-                rate.is_null(),
-                "currency",
-                pl.col("currency"),
-                f"no exchange rate from '{{value}}' to {currency}; add it to report.fx_rates",
-                row_base,
-            )
+        problem(
+            typed,
+            rate.is_null(),
+            "currency",
+            pl.col("currency"),
+            f"no exchange rate from '{{value}}' to {currency}; add it to report.fx_rates",
         )
-        problems.append(
-            _problem(
-                typed,
-                pl.col("amount") < 0,
-                "amount",
-                pl.col("amount"),
-                "negative amount "
-                + (
-                    "in the cost ledger; record refunds and "
-                    "credits as a separate income, not a negative cost"
-                    if table == "costs"
-                    else "; record refunds with status 'refunded' and a positive amount"
-                ),
-                row_base,
-            )
+        problem(
+            typed,
+            pl.col("amount") < 0,
+            "amount",
+            pl.col("amount"),
+            "negative amount "
+            + (
+                "in the cost ledger; record refunds and "
+                "credits as a separate income, not a negative cost"
+                if table == "costs"
+                else "; record refunds with status 'refunded' and a positive amount, or "
+                "as refunded_amount of the order"
+            ),
         )
         conv = [(pl.col("amount") * rate).alias("amount"), pl.lit(currency).alias("currency")]
-        if "gross_margin" in spec.polars_schema:
-            conv.append((pl.col("gross_margin") * rate).alias("gross_margin"))
+        for other in ("gross_margin", "refunded_amount"):
+            if other in spec.polars_schema:
+                conv.append((pl.col(other) * rate).alias(other))
         typed = typed.with_columns(conv)
     if table == "orders":
-        problems.append(
-            _problem(
-                typed,
-                pl.col("member_id").is_null() & pl.col("customer_id").is_null(),
-                "member_id",
-                pl.col("order_id"),
-                "order '{value}' has neither member_id nor customer_id; map one of them",
-                row_base,
-            )
-        )
+        typed = _orders(typed, problem, paid_at_mapped="paid_at" in have)
     problem_frame = (
-        pl.concat(problems, how="vertical")
-        if problems
-        else _problem(raw, pl.lit(False), "", pl.lit(""), "", row_base)
+        pl.concat(problems, how="vertical") if problems else pl.LazyFrame(schema=_PROBLEM_SCHEMA)
     )
     problem_frame = problem_frame.with_columns(
         pl.col("message").str.replace_all(
@@ -208,3 +217,51 @@ def conform(
         )
     ).sort("row", nulls_last=False, maintain_order=True)
     return Conformed(typed.select(spec.polars_schema.names()), problem_frame)
+
+
+_PROBLEM_SCHEMA = {
+    "row": pl.Int64,
+    "column": pl.String,
+    "value": pl.String,
+    "message": pl.String,
+    "ref": pl.String,
+}
+
+
+def _orders(typed: pl.LazyFrame, problem, *, paid_at_mapped: bool) -> pl.LazyFrame:
+    """Order checks and the status rule (see the module docstring)."""
+    problem(
+        typed,
+        pl.col("member_id").is_null() & pl.col("customer_id").is_null(),
+        "member_id",
+        pl.col("order_id"),
+        "order '{value}' has neither member_id nor customer_id; map one of them",
+    )
+    refunded, amount = pl.col("refunded_amount"), pl.col("amount")
+    problem(
+        typed,
+        refunded < 0,
+        "refunded_amount",
+        refunded,
+        "negative refunded amount '{value}'; write refunds as a positive amount (0 for none)",
+    )
+    problem(
+        typed,
+        refunded > amount,
+        "refunded_amount",
+        refunded,
+        "refunded amount '{value}' is more than the order's amount; a refund cannot exceed "
+        "what was paid: check the row, or map the order's total as amount",
+    )
+    unpaid = pl.col("paid_at").is_null() if paid_at_mapped else pl.lit(False)
+    status = pl.coalesce(
+        pl.col("status"),
+        pl.when(unpaid).then(pl.lit("pending")).otherwise(pl.lit("paid")),
+    )
+    full = ((refunded > 0) & (refunded >= amount)).fill_null(False)
+    return typed.with_columns(
+        pl.when((status == "paid") & full)
+        .then(pl.lit("refunded"))
+        .otherwise(status)
+        .alias("status")
+    )

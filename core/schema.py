@@ -155,8 +155,26 @@ SCHEMA: dict[str, TableSchema] = {
                     "status",
                     S,
                     False,
-                    "paid (default), refunded, pending or cancelled.",
+                    "paid, refunded, pending or cancelled. When empty or not mapped: "
+                    "pending if paid_at is mapped and empty, refunded if fully refunded, "
+                    "else paid.",
                     ORDER_STATUSES,
+                ),
+                Column(
+                    "paid_at",
+                    UTC_TIME,
+                    False,
+                    "When the order was paid (UTC). Without a status, a mapped paid_at "
+                    "that is empty makes the order pending; a source without the column "
+                    "leaves the default (paid).",
+                ),
+                Column(
+                    "refunded_amount",
+                    F,
+                    False,
+                    "Amount refunded so far, ≥ 0 and ≤ amount, converted like amount. A paid "
+                    "order's revenue is amount − refunded_amount; refunded_amount = amount "
+                    "makes a paid order refunded.",
                 ),
                 Column("gross_margin", F, False, "Margin of this order, if known (same currency)."),
                 Column("email_hash", S, False, "SHA-256 hex of the buyer's e-mail (see members)."),

@@ -5,13 +5,18 @@ tests/data/shopify/orders_export.csv (full Shopify header set, 10 line-item rows
 |---|---|---|---|---|
 | #1001 | alice | paid (2 lines, AUTUMN10) | 358.00 | paid 358.00 |
 | #1002 | " Bob@Example.com " | refunded | 199.00 | refunded 199.00 |
-| #1003 | alice | partially_refunded, refunded 100 | 598.00 | paid 498.00 |
+| #1003 | alice | partially_refunded, refunded 100 | 598.00 | paid 598.00, refunded 100 |
 | #1004 | carol | pending | 88.00 | pending |
 | #1005 | dave | voided | 120.00 | cancelled |
 | #1006 | — (POS, phone +86 138 0013 8000) | paid | 45.50 | paid 45.50 |
 | #1007 | bob | paid, 20:30 -0700 | 1299.00 | paid 1299.00 |
 
-Paid revenue 358 + 498 + 45.5 + 1299 = 2200.50 from 4 orders; 5 customers.
+Paid gross 358 + 598 + 45.5 + 1299 = 2300.50 from 4 orders; net of #1003's refund
+(what every metric counts) 2200.50; 5 customers. ``Paid at`` is empty only for #1004.
+
+tests/data/shopify/orders_note_bad_total.csv (hand-written, 7 file lines, 5 CSV records):
+#1001's first row has a note spanning lines 2–3, so #1003's first row is file line 7 (CSV
+record 5), and its Total reads ``12O.00`` (letter O).
 """
 
 from __future__ import annotations
@@ -51,13 +56,19 @@ def test_orders_counts_and_totals():
         .iter_rows()
     )
     assert by_status == {
-        "paid": {"len": 4, "amount": pytest.approx(2200.50)},
+        "paid": {"len": 4, "amount": pytest.approx(2300.50)},
         "refunded": {"len": 1, "amount": 199.0},
         "pending": {"len": 1, "amount": 88.0},
         "cancelled": {"len": 1, "amount": 120.0},
     }
     row = {r["order_id"]: r for r in orders.iter_rows(named=True)}
-    assert row["#1003"]["amount"] == 498.0
+    assert (row["#1003"]["amount"], row["#1003"]["refunded_amount"]) == (598.0, 100.0)
+    assert row["#1002"]["refunded_amount"] == 199.0
+    paid = orders.filter(pl.col("status") == "paid")
+    net = paid.select((pl.col("amount") - pl.col("refunded_amount").fill_null(0)).sum()).item()
+    assert net == pytest.approx(2200.50)
+    assert row["#1004"]["paid_at"] is None
+    assert row["#1001"]["paid_at"] == datetime(2026, 10, 3, 2, 15, tzinfo=UTC)
     assert row["#1001"]["campaign_id"] == "autumn"
     assert orders["campaign_id"].null_count() == 6
     assert orders["currency"].unique().to_list() == ["CNY"]
@@ -85,6 +96,21 @@ def test_times_keep_their_offset():
 def test_subtotal_option():
     orders = load(amount="Subtotal")
     assert orders.filter(pl.col("order_id") == "#1001")["amount"].item() == 378.0
+    assert orders.filter(pl.col("order_id") == "#1003")["refunded_amount"].item() == 100.0
+
+
+def test_refund_with_shipping_is_capped_at_the_subtotal(tmp_path):
+    p = tmp_path / "orders.csv"
+    p.write_text(
+        "Name,Email,Financial Status,Created at,Subtotal,Total,Refunded Amount,Currency\n"
+        "#7,a@x.com,partially_refunded,2026-10-01 10:00:00 +0800,90.00,100.00,95.00,CNY\n",
+        encoding="utf-8",
+    )
+    (order,) = load(path=str(p), amount="Subtotal").iter_rows(named=True)
+    # refund 95 (incl. shipping) capped at the subtotal 90: a full refund of the goods
+    assert (order["amount"], order["refunded_amount"], order["status"]) == (90.0, 90.0, "refunded")
+    (order,) = load(path=str(p)).iter_rows(named=True)
+    assert (order["amount"], order["refunded_amount"], order["status"]) == (100.0, 95.0, "paid")
 
 
 def _write(tmp_path: Path, status: str = "paid", total: str = "10.00") -> Path:
@@ -101,13 +127,54 @@ def _write(tmp_path: Path, status: str = "paid", total: str = "10.00") -> Path:
 
 def test_unknown_status_names_row(tmp_path):
     p = _write(tmp_path, status="chargeback")
-    with pytest.raises(DataError, match=r"orders.csv row 3, column Financial Status: unknown"):
+    with pytest.raises(
+        DataError, match=r"orders.csv line 3 \(order #2\), column Financial Status: unknown"
+    ):
         load(path=str(p))
 
 
 def test_bad_total_names_row(tmp_path):
     p = _write(tmp_path, total="n/a")
-    with pytest.raises(DataError, match=r"orders.csv row 3, column Total: not an amount"):
+    with pytest.raises(DataError, match=r"orders.csv line 3 \(order #2\), column Total: not an"):
+        load(path=str(p))
+
+
+def test_problem_names_the_file_line_and_the_order():
+    with pytest.raises(DataError) as err:
+        load(path="orders_note_bad_total.csv")
+    assert str(err.value).endswith(
+        "orders_note_bad_total.csv line 7 (order #1003), column Total: not an amount such as 199.00"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "column", "todo"),
+    [
+        ("Refunded Amount=250.00", "Refunded Amount", "more than the order's Total"),
+        ("Refunded Amount=-1.00", "Refunded Amount", "negative refund"),
+        ("Paid at=yesterday", "Paid at", "not a time"),
+        ("Created at=soon", "Created at", "not a time"),
+    ],
+)
+def test_order_field_problems_name_line_and_order(tmp_path, cell, column, todo):
+    header = "Name,Email,Financial Status,Paid at,Created at,Total,Refunded Amount,Currency"
+    row = {
+        "Name": "#5",
+        "Email": "a@x.com",
+        "Financial Status": "partially_refunded",
+        "Paid at": "2026-10-01 10:00:00 +0800",
+        "Created at": "2026-10-01 10:00:00 +0800",
+        "Total": "200.00",
+        "Refunded Amount": "10.00",
+        "Currency": "CNY",
+    }
+    key, value = cell.split("=")
+    row[key] = value
+    p = tmp_path / "orders.csv"
+    p.write_text(header + "\n" + ",".join(row.values()) + "\n", encoding="utf-8")
+    with pytest.raises(
+        DataError, match=rf"orders.csv line 2 \(order #5\), column {column}: {todo}"
+    ):
         load(path=str(p))
 
 
@@ -125,10 +192,12 @@ def test_foreign_currency_needs_a_rate(tmp_path):
         "#9,a@x.com,paid,2026-10-01 10:00:00 -0700,10.00,USD\n",
         encoding="utf-8",
     )
-    with pytest.raises(DataError, match="order 1, column currency: no exchange rate from 'USD'"):
+    with pytest.raises(DataError, match=r"usd\.csv line 2, column currency: no exchange rate from"):
         load(path=str(p))
 
 
 def test_detect():
-    assert SPEC.detect(DATA / "orders_export.csv")
+    assert SPEC.detect(DATA / "orders_export.csv") == (
+        "Shopify orders CSV (Name, Financial Status, Created at)"
+    )
     assert not SPEC.detect(Path(__file__).parent / "data" / "wechat" / "读书会_utf8.csv")

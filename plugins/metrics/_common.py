@@ -7,7 +7,13 @@ same way:
 - **engaged activity**: any activity except ``join`` and ``leave`` (joining is not
   participating);
 - **paid order**: ``status == "paid"`` (refunded, pending and cancelled orders carry no
-  revenue);
+  revenue); its revenue is the **net amount** ``amount − refunded_amount`` (a missing
+  refund counts 0). :func:`paid_orders` puts the net amount in ``amount`` (the order's
+  own ``amount`` stays in ``gross_amount``), so every metric that sums ``amount`` of
+  paid or attributed orders counts partial refunds the same way; ``gross_margin`` is
+  left as the source gave it (the margin lost by a partial refund is not known). How
+  ``status`` is derived from ``paid_at`` and ``refunded_amount`` is in
+  :mod:`core.conform`;
 - **buyer**: a member with at least one paid order, linked by ``orders.member_id`` or,
   failing that, by ``orders.customer_id`` = ``members.customer_id``.
 """
@@ -83,7 +89,9 @@ def active_members(data: CommunityData) -> pl.LazyFrame:
 def paid_orders(data: CommunityData) -> pl.LazyFrame:
     """Paid orders with ``buyer_id``: the member who placed them, or null for
     non-members. ``buyer_id`` comes from ``member_id``, else from the member whose
-    ``customer_id`` matches the order's. Shared by every caller for the same ``data``."""
+    ``customer_id`` matches the order's. ``amount`` is the net revenue
+    ``amount − refunded_amount`` (``gross_amount`` keeps the order's amount). Shared by
+    every caller for the same ``data``."""
     return _shared("paid_orders", data, lambda: _paid_orders(data))
 
 
@@ -95,6 +103,10 @@ def _paid_orders(data: CommunityData) -> pl.LazyFrame:
     )
     return (
         data.keyed.orders.filter(pl.col("status") == "paid")
+        .with_columns(
+            pl.col("amount").alias("gross_amount"),
+            (pl.col("amount") - pl.col("refunded_amount").fill_null(0.0)).alias("amount"),
+        )
         .join(links, on="customer_id", how="left")
         .with_columns(pl.coalesce("member_id", "_linked_member").alias("buyer_id"))
         .drop("_linked_member")

@@ -2,7 +2,8 @@
 
 For every campaign and every group, over the report period P (report time zone):
 
-- **Return** = Σ ``amount`` of *paid* orders placed in P and attributed to it, and
+- **Return** = Σ net ``amount`` (after partial refunds, ``_common.paid_orders``) of
+  *paid* orders placed in P and attributed to it, and
   **investment** = Σ cost-ledger ``amount`` incurred in P and attributed to it;
   **ROI** = (return − investment) / investment × 100 % (none without investment). These
   follow the ROI section exactly: an order is attributed when it is paid, placed in P and

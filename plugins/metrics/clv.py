@@ -1,7 +1,8 @@
 """Customer lifetime value (CLV): observed value to date and predicted value (BG/NBD + Gamma-Gamma).
 
 **Observed CLV** of a member = Σ value of their paid orders up to the period end, where value is
-the order ``amount`` (``value_basis = "revenue"``) or its ``gross_margin`` (missing margins
+the order's net ``amount`` (after partial refunds, ``_common.paid_orders``; ``value_basis =
+"revenue"``) or its ``gross_margin`` (missing margins
 count as 0 and are reported). Buyers are members with at least one paid order.
 
 **Predicted CLV** fits BG/NBD (repeat purchases) and Gamma-Gamma (spend per purchase) by

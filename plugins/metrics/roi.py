@@ -6,9 +6,10 @@ Definitions (all over the report period P = [start, end], report time zone):
 - **Attributed return** R = Σ value of *paid* orders placed in P that are attributed to
   the community: the buyer was a member when ordering (``member_id``, or ``customer_id``
   linked to a member; joined at or before the order), or the order carries a
-  ``campaign_id``. Value = ``amount`` (``return_basis =
-  "revenue"``) or ``gross_margin`` (``"gross_margin"``; where an order has none,
-  ``amount × margin``). Refunded, pending and cancelled orders count zero.
+  ``campaign_id``. Value = the net ``amount`` (``amount − refunded_amount``, see
+  ``_common.paid_orders``; ``return_basis = "revenue"``) or ``gross_margin``
+  (``"gross_margin"``; where an order has none, ``amount × margin``).
+  Refunded, pending and cancelled orders count zero.
 - **ROI** = (R − I) / I × 100 %.  **Return per ¥1** = R / I.
 - Per campaign c: R_c = attributed return of orders with ``campaign_id = c``;
   I_c = costs with ``campaign_id = c``.

@@ -18,15 +18,22 @@ Mapping (per order = all rows with the same ``Name``, first non-empty value of e
   ``default_country_code``;
 - ``amount`` = ``Total`` (or ``Subtotal`` with ``amount = "Subtotal"``), ``currency`` =
   ``Currency``;
-- ``status`` from ``Financial Status``: ``paid`` → paid; ``partially_refunded`` → paid with
-  amount − ``Refunded Amount`` (the revenue kept); ``refunded`` → refunded;
-  ``pending`` / ``authorized`` / ``partially_paid`` → pending; ``voided`` / ``expired`` →
-  cancelled;
+- ``status`` from ``Financial Status``: ``paid`` and ``partially_refunded`` → paid;
+  ``refunded`` → refunded; ``pending`` / ``authorized`` / ``partially_paid`` → pending;
+  ``voided`` / ``expired`` → cancelled;
+- ``paid_at`` = ``Paid at``; ``refunded_amount`` = ``Refunded Amount`` (capped at the
+  order's ``Subtotal`` with ``amount = "Subtotal"``, since Shopify's refund may include
+  shipping and taxes). A partially refunded order therefore stays paid with its full
+  ``amount`` and counts ``amount − refunded_amount`` as revenue in every metric (the
+  rule in core.conform and plugins.metrics._common.paid_orders);
 - ``campaign_id`` from ``Discount Code`` through ``discount_campaigns``
   (``{"AUTUMN10" = "autumn-launch"}``).
 
-Errors name the file and the CSV row. After grouping, the boundary's own checks count
-orders (``order N`` = the N-th order in the file).
+Errors name the file, the CSV **line** (the header is line 1; a quoted note spanning
+several lines is counted, so the number is the one an editor shows) and the order:
+``orders.csv line 7 (order #1003), column Total: …``. The source checks every order-level
+field it maps before grouping; the boundary's own checks (exchange rates) name the line
+of the order's first row, with the order as the problem's ``ref``.
 """
 
 from __future__ import annotations
@@ -39,9 +46,9 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
+from core.parsing import parse_datetime
 from plugins.sources._io import (
     blank_to_null,
-    check_rows,
     email_hash,
     normal_email,
     phone_hash,
@@ -63,6 +70,7 @@ ORDER_FIELDS = (
     "Email",
     "Financial Status",
     "Created at",
+    "Paid at",
     "Total",
     "Subtotal",
     "Currency",
@@ -88,14 +96,53 @@ def _money(col: str) -> pl.Expr:
     return blank_to_null(col).str.replace_all(_JUNK, "").cast(pl.Float64, strict=False)
 
 
+def _lines(names: list[str]) -> pl.Expr:
+    """The file line each CSV record starts on (header = line 1), counting the line
+    breaks inside quoted fields of the records before it."""
+    breaks = pl.sum_horizontal(
+        pl.col(c).str.count_matches("\n", literal=True).fill_null(0) for c in names
+    )
+    return (pl.int_range(pl.len(), dtype=pl.Int64) + 2 + breaks.cum_sum() - breaks).alias("__line")
+
+
+def _check(raw: pl.LazyFrame, checks: list[tuple[pl.Expr, str, str]], origin: str) -> None:
+    """Raise DataError for the earliest line where a check fails, naming the line, the
+    order (its ``Name``) and the column."""
+    exprs = []
+    for k, (bad, _col, _todo) in enumerate(checks):
+        exprs += [
+            pl.col("__line").filter(bad).first().alias(f"l{k}"),
+            blank_to_null("Name").filter(bad).first().alias(f"n{k}"),
+        ]
+    got = raw.select(exprs).collect().row(0, named=True)
+    hits = [(got[f"l{k}"], k) for k in range(len(checks)) if got[f"l{k}"] is not None]
+    if not hits:
+        return
+    line, k = min(hits)
+    _bad, column, todo = checks[k]
+    name = got[f"n{k}"]
+    order = f" (order {name})" if name else ""
+    raise DataError(f"{origin} line {line}{order}, column {column}: {todo}")
+
+
 def _orders(path: Path, opts: ShopifyOptions) -> pl.LazyFrame:
     origin = str(path)
     raw = scan_csv(path, required=REQUIRED, encoding=opts.encoding, origin=origin)
     have = raw.collect_schema().names()
-    raw = raw.with_columns(pl.lit(None, pl.String).alias(c) for c in ORDER_FIELDS if c not in have)
+    raw = raw.with_columns(_lines(have)).with_columns(
+        pl.lit(None, pl.String).alias(c) for c in ORDER_FIELDS if c not in have
+    )
     head = blank_to_null("Financial Status").is_not_null()  # an order's first row
     status = blank_to_null("Financial Status").str.to_lowercase()
-    check_rows(
+    total, refunded = _money("Total"), _money("Refunded Amount")
+
+    def unreadable(col: str, parsed: pl.Expr) -> pl.Expr:
+        return blank_to_null(col).is_not_null() & parsed.is_null()
+
+    when = {
+        c: parse_datetime(blank_to_null(c), pl.String, "UTC") for c in ("Created at", "Paid at")
+    }
+    _check(
         raw,
         [
             (blank_to_null("Name").is_null(), "Name", "empty order number; fill it in"),
@@ -104,20 +151,43 @@ def _orders(path: Path, opts: ShopifyOptions) -> pl.LazyFrame:
                 "Financial Status",
                 f"unknown status; Shopify writes one of {', '.join(STATUS)}",
             ),
-            (head & _money("Total").is_null(), "Total", "not an amount such as 199.00"),
+            (head & total.is_null(), "Total", "not an amount such as 199.00"),
+            (head & (total < 0), "Total", "negative total; Shopify totals are ≥ 0"),
             (head & blank_to_null("Created at").is_null(), "Created at", "empty order time"),
+            (
+                unreadable("Created at", when["Created at"]),
+                "Created at",
+                "not a time such as 2026-10-03 10:15:00 +0800",
+            ),
+            (
+                unreadable("Paid at", when["Paid at"]),
+                "Paid at",
+                "not a time such as 2026-10-03 10:15:00 +0800; leave it empty if unpaid",
+            ),
+            (
+                unreadable("Refunded Amount", refunded),
+                "Refunded Amount",
+                "not an amount such as 100.00 (0.00 for none)",
+            ),
+            (refunded < 0, "Refunded Amount", "negative refund; Shopify writes refunds ≥ 0"),
+            (
+                head & (refunded > total),
+                "Refunded Amount",
+                "more than the order's Total; a refund cannot exceed what was paid — "
+                "check the export",
+            ),
         ],
-        origin=origin,
+        origin,
     )
     first = [blank_to_null(c).drop_nulls().first().alias(c) for c in ORDER_FIELDS]
-    orders = raw.group_by(blank_to_null("Name").alias("Name"), maintain_order=True).agg(first)
+    orders = raw.group_by(blank_to_null("Name").alias("Name"), maintain_order=True).agg(
+        pl.col("__line").min(), *first
+    )
     fs = pl.col("Financial Status").str.to_lowercase()
     amount = _money(opts.amount)
-    amount = (
-        pl.when(fs == "partially_refunded")
-        .then(amount - _money("Refunded Amount").fill_null(0.0))
-        .otherwise(amount)
-    )
+    refund = _money("Refunded Amount")
+    if opts.amount == "Subtotal":
+        refund = pl.min_horizontal(refund, amount)
     email = normal_email("Email")
     phone = pl.coalesce(
         phone_hash("Phone", opts.default_country_code),
@@ -130,12 +200,16 @@ def _orders(path: Path, opts: ShopifyOptions) -> pl.LazyFrame:
         pl.col("Name").alias("order_id"),
         pl.coalesce(email, pl.lit("guest:") + pl.col("Name")).alias("customer_id"),
         pl.col("Created at").alias("at"),
+        pl.col("Paid at").alias("paid_at"),
         amount.alias("amount"),
+        refund.alias("refunded_amount"),
         pl.col("Currency").alias("currency"),
         campaign.alias("campaign_id"),
         fs.replace_strict(STATUS, default=None, return_dtype=pl.String).alias("status"),
         email_hash("Email").alias("email_hash"),
         phone.alias("phone_hash"),
+        "__line",
+        (pl.lit("order ") + pl.col("Name")).alias("__ref"),
     )
 
 
@@ -144,20 +218,24 @@ def load(opts: ShopifyOptions, ctx: SourceContext) -> list[SourceFrame]:
     paths = sorted(Path(p) for p in glob.glob(str(pattern)))
     if not paths:
         raise DataError(f"{pattern}: no such file; check 'path' of the shopify source")
-    return [
-        SourceFrame("orders", _orders(p, opts), str(p), row_base=1, row_label="order")
-        for p in paths
-    ]
+    return [SourceFrame("orders", _orders(p, opts), str(p), row_label="line") for p in paths]
 
 
-def _detect(path: Path) -> bool:
-    if path.suffix.lower() != ".csv":
+DETECT_HEADERS = ("Name", "Financial Status", "Created at")
+
+
+def _detect(path: Path) -> str | bool:
+    """``"Shopify orders CSV (Name, Financial Status, Created at)"`` for a CSV with the
+    export's required headers and ``Lineitem name``; else False."""
+    if path.suffix.lower() != ".csv" or not path.is_file():
         return False
     try:
         head = scan_csv(path).collect_schema().names()
     except DataError:
         return False
-    return all(h in head for h in (*REQUIRED, "Lineitem name"))
+    if not all(h in head for h in (*REQUIRED, "Lineitem name")):
+        return False
+    return f"Shopify orders CSV ({', '.join(DETECT_HEADERS)})"
 
 
 @hookimpl
