@@ -1,5 +1,13 @@
 """Slack export source: counts on the real sample (counted independently from its JSON) and
-on a hand-written export with threads, bots, leaves and invitations; bad input."""
+on hand-written exports with threads, bots, leaves and invitations; bad input.
+
+tests/data/slack/invites/ (hand-written, UTC, 2024-03-01/02): Ann joins #general on her
+own; Ann adds Ben (01:00); Dev joins on his own (02:00); Ben adds Cat (12:00); Eve posts at
+00:03 without a join in the export. On 03-02 Ann adds Cat to #tea, Ben adds Dev and Ann
+adds Eve — three channel adds of members already in the workspace. So exactly two
+referrals: Ben ← Ann and Cat ← Ben (not Ann). Activities: 8 join, 2 invite, 3 message,
+1 reply = 14. Not loaded: 1 ``channel_topic``, 1 bot post.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +15,15 @@ import json
 import re
 import shutil
 import zipfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
 from communityroi import DataError
-from communityroi.testing import check_source
+from communityroi.testing import check_source, load_source, make_data
+from plugins.metrics import _common, _referrals
 from plugins.sources import slack
 
 DATA = Path(__file__).parent / "data" / "slack"
@@ -37,10 +46,17 @@ def _independent_counts(zip_path: Path) -> dict[str, int]:
         counts = dict.fromkeys(
             ("message", "reply", "mention", "reaction", "join", "invite", "leave"), 0
         )
+        joins: dict[str, list] = {}  # user -> [(ts, inviter)]
+        acted: dict[str, list] = {}  # user -> ts of their posts, reactions, leaves
         for name in zf.namelist():
             if "/" not in name or not name.endswith(".json"):
                 continue
             for m in json.loads(zf.read(name)):
+                for r in m.get("reactions", []):
+                    for u in r["users"]:
+                        acted.setdefault(u, []).append(float(m["ts"]))
+                if m.get("user") and m.get("subtype") != "channel_join":
+                    acted.setdefault(m["user"], []).append(float(m["ts"]))
                 human = (
                     m.get("subtype") != "bot_message"
                     and not m.get("bot_id")
@@ -59,10 +75,15 @@ def _independent_counts(zip_path: Path) -> dict[str, int]:
                     counts["mention"] += len(ids - bots - {m["user"]})
                 elif sub == "channel_join":
                     counts["join"] += 1
-                    counts["invite"] += bool(m.get("inviter"))
+                    joins.setdefault(m["user"], []).append((float(m["ts"]), m.get("inviter")))
                 elif sub == "channel_leave":
                     counts["leave"] += 1
         humans = {u["id"] for u in users} - bots
+    # a referral = the inviter of a member's earliest join, if they did nothing before it
+    for user, seen in joins.items():
+        ts, inviter = min(seen, key=lambda j: j[0])
+        early = any(t < ts for t in acted.get(user, []))
+        counts["invite"] += bool(inviter) and inviter not in bots and not early
     return {**{k: v for k, v in counts.items() if v}, "members": len(humans)}
 
 
@@ -78,7 +99,7 @@ def test_real_sample_counts_match_an_independent_count():
         "mention": 14,
         "reaction": 1,
         "join": 8,
-        "invite": 6,
+        "invite": 3,  # 6 joins carry an inviter; 3 are second-channel adds
         "members": 4,
     }
     assert out["groups"]["name"].sort().to_list() == ["enrique", "traveling-sailor"]
@@ -97,7 +118,7 @@ def test_threads_fixture_exact_counts_and_targets():
         "reaction": 7,
         "join": 3,
         "leave": 1,
-        "invite": 2,
+        "invite": 1,  # Carol's #vip-circle invite is a channel add: she joined #general first
     }
     acts = out["activities"]
     replies = acts.filter(pl.col("kind") == "reply").sort("at")
@@ -116,10 +137,7 @@ def test_threads_fixture_exact_counts_and_targets():
         ("U03CAROL", "U04DAN"),
     ]
     invites = acts.filter(pl.col("kind") == "invite")
-    assert sorted(invites.select("member_id", "target_member_id").rows()) == [
-        ("U01ALICE", "U02BOB"),
-        ("U01ALICE", "U03CAROL"),
-    ]
+    assert invites.select("member_id", "target_member_id").rows() == [("U01ALICE", "U02BOB")]
     reactions = acts.filter(pl.col("kind") == "reaction")
     assert reactions["target_member_id"].value_counts().sort("target_member_id").rows() == [
         (None, 1),
@@ -146,12 +164,14 @@ def test_threads_fixture_members_and_groups():
     assert bob["display_name"] == "Bob Li"  # empty display_name → real name
     assert rows[("U01ALICE", "G20VIP")]["display_name"] == "阿丽"
     assert rows[("U04DAN", "G20VIP")]["display_name"] == "Dan Zhou"
-    assert rows[("U03CAROL", "G20VIP")]["invited_by"] == "U01ALICE"
+    assert rows[("U03CAROL", "G20VIP")]["invited_by"] is None  # a channel add
+    assert m["invited_by"].drop_nulls().to_list() == ["U01ALICE"]  # Bob, in #general
     g = out["groups"].sort("group_id")
     assert g.select("group_id", "kind").rows() == [
         ("C10GENERAL", "channel"),
         ("G20VIP", "private_channel"),
     ]
+    # reading #vip-circle alone, Carol's add there is the earliest join seen (documented)
     only = _load(DATA / "threads", channels=["vip-circle"], include_private=True)
     assert _kinds(only) == {
         "join": 1,
@@ -171,8 +191,8 @@ def test_zip_with_a_top_folder_reads_like_the_folder(tmp_path):
     a, b = _load(archive), _load(DATA / "threads")
     for table in ("members", "activities", "groups"):
         assert a[table].equals(b[table])
-    assert slack.detect(archive) and slack.detect(DATA / "threads")
-    assert not slack.detect(DATA.parent / "discord" / "guild")
+    assert slack.detect(archive) == slack.detect(DATA / "threads") == "users.json + channels.json"
+    assert slack.detect(DATA.parent / "discord" / "guild") is False
 
 
 @pytest.mark.parametrize(
@@ -228,3 +248,62 @@ def test_missing_users_and_unknown_channel(tmp_path):
         _load(DATA.parent / "discord" / "guild")
     with pytest.raises(DataError, match="no such file"):
         _load(tmp_path / "nowhere.zip")
+
+
+def test_only_the_first_join_into_the_workspace_is_a_referral():
+    loaded = load_source(SPEC, {"path": str(DATA / "invites")})
+    assert loaded.problems == []
+    out = dict(zip(loaded.frames, pl.collect_all(list(loaded.frames.values())), strict=True))
+    assert _kinds(out) == {"join": 8, "invite": 2, "message": 3, "reply": 1}
+    invites = out["activities"].filter(pl.col("kind") == "invite")
+    assert invites.select("member_id", "target_member_id", "group_id").rows() == [
+        ("U1ANN", "U2BEN", "C1GENERAL"),
+        ("U2BEN", "U3CAT", "C1GENERAL"),
+    ]
+    m = out["members"]
+    assert m.height == 9  # 5 in #general + 4 in #tea
+    referred = m.filter(pl.col("invited_by").is_not_null())
+    assert referred.select("member_id", "group_id", "invited_by").rows() == [
+        ("U2BEN", "C1GENERAL", "U1ANN"),
+        ("U3CAT", "C1GENERAL", "U2BEN"),  # the first inviter; Ann's #tea add is not one
+    ]
+    # the channel adds are still joins, dated in #tea
+    tea_joins = out["activities"].filter(
+        (pl.col("group_id") == "C2TEA") & (pl.col("kind") == "join")
+    )
+    assert sorted(tea_joins["member_id"]) == ["U1ANN", "U3CAT", "U4DEV", "U5EVE"]
+    assert sorted((d.reason, d.rows) for d in loaded.dropped) == [
+        ("'channel_topic' message (not a member activity)", 1),
+        ("bot message (bots are not members)", 1),
+    ]
+
+    # the referral metric sees the same: one referral each for Ann and Ben
+    data = make_data(out, start=date(2024, 3, 1), end=date(2024, 3, 31))
+    refs = _referrals.referrals(_referrals.invites(data), _common.roster(data)).collect()
+    assert sorted(refs.select("invitee", "inviter").rows()) == [
+        ("U2BEN", "U1ANN"),
+        ("U3CAT", "U2BEN"),
+    ]
+    per = _referrals.per_inviter(data, _common.roster(data)).sort("member_id").collect()
+    assert per.select("member_id", "invites_sent", "invitees_joined").rows() == [
+        ("U1ANN", 1, 1),
+        ("U2BEN", 1, 1),
+    ]
+
+
+def test_dropped_messages_of_the_real_sample_are_counted():
+    loaded = load_source(SPEC, {"path": str(DATA / "testarchive.zip")})
+    with zipfile.ZipFile(DATA / "testarchive.zip") as zf:
+        msgs = [
+            m
+            for n in zf.namelist()
+            if "/" in n and n.endswith(".json")
+            for m in json.loads(zf.read(n))
+        ]
+    bots = sum(m.get("subtype") == "bot_message" or bool(m.get("bot_id")) for m in msgs)
+    no_user = sum(not m.get("user") and m.get("subtype") != "bot_message" for m in msgs)
+    assert (bots, no_user) == (97, 1)  # 95 bot posts + 2 bot_add; 1 legacy file_comment
+    assert sorted((d.reason, d.rows) for d in loaded.dropped) == [
+        ("bot message (bots are not members)", 97),
+        ("message without a user", 1),
+    ]

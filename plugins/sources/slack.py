@@ -16,8 +16,9 @@ Mapping (member_id is always the Slack user id, never a name):
 
 - members: one row per (user, channel) for each id in a channel's ``members`` list and each
   human seen acting in that channel; ids in ``users.json`` or seen as a target but in no
-  channel get one row with no group. ``joined_at`` / ``invited_by`` come from the first
-  ``channel_join`` in the channel, ``left_at`` from a ``channel_leave`` after the last join;
+  channel get one row with no group. ``joined_at`` comes from the first ``channel_join``
+  in the channel, ``left_at`` from a ``channel_leave`` after the last join;
+  ``invited_by`` is set on one membership only — see *referrals* below;
   ``display_name`` is the profile's display name, else the real name, else the handle.
 - activities: a human post is one ``message`` row, or one ``reply`` row when it is in a
   thread (``thread_ts`` ≠ ``ts``) with the target = ``parent_user_id`` (else the author of
@@ -25,14 +26,27 @@ Mapping (member_id is always the Slack user id, never a name):
   ``mention`` (self-mentions dropped: Slack writes "<@U1> uploaded a file" for file shares);
   each user listed under a reaction is a ``reaction`` aimed at the message's author, dated
   at the message (exports carry no reaction time; ``users`` may list fewer than ``count``
-  — only listed users are counted); ``channel_join`` → ``join`` (+ ``invite`` by
-  ``inviter`` aimed at the joiner), ``channel_leave`` → ``leave``. Posts with subtype
+  — only listed users are counted); ``channel_join`` → ``join``, ``channel_leave`` →
+  ``leave``; an ``invite`` (by the inviter, aimed at the joiner) only for a referral
+  (below). Posts with subtype
   ``file_share``, ``thread_broadcast`` or ``me_message`` are posts; other subtypes (topic,
   purpose, pins, bot_add, legacy ``file_comment`` …) are not activities.
 - bots are excluded everywhere: ``is_bot`` users, ``USLACKBOT``, ``bot_message`` posts and
   posts with a ``bot_id``. A human's reply or reaction to a bot post is kept with no target;
   a mention of a bot is dropped.
 - groups: every channel of ``channels.json`` / ``groups.json``.
+- referrals: Slack writes ``inviter`` on a ``channel_join`` each time someone adds a
+  member to a channel. Only the member's **earliest join in the export** is their
+  arrival in the workspace: its ``inviter`` (not a bot, not themselves) becomes
+  ``invited_by`` of that membership and one ``invite`` activity. Later joins with an
+  ``inviter`` are channel adds of an existing member: the ``join`` is kept, no invite,
+  no referral. A member seen acting (posting, reacting, leaving) before their earliest
+  join was in the workspace before the export starts, so no join of theirs is a referral.
+  With ``channels`` set, the earliest join read may be a channel add (the channel they
+  first joined is not read): read #general too for referrals.
+- not loaded, and reported with counts (``validate``, the data-quality appendix): bot
+  posts (including bot joins and ``bot_add``), messages without a user, and each other
+  subtype (``'channel_topic' message``, ``'pinned_item' message`` …).
 
 Streaming: the export (zip or folder) is never unpacked or read whole. Day-files are read
 channel by channel in batches of about 32 MiB (their JSON lists spliced into one, because
@@ -317,23 +331,20 @@ def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dic
         "group_id",
         pl.lit(None, pl.String).alias("target_member_id"),
     )
-    invites = raw.filter(
-        human
-        & (sub == "channel_join")
-        & pl.col("inviter").is_not_null()
-        & ~pl.col("inviter").is_in(bot_ids)
-    ).select(
-        pl.col("inviter").alias("member_id"),
-        "at",
+    cols = ["member_id", "at", "kind", "group_id", "target_member_id"]
+    own = pl.concat([f.select(cols) for f in (posts, mentions, reactions, joins)])
+    referrals = _referrals(raw.filter(human), own, bot_ids)
+    invites = referrals.select(
+        pl.col("invited_by").alias("member_id"),
+        pl.col("joined_at").alias("at"),
         pl.lit("invite").alias("kind"),
         "group_id",
-        pl.col("user").alias("target_member_id"),
+        pl.col("member_id").alias("target_member_id"),
     )
-    cols = ["member_id", "at", "kind", "group_id", "target_member_id"]
-    activities = pl.concat(
-        [f.select(cols) for f in (posts, mentions, reactions, joins, invites)], how="vertical"
-    ).sort("at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True)
-    members = _members(raw, activities, users, channels, bot_ids)
+    activities = pl.concat([own, invites.select(cols)], how="vertical").sort(
+        "at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True
+    )
+    members = _members(raw, activities, users, channels, bot_ids, referrals)
     groups = channels.select(
         pl.col("id").alias("group_id"),
         "name",
@@ -347,7 +358,43 @@ def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dic
     return {"members": members, "activities": activities, "groups": groups}
 
 
-def _members(raw, activities, users, channels, bot_ids) -> pl.LazyFrame:
+def _referrals(joins: pl.LazyFrame, own: pl.LazyFrame, bot_ids: list[str]) -> pl.LazyFrame:
+    """One row per member referred into the workspace: member_id, group_id and
+    joined_at of their first join, invited_by = that join's ``inviter``.
+
+    Slack writes a ``channel_join`` with ``inviter`` each time someone adds a member to
+    a channel; only the member's earliest join in the export is their arrival in the
+    workspace, and only its inviter earns the referral. A member seen acting (posting,
+    reacting, leaving) before that join was in the workspace already (the export starts
+    later), so that join is a channel add too."""
+    first = (
+        joins.filter(pl.col("subtype") == "channel_join")
+        .sort("at", "group_id")
+        .group_by(pl.col("user").alias("member_id"))
+        .agg(
+            pl.col("group_id").first(),
+            pl.col("at").first().alias("joined_at"),
+            pl.col("inviter").first().alias("invited_by"),
+        )
+    )
+    acted = (
+        own.filter(pl.col("kind") != "join")
+        .group_by("member_id")
+        .agg(pl.col("at").min().alias("_acted"))
+    )
+    return (
+        first.join(acted, on="member_id", how="left")
+        .filter(
+            pl.col("invited_by").is_not_null()
+            & (pl.col("invited_by") != pl.col("member_id"))
+            & ~pl.col("invited_by").is_in(bot_ids)
+            & (pl.col("_acted").is_null() | (pl.col("_acted") >= pl.col("joined_at")))
+        )
+        .drop("_acted")
+    )
+
+
+def _members(raw, activities, users, channels, bot_ids, referrals) -> pl.LazyFrame:
     listed = channels.select(
         pl.col("id").alias("group_id"), pl.col("members").alias("member_id")
     ).explode("member_id")
@@ -376,7 +423,6 @@ def _members(raw, activities, users, channels, bot_ids) -> pl.LazyFrame:
         .agg(
             pl.col("at").min().alias("joined_at"),
             pl.col("at").max().alias("last_join"),
-            pl.col("inviter").sort_by("at").first().alias("invited_by"),
         )
     )
     leaves = (
@@ -388,6 +434,11 @@ def _members(raw, activities, users, channels, bot_ids) -> pl.LazyFrame:
         pl.concat([pairs, loose.select("member_id", "group_id")])
         .join(joins, on=["member_id", "group_id"], how="left", nulls_equal=True)
         .join(leaves, on=["member_id", "group_id"], how="left", nulls_equal=True)
+        .join(
+            referrals.select("member_id", "group_id", "invited_by"),
+            on=["member_id", "group_id"],
+            how="left",
+        )
         .join(users.select("member_id", "display_name"), on="member_id", how="left")
         .select(
             "member_id",
@@ -396,7 +447,7 @@ def _members(raw, activities, users, channels, bot_ids) -> pl.LazyFrame:
             pl.when(pl.col("last_join").is_null() | (pl.col("left") > pl.col("last_join")))
             .then(pl.col("left"))
             .alias("left_at"),
-            pl.when(~pl.col("invited_by").is_in(bot_ids)).then("invited_by").alias("invited_by"),
+            "invited_by",
             "group_id",
             "display_name",
         )
@@ -411,23 +462,55 @@ def load(opts: SlackOptions, ctx: SourceContext) -> list[SourceFrame]:
         channels = _channels(ex, root, opts)
         raw = _read_messages(ex, root, channels, ctx)
     frames = build(raw.lazy(), users.lazy(), channels.lazy())
+    origin = f"slack export {opts.path}"
     # The data is in memory already: run the mapping once, so that the core's boundary
     # checks and the metrics scan the (small) results instead of re-running the joins.
-    done = pl.collect_all(list(frames.values()))
+    *done, skipped = pl.collect_all([*frames.values(), _skipped(raw.lazy(), users.lazy())])
+    for reason, n in skipped.iter_rows():  # one row per reason (a handful), not per message
+        ctx.drop(origin, reason, n)
     return [
-        SourceFrame(table, frame.lazy(), origin=f"slack export {opts.path}", platform=PLATFORM)
+        SourceFrame(table, frame.lazy(), origin=origin, platform=PLATFORM)
         for table, frame in zip(frames, done, strict=True)
     ]
 
 
-def detect(path: Path) -> bool:
-    """A Slack export has channels.json and users.json (or org_users.json) at its root."""
+def _skipped(raw: pl.LazyFrame, users: pl.LazyFrame) -> pl.LazyFrame:
+    """Messages read and not loaded, counted by reason: bot posts, posts without a user,
+    and each subtype that is not an activity (topic, purpose, pins, bot_add …)."""
+    bot_ids = users.filter("is_bot").select("member_id").collect().to_series().to_list()
+    sub = pl.col("subtype")
+    bot = (sub == "bot_message").fill_null(False) | pl.col("bot_id").is_not_null()
+    bot = bot | pl.col("user").is_in(bot_ids)
+    kept = sub.is_null() | sub.is_in([*POST_SUBTYPES, "channel_join", "channel_leave"])
+    reason = (
+        pl.when(bot)
+        .then(pl.lit("bot message (bots are not members)"))
+        .when(pl.col("user").is_null())
+        .then(pl.lit("message without a user"))
+        .when(~kept)
+        .then(pl.lit("'") + sub + pl.lit("' message (not a member activity)"))
+    )
+    return (
+        raw.select(reason.alias("reason"))
+        .drop_nulls()
+        .group_by("reason")
+        .agg(pl.len().cast(pl.Int64).alias("n"))
+        .sort("reason")
+    )
+
+
+def detect(path: Path) -> str | bool:
+    """A Slack export has channels.json and users.json (or org_users.json) at its root:
+    says which (``"users.json + channels.json"``), else False."""
     try:
         with Export(path) as ex:
             root = _root(ex)
-            return root + "users.json" in ex.names or root + "org_users.json" in ex.names
+            users = next(
+                (f for f in ("users.json", "org_users.json") if root + f in ex.names), None
+            )
     except (DataError, OSError):
         return False
+    return f"{users} + channels.json" if users else False
 
 
 @hookimpl
