@@ -201,3 +201,14 @@ def test_detect():
         "Shopify orders CSV (Name, Financial Status, Created at)"
     )
     assert not SPEC.detect(Path(__file__).parent / "data" / "wechat" / "读书会_utf8.csv")
+
+
+def test_shopify_and_ledger_detect_only_their_own_files():
+    from plugins.sources import ledger
+
+    costs = DATA.parent / "ledger"
+    assert ledger.detect(costs / "costs_gb18030.csv") == "cost ledger (费用日期, 费用类别, 金额)"
+    assert ledger.detect(costs / "成本台账.xlsx") == "cost ledger (日期, 类别, 金额(元))"
+    assert ledger.detect(DATA / "orders_export.csv") is False
+    assert SPEC.detect(costs / "costs_gb18030.csv") is False
+    assert ledger.detect(DATA / "missing.csv") is False

@@ -39,7 +39,13 @@ from communityroi import (
     SourceSpec,
     hookimpl,
 )
-from plugins.sources._io import blank_to_null, check_rows, read_table
+from plugins.sources._io import (
+    EXCEL_SUFFIXES,
+    _resolve_headers,
+    blank_to_null,
+    check_rows,
+    read_table,
+)
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "incurred_on": ("incurred_on", "date", "日期", "发生日期", "费用日期", "支出日期", "月份"),
@@ -183,6 +189,31 @@ def load(opts: LedgerOptions, ctx: SourceContext) -> list[SourceFrame]:
     return [SourceFrame("costs", _ledger(p, opts), str(p)) for p in paths]
 
 
+LEDGER_SUFFIXES = (".csv", ".tsv", *EXCEL_SUFFIXES)
+_NEEDED = ("incurred_on", "category", "amount")
+
+
+def detect(path: Path) -> str | bool:
+    """A CSV/TSV/spreadsheet whose header has a date, a category and an amount column
+    (canonical or the usual Chinese names): ``"cost ledger (日期, 类别, 金额(元))"``."""
+    suffix = path.suffix.lower()
+    if suffix not in LEDGER_SUFFIXES or not path.is_file():
+        return False
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            names = pl.read_excel(
+                path, engine="calamine", read_options={"n_rows": 0}, infer_schema_length=0
+            ).columns
+        else:
+            names = read_table(path).collect_schema().names()
+    except Exception:  # unreadable or not a table: not ours
+        return False
+    found = _resolve_headers([n.strip().lstrip("\ufeff") for n in names], HEADERS)
+    if any(found[c] is None for c in _NEEDED):
+        return False
+    return f"cost ledger ({', '.join(str(found[c]) for c in _NEEDED)})"
+
+
 @hookimpl
 def communityroi_sources() -> list[SourceSpec]:
     return [
@@ -192,5 +223,6 @@ def communityroi_sources() -> list[SourceSpec]:
             "→ costs",
             load=load,
             options=LedgerOptions,
+            detect=detect,
         )
     ]
