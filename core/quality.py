@@ -91,8 +91,9 @@ def _queries(loaded: Loaded, frames: Mapping[str, pl.LazyFrame]) -> dict[str, pl
                 on="customer_id",
                 how="left",
             )
-        else:
-            linked = pl.lit(False)
+        else:  # a column, not a literal: a literal's sum is one row, not every order
+            orders = orders.with_columns(pl.lit(False).alias("_linked"))
+            linked = pl.col("_linked")
         paid = pl.col("status") == "paid"
         q["orders"] = orders.select(
             pl.len().alias("rows"),
