@@ -11,8 +11,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 from click.testing import CliRunner
 
+from communityroi import DataError
 from communityroi.testing import load_source
 from core.cli import main
 from plugins.sources import wechat, wechat_csv
@@ -63,6 +65,33 @@ def test_memotrace_csv_members_are_names_within_one_export():
         "memotrace_读书会/王五",
     ]
     assert [d.rows for d in dropped] == [2]  # 撤回消息, 系统消息
+
+
+def test_memotrace_csv_with_english_headers_reads_the_same():
+    zh, zh_dropped = _load("memotrace_读书会.csv")
+    en, en_dropped = _load("memotrace_en.csv")
+    assert _kinds(en["activities"]) == {"message": 2, "reply": 1}
+    assert (
+        en["activities"]
+        .drop("member_id", "group_id")
+        .equals(zh["activities"].drop("member_id", "group_id"))
+    )
+    assert en["members"]["member_id"].to_list() == [
+        "memotrace_en/张三",
+        "memotrace_en/李四",
+        "memotrace_en/王五",
+    ]
+    assert [d.rows for d in en_dropped] == [d.rows for d in zh_dropped] == [2]
+
+
+def test_memotrace_empty_sender_names_the_column_as_written(tmp_path):
+    for name, header in (("memotrace_en.csv", "sender"), ("memotrace_读书会.csv", "发送人")):
+        text = (DATA / name).read_text(encoding="utf-8-sig").replace(",王五,2024", ",,2024")
+        bad = tmp_path / name
+        bad.write_text(text, encoding="utf-8")
+        with pytest.raises(DataError) as err:
+            load_source(SPEC, {"path": str(bad)}, timezone="Asia/Shanghai")
+        assert f"{name} row 6, column {header}: empty sender name" in str(err.value)
 
 
 def test_layouts_are_told_apart_by_headers():

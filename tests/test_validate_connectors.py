@@ -25,6 +25,7 @@ EXPORTS = [
     ("wechat", DATA / "wechat" / "读书会_utf8.csv"),
     ("wechat", DATA / "wechat" / "pywxdump_群聊.csv"),
     ("wechat", DATA / "wechat" / "memotrace_读书会.csv"),
+    ("wechat", DATA / "wechat" / "memotrace_en.csv"),
     ("shopify", DATA / "shopify" / "orders_export.csv"),
     ("ledger", DATA / "ledger" / "costs_gb18030.csv"),
     ("ledger", DATA / "ledger" / "成本台账.xlsx"),

@@ -32,7 +32,7 @@ import polars as pl
 
 from communityroi import DataError, SourceContext
 from plugins.sources import _groupchat as gc
-from plugins.sources._io import blank_to_null, check_rows, scan_csv
+from plugins.sources._io import blank_to_null, check_rows, header_names, scan_csv
 
 PYWXDUMP_HEADERS = ("MsgSvrID", "type_name", "is_sender", "talker", "room_name", "CreateTime")
 MEMOTRACE_FIELDS = {  # field -> headers it is written under (Chinese first)
@@ -127,9 +127,11 @@ def memotrace(path: Path, opts: Any, ctx: SourceContext) -> gc.Chat:
     kind = _kind(type_name)
     name = path.stem
     who = blank_to_null("sender")
+    written = header_names(path, encoding=opts.encoding)  # name the column as in the file
+    sender_header = next((h for h in MEMOTRACE_FIELDS["sender"] if h in written), "发送人")
     check_rows(
         raw,
-        [(kind.is_not_null() & who.is_null(), "发送人", "empty sender name; drop the row")],
+        [(kind.is_not_null() & who.is_null(), sender_header, "empty sender name; drop the row")],
         origin=origin,
     )
     _drops(ctx, raw, type_name, origin)
