@@ -195,7 +195,7 @@ def test_2021_export_with_integer_ids_is_read():
 
 def test_ids_are_canonical_across_versions():
     ids = pl.DataFrame({"id": ["user123", "123", "channel123", "chat123", None]})
-    got = ids.select(telegram._peer(pl.col("id")))["id"].to_list()
+    got = ids.select(telegram.peer(pl.col("id")))["id"].to_list()
     assert got == ["user123", "user123", "channel123", "chat123", None]
     assert [telegram.peer_id(v) for v in (123, "123", "user123", "channel123")] == [
         "user123",

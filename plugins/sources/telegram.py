@@ -71,48 +71,30 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
-from plugins.sources._json_io import frame_of, load_json, require
+from plugins.sources._chat import left_at, memberships
+from plugins.sources._json_io import load_json
+from plugins.sources._telegram_read import (  # the drop reasons, named here for tests
+    BOT,
+    JOINS,
+    NOT_USER,
+    REACTOR,
+    REMOVED,
+    UNLISTED,
+    chat_frame,
+    chats_of,
+    drops,
+    is_user,
+    local_time,
+    peer,
+    peer_id,
+    recent_reactors,
+    typed,
+)
+
+__all__ = ["BOT", "NOT_USER", "REACTOR", "REMOVED", "UNLISTED", "drops", "peer", "peer_id"]
 
 PLATFORM = "telegram"
 GROUP_TYPES = ("private_group", "private_supergroup", "public_supergroup")
-UTC = pl.Datetime("us", "UTC")
-JOINS = ("join_group_by_link", "join_group_by_request")
-LOADED_ACTIONS = (*JOINS, "invite_members", "remove_members")
-# why records read are not loaded (ctx.drop reasons)
-NOT_USER = "sent by a channel or chat, or without from_id/actor_id: not a member"
-BOT = "sent by a bot listed in 'bots': bots are not members"
-REMOVED = "remove_members of someone else: the removed are names, not ids"
-UNLISTED = "reaction beyond the recent reactors Telegram lists: reactor unknown"
-REACTOR = "reaction by a channel or a listed bot: not a member"
-
-_ENTITY = pl.Struct({"type": pl.String, "text": pl.String, "user_id": pl.Int64})
-_MESSAGE = pl.Schema(
-    {
-        "id": pl.Int64,
-        "type": pl.String,
-        "date": pl.String,
-        "date_unixtime": pl.String,
-        "from": pl.String,
-        "from_id": pl.String,
-        "actor": pl.String,
-        "actor_id": pl.String,
-        "action": pl.String,
-        "members": pl.List(pl.String),
-        "reply_to_message_id": pl.Int64,
-        "reply_to_peer_id": pl.String,
-        "text_entities": pl.List(_ENTITY),
-        "reactions": pl.List(
-            pl.Struct(
-                {
-                    "count": pl.Int64,
-                    "recent": pl.List(
-                        pl.Struct({"from": pl.String, "from_id": pl.String, "date": pl.String})
-                    ),
-                }
-            )
-        ),
-    }
-)
 
 
 class TelegramOptions(BaseModel):
@@ -126,89 +108,16 @@ class TelegramOptions(BaseModel):
     timezone: str | None = None  # zone of the exporting computer (for reaction dates)
 
 
-def _chats(doc: object, origin: str, opts: TelegramOptions) -> list[dict]:
-    if isinstance(doc, dict) and isinstance(doc.get("messages"), list):
-        return [doc]
-    if isinstance(doc, dict) and isinstance(doc.get("chats"), dict):
-        chats = []
-        for key in ("chats", "left_chats"):
-            if key not in doc:  # left_chats only exists when the user left some
-                continue
-            part = doc[key]
-            items = part.get("list") if isinstance(part, dict) else None
-            if not isinstance(items, list):
-                raise DataError(
-                    f"{origin}: '{key}.list' should be a list of chats; the export "
-                    "is damaged — export it again"
-                )
-            chats.extend(items)
-        wanted = set(opts.chat_types or GROUP_TYPES)
-        return [c for c in chats if isinstance(c, dict) and c.get("type") in wanted]
-    raise DataError(
-        f"{origin}: neither a chat ('messages') nor a full export ('chats.list'); "
-        "is this Telegram Desktop's result.json (JSON format)?"
-    )
-
-
-def _legacy_entities(messages: list) -> None:
-    """Exports before ``text_entities`` existed kept entities only inside ``text``."""
-    for m in messages:
-        if isinstance(m, dict) and "text_entities" not in m and isinstance(m.get("text"), list):
-            m["text_entities"] = [e for e in m["text"] if isinstance(e, dict)]
-
-
-def _chat_frame(chat: dict, origin: str) -> pl.DataFrame:
-    if chat.get("id") is None or not isinstance(chat.get("messages"), list):
-        raise DataError(
-            f"{origin}: chat '{chat.get('name')}' has no 'id' or no 'messages' "
-            "list; the export is damaged — export it again"
-        )
-    where = f"{origin} (chat {chat.get('name') or chat['id']})"
-    _legacy_entities(chat["messages"])
-    df = frame_of(chat["messages"], _MESSAGE, where, "message")
-    require(df, ("id", "type"), where, "message")
-    no_time = df.select(
-        (pl.col("date_unixtime").is_null() & pl.col("date").is_null()).arg_true().first()
-    ).item()
-    if no_time is not None:
-        raise DataError(
-            f"{where}: message {no_time + 1} has neither 'date_unixtime' nor "
-            "'date'; the export is damaged — export it again"
-        )
-    return df.with_columns(pl.lit(str(chat["id"])).alias("group_id"))
-
-
-def peer_id(value: str | int) -> str:
-    """The canonical id of a peer given in the options: ``123`` → ``user123``."""
-    text = str(value).strip()
-    return f"user{text}" if text.isdigit() else text
-
-
-def _peer(col: pl.Expr) -> pl.Expr:
-    """Canonical peer ids: exports before 2021 wrote a user as a bare number (``123``),
-    later ones as ``user123`` (and ``channel123`` / ``chat123`` for the others)."""
-    return col.str.replace(r"^(\d+)$", "user$1")
-
-
-def _local(col: pl.Expr, tz: str) -> pl.Expr:
-    return (
-        col.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False)
-        .dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
-        .dt.convert_time_zone("UTC")
-        .cast(UTC)
-    )
-
-
 def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> dict:
     """The canonical frames from the typed message frame (lazy; see module docstring)."""
-    raw = _typed(raw, tz)
-    is_user = _is_user(bots)
+    raw = typed(raw, tz)
+    human = is_user(bots)
     authors = raw.filter(pl.col("type") == "message").select(
         "group_id",
         pl.col("id").alias("reply_to_message_id"),
-        pl.when(is_user).then("member_id").alias("parent"),
+        pl.when(human).then("member_id").alias("parent"),
     )
-    msgs = raw.filter((pl.col("type") == "message") & is_user)
+    msgs = raw.filter((pl.col("type") == "message") & human)
     replying = pl.col("reply_to_message_id").is_not_null()
     same_chat = pl.col("reply_to_peer_id").is_null()
     posts = msgs.join(authors, on=["group_id", "reply_to_message_id"], how="left").select(
@@ -238,23 +147,23 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
     reactions = (
         raw.filter(pl.col("type") == "message")
         .select(
-            pl.when(is_user).then("member_id").alias("author"),
+            pl.when(human).then("member_id").alias("author"),
             "at",
             "group_id",
-            _recent().alias("recent"),
+            recent_reactors().alias("recent"),
         )
         .explode("recent")
         .drop_nulls("recent")
         .select(
-            _peer(rec.struct.field("from_id")).alias("member_id"),
-            pl.coalesce(_local(rec.struct.field("date"), tz), "at").alias("at"),
+            peer(rec.struct.field("from_id")).alias("member_id"),
+            pl.coalesce(local_time(rec.struct.field("date"), tz), "at").alias("at"),
             pl.lit("reaction").alias("kind"),
             "group_id",
             pl.col("author").alias("target_member_id"),
         )
-        .filter(is_user)
+        .filter(human)
     )
-    svc = raw.filter((pl.col("type") == "service") & is_user)
+    svc = raw.filter((pl.col("type") == "service") & human)
     alone = (pl.col("members").list.len() == 1) & (pl.col("members").list.first() == pl.col("name"))
     action = pl.col("action")
     service = svc.filter(
@@ -289,13 +198,13 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
     names = (
         pl.concat(
             [
-                raw.filter(is_user).select("member_id", "at", "name"),
-                raw.select(_recent().alias("r"))
+                raw.filter(human).select("member_id", "at", "name"),
+                raw.select(recent_reactors().alias("r"))
                 .explode("r")
                 .drop_nulls("r")
                 .select(
-                    _peer(pl.col("r").struct.field("from_id")).alias("member_id"),
-                    _local(pl.col("r").struct.field("date"), tz).alias("at"),
+                    peer(pl.col("r").struct.field("from_id")).alias("member_id"),
+                    local_time(pl.col("r").struct.field("date"), tz).alias("at"),
                     pl.col("r").struct.field("from").alias("name"),
                 ),
             ]
@@ -307,92 +216,8 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
     return {"members": _members(activities, names), "activities": activities, "groups": groups}
 
 
-def _typed(raw: pl.LazyFrame, tz: str) -> pl.LazyFrame:
-    return raw.with_columns(
-        pl.coalesce(
-            (pl.col("date_unixtime").cast(pl.Int64, strict=False) * 1_000_000).cast(UTC),
-            _local(pl.col("date"), tz),
-        ).alias("at"),
-        _peer(pl.coalesce("from_id", "actor_id")).alias("member_id"),
-        pl.coalesce("from", "actor").alias("name"),
-    )
-
-
-def _is_user(bots: list[str], col: str = "member_id") -> pl.Expr:
-    return pl.col(col).str.starts_with("user") & ~pl.col(col).is_in(bots)
-
-
-def _recent() -> pl.Expr:
-    """Every listed reactor of a message (a list of ``{from, from_id, date}``)."""
-    return pl.col("reactions").list.eval(pl.element().struct.field("recent").explode().drop_nulls())
-
-
-def drops(raw: pl.LazyFrame, bots: list[str]) -> pl.LazyFrame:
-    """``(reason, rows)``: the records read and not loaded (see the module docstring)."""
-    raw = raw.with_columns(_peer(pl.coalesce("from_id", "actor_id")).alias("member_id"))
-    typ, action = pl.col("type"), pl.col("action")
-    alone = (pl.col("members").list.len() == 1) & (
-        pl.col("members").list.first() == pl.coalesce("from", "actor")
-    )
-    reason = (
-        pl.when(~typ.is_in(["message", "service"]))
-        .then(pl.format("record of type '{}': not a message", typ))
-        .when(~pl.col("member_id").str.starts_with("user").fill_null(False))
-        .then(pl.lit(NOT_USER))
-        .when(pl.col("member_id").is_in(bots))
-        .then(pl.lit(BOT))
-        .when((typ == "service") & ~action.is_in(LOADED_ACTIONS).fill_null(False))
-        .then(pl.format("service message ({}): not an activity", action.fill_null("no action")))
-        .when((typ == "service") & (action == "remove_members") & ~alone.fill_null(False))
-        .then(pl.lit(REMOVED))
-    )
-    messages = (
-        raw.select(reason.alias("reason"))
-        .drop_nulls()
-        .group_by("reason")
-        .agg(pl.len().cast(pl.Int64).alias("rows"))
-    )
-    posts = raw.filter(typ == "message")
-    unlisted = posts.select(
-        pl.lit(UNLISTED).alias("reason"),
-        pl.col("reactions")
-        .list.eval(
-            (
-                pl.element().struct.field("count").fill_null(0)
-                - pl.element().struct.field("recent").list.len().fill_null(0)
-            ).clip(lower_bound=0)
-        )
-        .list.sum()
-        .sum()
-        .cast(pl.Int64)
-        .alias("rows"),
-    )
-    reactors = (
-        posts.select(_recent().alias("r"))
-        .explode("r")
-        .drop_nulls("r")
-        .select(_peer(pl.col("r").struct.field("from_id")).alias("who"))
-        .select(
-            pl.lit(REACTOR).alias("reason"),
-            (~_is_user(bots, "who").fill_null(False)).sum().cast(pl.Int64).alias("rows"),
-        )
-    )
-    return (
-        pl.concat([messages, unlisted, reactors], how="vertical_relaxed")
-        .filter(pl.col("rows") > 0)
-        .sort("reason")
-    )
-
-
 def _members(activities: pl.LazyFrame, names: pl.LazyFrame) -> pl.LazyFrame:
-    pairs = activities.select("member_id", "group_id").unique()
-    loose = (
-        activities.select(pl.col("target_member_id").alias("member_id"))
-        .drop_nulls()
-        .unique()
-        .join(pairs, on="member_id", how="anti")
-        .with_columns(pl.lit(None, pl.String).alias("group_id"))
-    )
+    targets = activities.select(pl.col("target_member_id").alias("member_id"))
     kind = pl.col("kind")
     spans = activities.group_by("member_id", "group_id").agg(
         pl.col("at").filter(kind == "join").min().alias("joined_at"),
@@ -400,16 +225,14 @@ def _members(activities: pl.LazyFrame, names: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("at").filter(kind == "leave").max().alias("left"),
     )
     return (
-        pl.concat([pairs, loose.select("member_id", "group_id")])
+        memberships(activities, targets)
         .join(spans, on=["member_id", "group_id"], how="left", nulls_equal=True)
         .join(names, on="member_id", how="left")
         .select(
             "member_id",
             pl.lit(PLATFORM).alias("platform"),
             "joined_at",
-            pl.when(pl.col("last_join").is_null() | (pl.col("left") > pl.col("last_join")))
-            .then("left")
-            .alias("left_at"),
+            left_at(),
             "group_id",
             "display_name",
         )
@@ -436,13 +259,13 @@ def load(opts: TelegramOptions, ctx: SourceContext) -> list[SourceFrame]:
     except OSError as exc:
         raise DataError(f"{origin}: cannot read it ({exc}); check that it is readable") from None
     doc = load_json(data, origin)
-    chats = _chats(doc, origin, opts)
+    chats = chats_of(doc, origin, opts.chat_types or GROUP_TYPES)
     if not chats:
         raise DataError(
             f"{origin}: no chat of type {', '.join(opts.chat_types or GROUP_TYPES)}"
             " in the export; set 'chat_types' to the chats you want"
         )
-    frames = [_chat_frame(c, origin) for c in chats]
+    frames = [chat_frame(c, origin) for c in chats]
     raw = pl.concat(frames, how="vertical_relaxed")
     table = pl.DataFrame(
         {
