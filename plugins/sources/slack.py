@@ -62,46 +62,24 @@ it was shared (load average ≈ 10).
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
-from plugins.sources._json_io import Export, read_records, require
+from plugins.sources._chat import left_at, memberships, reason_counts
+from plugins.sources._json_io import Export
+from plugins.sources._slack_read import (
+    export_root,
+    read_channels,
+    read_messages,
+    read_users,
+    seconds,
+)
 
 PLATFORM = "slack"
 POST_SUBTYPES = ("file_share", "thread_broadcast", "me_message")
-MENTION = r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>"
-UTC = pl.Datetime("us", "UTC")
-
-_USER = pl.Schema(
-    {
-        "id": pl.String,
-        "name": pl.String,
-        "real_name": pl.String,
-        "is_bot": pl.Boolean,
-        "profile": pl.Struct({"display_name": pl.String, "real_name": pl.String}),
-    }
-)
-_CHANNEL = pl.Schema(
-    {"id": pl.String, "name": pl.String, "created": pl.String, "members": pl.List(pl.String)}
-)
-_MESSAGE = pl.Schema(
-    {
-        "subtype": pl.String,
-        "user": pl.String,
-        "bot_id": pl.String,
-        "ts": pl.String,
-        "thread_ts": pl.String,
-        "parent_user_id": pl.String,
-        "inviter": pl.String,
-        "text": pl.String,
-        "reactions": pl.List(
-            pl.Struct({"name": pl.String, "users": pl.List(pl.String), "count": pl.Int64})
-        ),
-    }
-)
 
 
 class SlackOptions(BaseModel):
@@ -114,156 +92,12 @@ class SlackOptions(BaseModel):
     include_private: bool = True  # read groups.json channels when the export has them
 
 
-def _root(ex: Export) -> str:
-    """The folder inside the export holding channels.json ('' or 'name/')."""
-    roots = sorted(
-        str(PurePosixPath(n).parent) for n in ex.names if PurePosixPath(n).name == "channels.json"
-    )
-    roots = [r for r in roots if r == "." or "/" not in r]
-    if not roots:
-        raise DataError(
-            f"{ex.label}: no channels.json found; is this a Slack workspace "
-            "export (zip or unzipped folder)?"
-        )
-    return "" if roots[0] == "." else roots[0] + "/"
-
-
-def _seconds(col: str) -> pl.Expr:
-    return (pl.col(col).cast(pl.Float64, strict=False) * 1_000_000).cast(pl.Int64).cast(UTC)
-
-
-def _users(ex: Export, root: str) -> pl.DataFrame:
-    name = next((root + f for f in ("users.json", "org_users.json") if root + f in ex.names), None)
-    if name is None:
-        raise DataError(
-            f"{ex.label}: no users.json (or org_users.json) next to channels.json; "
-            "export the workspace again with its member list"
-        )
-    users = read_records(ex.read(name), _USER, ex.origin(name), "user")
-    require(users, ("id",), ex.origin(name), "user")
-    return users.select(
-        pl.col("id").alias("member_id"),
-        pl.coalesce(
-            pl.col("profile").struct.field("display_name").replace("", None),
-            pl.col("real_name").replace("", None),
-            pl.col("profile").struct.field("real_name").replace("", None),
-            pl.col("name"),
-        ).alias("display_name"),
-        (pl.col("is_bot").fill_null(False) | (pl.col("id") == "USLACKBOT")).alias("is_bot"),
-    )
-
-
-def _channels(ex: Export, root: str, opts: SlackOptions) -> pl.DataFrame:
-    files = ["channels.json"] + (["groups.json"] if opts.include_private else [])
-    parts = []
-    for f in files:
-        if root + f not in ex.names:
-            continue
-        origin = ex.origin(root + f)
-        frame = read_records(ex.read(root + f), _CHANNEL, origin, "channel")
-        require(frame, ("id", "name"), origin, "channel")
-        parts.append(frame.with_columns(pl.lit(f == "groups.json").alias("private")))
-    channels = pl.concat(parts)
-    if opts.channels is not None:
-        unknown = sorted(set(opts.channels) - set(channels["name"].to_list()))
-        if unknown:
-            raise DataError(
-                f"{ex.label}: channel '{unknown[0]}' named in 'channels' is not in "
-                f"the export (found: {', '.join(channels['name'].to_list())})"
-            )
-        channels = channels.filter(pl.col("name").is_in(opts.channels))
-    return channels
-
-
-BATCH_BYTES = 32 * 2**20  # day-files are read together in batches of about this size
-
-
-def _day(data: bytes, origin: str, channel_id: str) -> pl.DataFrame:
-    """Day-file(s) cut down to the columns the mapping needs (text → mention ids)."""
-    df = read_records(data, _MESSAGE, origin, "message")
-    require(df, ("ts",), origin, "message")
-    bad = df.select((pl.col("ts").cast(pl.Float64, strict=False).is_null()).arg_true().first())
-    if bad.item() is not None:
-        i = bad.item()
-        raise DataError(
-            f"{origin}: message {i + 1}: 'ts' is '{df['ts'][i]}', not a Slack "
-            "timestamp such as 1454884927.000002; the export is damaged"
-        )
-    return df.select(
-        pl.lit(channel_id).alias("group_id"),
-        pl.exclude("text", "reactions"),
-        pl.col("text")
-        .str.extract_all(MENTION)
-        .list.eval(pl.element().str.extract(MENTION))
-        .list.unique(maintain_order=True)
-        .alias("mentions"),
-        pl.col("reactions")
-        .list.eval(pl.element().struct.field("users").explode().drop_nulls())
-        .alias("reactors"),
-    )
-
-
-def _inner(data: bytes) -> bytes | None:
-    """The items of a JSON list as bytes (None when the file is not a plain list)."""
-    body = data.strip().removeprefix(b"\xef\xbb\xbf").strip()
-    if not (body.startswith(b"[") and body.endswith(b"]")):
-        return None
-    return body[1:-1].strip()
-
-
-def _batch(ex: Export, names: list[str], channel_id: str) -> pl.DataFrame:
-    """Several day-files of one channel read as one list (the per-file Polars overhead
-    dominates otherwise); if that fails, each file is read alone to name the bad one."""
-    blobs = [ex.read(n) for n in names]
-    inner = [_inner(b) for b in blobs]
-    if len(names) > 1 and all(i is not None for i in inner):
-        joined = b"[" + b",".join(i for i in inner if i) + b"]"
-        try:
-            return _day(joined, ex.origin(names[0]), channel_id)
-        except DataError:
-            pass
-    parts = [_day(b, ex.origin(n), channel_id) for b, n in zip(blobs, names, strict=True)]
-    return pl.concat(parts)
-
-
-def _read_messages(ex: Export, root: str, channels: pl.DataFrame, ctx: SourceContext):
-    by_folder: dict[str, list[str]] = {}
-    for name in ex.files():
-        folder = name[len(root) :].rpartition("/")[0]
-        if name.startswith(root) and folder and "/" not in folder:
-            by_folder.setdefault(folder, []).append(name)
-    parts: list[pl.DataFrame] = []
-    for channel_id, channel_name in channels.select("id", "name").iter_rows():
-        days = by_folder.get(channel_name, [])
-        ctx.progress(f"slack: reading #{channel_name} ({len(days)} day files)")
-        batch: list[str] = []
-        size = 0
-        for name in days:
-            batch.append(name)
-            size += ex.size(name)
-            if size >= BATCH_BYTES:
-                parts.append(_batch(ex, batch, channel_id))
-                batch, size = [], 0
-        if batch:
-            parts.append(_batch(ex, batch, channel_id))
-    if not parts:
-        return (
-            pl.DataFrame(schema={"group_id": pl.String, **_MESSAGE})
-            .drop("text", "reactions")
-            .with_columns(
-                pl.lit(None, pl.List(pl.String)).alias("mentions"),
-                pl.lit(None, pl.List(pl.String)).alias("reactors"),
-            )
-        )
-    return pl.concat(parts, how="vertical_relaxed", rechunk=True)
-
-
 def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dict:
     """The canonical frames from the narrow message frame (lazy; see module docstring)."""
     bots = users.filter("is_bot").select("member_id")
     bot_ids = bots.collect().to_series().to_list()
     raw = raw.with_columns(
-        _seconds("ts").alias("at"),
+        seconds("ts").alias("at"),
         (
             (pl.col("subtype") == "bot_message").fill_null(False)
             | pl.col("bot_id").is_not_null()
@@ -353,7 +187,7 @@ def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dic
         .then(pl.lit("private_channel"))
         .otherwise(pl.lit("channel"))
         .alias("kind"),
-        _seconds("created").alias("created_at"),
+        seconds("created").alias("created_at"),
     )
     return {"members": members, "activities": activities, "groups": groups}
 
@@ -398,25 +232,15 @@ def _members(raw, activities, users, channels, bot_ids, referrals) -> pl.LazyFra
     listed = channels.select(
         pl.col("id").alias("group_id"), pl.col("members").alias("member_id")
     ).explode("member_id")
+    member = pl.col("member_id").is_not_null() & ~pl.col("member_id").is_in(bot_ids)
     acting = activities.select("member_id", "group_id")
-    pairs = (
-        pl.concat([listed.select("member_id", "group_id"), acting])
-        .filter(pl.col("member_id").is_not_null() & ~pl.col("member_id").is_in(bot_ids))
-        .unique()
-    )
-    seen = (
-        pl.concat(
-            [
-                users.filter(~pl.col("is_bot")).select("member_id"),
-                activities.select(pl.col("target_member_id").alias("member_id")),
-            ]
-        )
-        .filter(pl.col("member_id").is_not_null() & ~pl.col("member_id").is_in(bot_ids))
-        .unique()
-    )
-    loose = seen.join(pairs, on="member_id", how="anti").with_columns(
-        pl.lit(None, pl.String).alias("group_id")
-    )
+    pairs = pl.concat([listed.select("member_id", "group_id"), acting]).filter(member)
+    seen = pl.concat(
+        [
+            users.filter(~pl.col("is_bot")).select("member_id"),
+            activities.select(pl.col("target_member_id").alias("member_id")),
+        ]
+    ).filter(member)
     joins = (
         raw.filter(pl.col("subtype") == "channel_join")
         .group_by(pl.col("user").alias("member_id"), "group_id")
@@ -431,7 +255,7 @@ def _members(raw, activities, users, channels, bot_ids, referrals) -> pl.LazyFra
         .agg(pl.col("at").max().alias("left"))
     )
     return (
-        pl.concat([pairs, loose.select("member_id", "group_id")])
+        memberships(pairs, seen)
         .join(joins, on=["member_id", "group_id"], how="left", nulls_equal=True)
         .join(leaves, on=["member_id", "group_id"], how="left", nulls_equal=True)
         .join(
@@ -444,9 +268,7 @@ def _members(raw, activities, users, channels, bot_ids, referrals) -> pl.LazyFra
             "member_id",
             pl.lit(PLATFORM).alias("platform"),
             "joined_at",
-            pl.when(pl.col("last_join").is_null() | (pl.col("left") > pl.col("last_join")))
-            .then(pl.col("left"))
-            .alias("left_at"),
+            left_at(),
             "invited_by",
             "group_id",
             "display_name",
@@ -457,17 +279,17 @@ def _members(raw, activities, users, channels, bot_ids, referrals) -> pl.LazyFra
 
 def load(opts: SlackOptions, ctx: SourceContext) -> list[SourceFrame]:
     with Export(ctx.resolve(opts.path), label=opts.path) as ex:
-        root = _root(ex)
-        users = _users(ex, root)
-        channels = _channels(ex, root, opts)
-        raw = _read_messages(ex, root, channels, ctx)
+        root = export_root(ex)
+        users = read_users(ex, root)
+        channels = read_channels(ex, root, opts.channels, opts.include_private)
+        raw = read_messages(ex, root, channels, ctx)
     frames = build(raw.lazy(), users.lazy(), channels.lazy())
     origin = f"slack export {opts.path}"
     # The data is in memory already: run the mapping once, so that the core's boundary
     # checks and the metrics scan the (small) results instead of re-running the joins.
     *done, skipped = pl.collect_all([*frames.values(), _skipped(raw.lazy(), users.lazy())])
-    for reason, n in skipped.iter_rows():  # one row per reason (a handful), not per message
-        ctx.drop(origin, reason, n)
+    for reason, rows in skipped.iter_rows():  # one row per reason (a handful), not per message
+        ctx.drop(origin, reason, rows)
     return [
         SourceFrame(table, frame.lazy(), origin=origin, platform=PLATFORM)
         for table, frame in zip(frames, done, strict=True)
@@ -490,13 +312,7 @@ def _skipped(raw: pl.LazyFrame, users: pl.LazyFrame) -> pl.LazyFrame:
         .when(~kept)
         .then(pl.lit("'") + sub + pl.lit("' message (not a member activity)"))
     )
-    return (
-        raw.select(reason.alias("reason"))
-        .drop_nulls()
-        .group_by("reason")
-        .agg(pl.len().cast(pl.Int64).alias("n"))
-        .sort("reason")
-    )
+    return reason_counts(raw, reason).sort("reason")
 
 
 def detect(path: Path) -> str | bool:
@@ -504,7 +320,7 @@ def detect(path: Path) -> str | bool:
     says which (``"users.json + channels.json"``), else False."""
     try:
         with Export(path) as ex:
-            root = _root(ex)
+            root = export_root(ex)
             users = next(
                 (f for f in ("users.json", "org_users.json") if root + f in ex.names), None
             )
