@@ -12,7 +12,7 @@ import pytest
 
 from communityroi import DataError, SourceFrame, SourceSpec
 from communityroi.testing import check_source
-from plugins.sources import _io
+from plugins.sources import _encoding, _io
 
 TEXT = "订单号,下单时间,实付金额,会员ID,订单状态\r\n"
 ROWS = [
@@ -79,7 +79,7 @@ def test_gb18030_copy_is_made_once(tmp_path):
 @pytest.mark.parametrize("chunk", [7, 1 << 20])
 @pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
 def test_undecodable_file_names_the_line(tmp_path, monkeypatch, chunk, encoding):
-    monkeypatch.setattr(_io, "CHUNK", chunk)
+    monkeypatch.setattr(_encoding, "CHUNK", chunk)  # read in chunks of this size
     data = (TEXT + BODY).encode(encoding) + b"DD005,2026-10-05,1,\x80\xff,x\r\n"
     p = write(tmp_path, "bad.csv", data)
     with pytest.raises(DataError) as err:

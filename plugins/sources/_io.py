@@ -1,5 +1,9 @@
 """Reading business files: encodings, headers by name, identifier hashes.
 
+The encoding step lives in ``_encoding.py`` and the value expressions (hashes, statuses,
+decimal commas, Excel dates) in ``_values.py``; both are re-exported here, so sources
+import the whole reading API from this module.
+
 Chinese spreadsheet exports come as UTF-8, UTF-8 with a BOM, or GB18030/GBK (often with CRLF
 line ends), and nobody says which. :func:`scan_csv` finds out on its own and always returns
 a streaming ``pl.LazyFrame`` of text columns:
@@ -25,167 +29,38 @@ of the trimmed, lower-cased e-mail, and of the phone number in E.164 form
 
 from __future__ import annotations
 
-import atexit
-import codecs
-import contextlib
 import csv
 import io
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
-from datetime import datetime
 from pathlib import Path
 
 import polars as pl
-import polars_hash  # noqa: F401  (registers the .chash expression namespace)
 
 from communityroi import DataError
-
-CHUNK = 1 << 20  # bytes per read while validating / transcoding
-FALLBACK_ENCODING = "gb18030"  # superset of GBK and GB2312
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+from plugins.sources._encoding import FALLBACK_ENCODING, detect_encoding, utf8_copy
+from plugins.sources._values import (
+    EXCEL_EPOCH,
+    MIXED_DECIMALS,
+    ORDER_STATUS_SYNONYMS,
+    blank_to_null,
+    canonical_status,
+    decimal_commas,
+    email_hash,
+    excel_serial_dates,
+    normal_email,
+    phone_e164,
+    phone_hash,
 )
+
+__all__ = [  # the reading API other sources import from here (docs/connectors-business.md)
+    "EXCEL_EPOCH", "EXCEL_SUFFIXES", "FALLBACK_ENCODING", "MIXED_DECIMALS",
+    "ORDER_STATUS_SYNONYMS", "blank_to_null", "canonical_status", "check_ndjson",
+    "check_rows", "check_unique_headers", "decimal_commas", "detect_encoding", "email_hash",
+    "excel_serial_dates", "header_names", "map_columns", "normal_email", "phone_e164",
+    "phone_hash", "read_table", "scan_csv", "sniff_separator", "utf8_copy",
+]  # fmt: skip
+
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
-
-# Order statuses as Chinese shop back-ends and Shopify write them → canonical status.
-ORDER_STATUS_SYNONYMS: dict[str, str] = {
-    **dict.fromkeys(
-        ("paid", "已支付", "已付款", "支付成功", "交易成功", "已完成", "已发货", "已收货"),
-        "paid",
-    ),
-    **dict.fromkeys(("refunded", "已退款", "退款成功", "全额退款", "已全额退款"), "refunded"),
-    **dict.fromkeys(("pending", "待支付", "待付款", "未支付", "未付款", "支付中"), "pending"),
-    **dict.fromkeys(
-        ("cancelled", "canceled", "已取消", "已关闭", "交易关闭", "取消", "作废"), "cancelled"
-    ),
-}
-
-_temp_copies: dict[tuple[str, int, int], Path] = {}
-
-
-@atexit.register
-def _remove_temp_copies() -> None:
-    for p in _temp_copies.values():
-        with contextlib.suppress(OSError):
-            p.unlink()
-    _temp_copies.clear()
-
-
-def _line_of(path: Path, offset: int) -> int:
-    """1-based line number of byte ``offset`` (counts newlines before it)."""
-    line, done = 1, 0
-    with path.open("rb") as fh:
-        while done < offset:
-            block = fh.read(min(CHUNK, offset - done))
-            if not block:
-                break
-            line += block.count(b"\n")
-            done += len(block)
-    return line
-
-
-def _decode_all(path: Path, encoding: str, sink=None) -> int | None:
-    """Decode ``path`` chunk by chunk; write UTF-8 to ``sink`` if given.
-
-    Returns None when the whole file decodes, else the byte offset of the first bad byte.
-    """
-    decoder = codecs.getincrementaldecoder(encoding)("strict")
-    pos = 0  # file offset of the first byte of ``block``
-    with path.open("rb") as fh:
-        while True:
-            block = fh.read(CHUNK)
-            final = not block
-            carried = len(decoder.getstate()[0])  # bytes held over from the last block
-            try:
-                text = decoder.decode(block, final)
-            except UnicodeDecodeError as exc:
-                return max(pos - carried + exc.start, 0)
-            if sink is not None and text:
-                sink.write(text.encode("utf-8"))
-            if final:
-                return None
-            pos += len(block)
-
-
-def detect_encoding(path: str | Path) -> str:
-    """``utf-8``, ``utf-8-sig``, ``utf-16`` or ``gb18030`` — whichever decodes the whole file.
-
-    Raises DataError naming the file and line when none does.
-    """
-    path = Path(path)
-    if bom := _bom(path):
-        return bom
-    bad = _decode_all(path, "utf-8")
-    if bad is None:
-        return "utf-8"
-    if _decode_all(path, FALLBACK_ENCODING) is None:
-        return FALLBACK_ENCODING
-    raise DataError(
-        f"{path}: line {_line_of(path, bad)}: the file is neither UTF-8 nor GB18030/GBK; "
-        f"save it as 'CSV UTF-8' or set encoding = \"…\" for this source"
-    )
-
-
-def _bom(path: Path) -> str | None:
-    with path.open("rb") as fh:
-        head = fh.read(4)
-    return next((name for bom, name in _BOMS if head.startswith(bom)), None)
-
-
-def utf8_copy(path: str | Path, encoding: str | None = None) -> Path:
-    """A UTF-8 path with the same content: ``path`` itself when it already is UTF-8,
-    else a temporary transcoded copy (cached per file, size and mtime).
-
-    Without ``encoding``: a BOM decides; else the file is validated as UTF-8 and, if that
-    fails, transcoded from GB18030 (one decoding pass each). DataError names the line of
-    the first byte that decodes in neither.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: no such file; check the path in the source's settings")
-    enc = (encoding or _bom(path) or "utf-8").lower().replace("_", "-")
-    if enc in ("utf-8", "utf8", "utf-8-sig"):
-        bad = _decode_all(path, "utf-8-sig")
-        if bad is None:
-            return path
-        if encoding is not None or _bom(path):
-            raise DataError(
-                f"{path}: line {_line_of(path, bad)}: not valid UTF-8; save it as 'CSV UTF-8' "
-                f"or set the right encoding for this source"
-            )
-        enc, guessed = FALLBACK_ENCODING, bad
-    else:
-        guessed = None
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key in _temp_copies and _temp_copies[key].exists():
-        return _temp_copies[key]
-    fd, tmp = tempfile.mkstemp(prefix="communityroi-", suffix=".csv")
-    try:
-        with os.fdopen(fd, "wb") as sink:
-            try:
-                bad = _decode_all(path, enc, sink)
-            except LookupError:
-                raise DataError(
-                    f"{path}: unknown encoding '{encoding}'; use utf-8 or gb18030"
-                ) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    if bad is not None:
-        Path(tmp).unlink(missing_ok=True)
-        what = "neither UTF-8 nor GB18030/GBK" if guessed is not None else f"not valid {enc}"
-        if guessed is not None:  # show where the encoding that read further stopped
-            bad = max(bad, guessed)
-        raise DataError(
-            f"{path}: line {_line_of(path, bad)}: the file is {what}; save it as "
-            f"'CSV UTF-8' or set the right encoding = \"…\" for this source"
-        )
-    _temp_copies[key] = Path(tmp)
-    return Path(tmp)
 
 
 def _resolve_headers(
@@ -392,136 +267,6 @@ def read_table(
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise DataError(f"{origin}: cannot read the spreadsheet ({first})") from None
     return map_columns(df.lazy(), columns_map, origin=origin, defaults=defaults, required=required)
-
-
-# -- expressions --------------------------------------------------------------------------
-
-
-def blank_to_null(expr: str | pl.Expr) -> pl.Expr:
-    """Trimmed text, with empty strings as null."""
-    e = (pl.col(expr) if isinstance(expr, str) else expr).cast(pl.String).str.strip_chars()
-    return pl.when(e != "").then(e)
-
-
-def normal_email(expr: str | pl.Expr) -> pl.Expr:
-    """Trimmed, lower-cased e-mail; null when it has no ``@``."""
-    e = blank_to_null(expr).str.to_lowercase()
-    return pl.when(e.str.contains("@", literal=True)).then(e)
-
-
-def email_hash(expr: str | pl.Expr) -> pl.Expr:
-    """SHA-256 hex of the trimmed, lower-cased e-mail (null stays null).
-
-    >>> pl.select(email_hash(pl.lit(" A@B.com "))).item()[:12]
-    'fb98d44ad750'
-    """
-    return normal_email(expr).chash.sha2_256()
-
-
-def phone_e164(expr: str | pl.Expr, default_country_code: str | None = None) -> pl.Expr:
-    """Phone number in E.164 (``+8613800138000``), or null when it cannot be.
-
-    ``+…`` and ``00…`` numbers keep their country code; other numbers get
-    ``default_country_code`` (e.g. ``"86"``) when given, else null. 8–15 digits.
-    """
-    raw = blank_to_null(expr).str.replace_all(r"[\s\-().]", "").str.strip_prefix("'")
-    digits = raw.str.replace_all(r"\D", "")
-    intl = (
-        pl.when(raw.str.starts_with("+"))
-        .then(digits)
-        .when(raw.str.starts_with("00"))
-        .then(digits.str.slice(2))
-    )
-    if default_country_code:
-        cc = default_country_code.lstrip("+")
-        intl = intl.otherwise(pl.lit(cc) + digits.str.strip_chars_start("0"))
-    ok = intl.str.contains(r"^[1-9]\d{7,14}$")
-    return pl.when(ok & raw.str.contains(r"^\+?\d+$")).then(intl.str.replace("^", "+"))
-
-
-def phone_hash(expr: str | pl.Expr, default_country_code: str | None = None) -> pl.Expr:
-    """SHA-256 hex of the E.164 phone number (null when it is not one)."""
-    return phone_e164(expr, default_country_code).chash.sha2_256()
-
-
-def canonical_status(expr: str | pl.Expr, extra: Mapping[str, str] | None = None) -> pl.Expr:
-    """Map order statuses (``已支付``, ``已退款``, ``Paid`` …) to paid/refunded/pending/cancelled.
-
-    Unknown values pass through lower-cased, so the boundary check names them.
-    """
-    table = {k.casefold(): v for k, v in {**ORDER_STATUS_SYNONYMS, **(extra or {})}.items()}
-    e = blank_to_null(expr).str.to_lowercase()
-    return e.replace(table)
-
-
-# Decimal commas: "1.234,50" / "12,5" can only be European; "1,234.50" / "59.90" only
-# English; "1,299" or "1.234" (three digits after one kind of mark) could be either.
-_NUMBER_JUNK = r"[¥￥$€£\s\u00a0]|CNY|RMB|USD|EUR|元"
-_COMMA_DECIMAL = r"^[-+]?(\d{1,3}(\.\d{3})+,\d+|\d+,(\d{1,2}|\d{4,})|\d{1,3}(\.\d{3}){2,})$"
-_POINT_DECIMAL = r"^[-+]?(\d{1,3}(,\d{3})+\.\d+|\d+\.(\d{1,2}|\d{4,})|\d{1,3}(,\d{3}){2,})$"
-_EITHER = r"^[-+]?\d{1,3}[.,]\d{3}$"
-MIXED_DECIMALS = (
-    " (this file writes numbers both as 1.234,50 and as 1,234.50, so this one is "
-    "ambiguous; write every number one way)"
-)
-
-
-def decimal_commas(frame: pl.LazyFrame, columns: Iterable[str]) -> pl.LazyFrame:
-    """Rewrite decimal-comma numbers (``1.234,50`` → ``1234.50``) in the text ``columns``.
-
-    The style is decided for the whole file, over all ``columns`` (lazily, no extra
-    read): values that can only be decimal-comma and none that can only be decimal-point
-    → every number is read the European way (``1.234`` is 1234); both kinds → the
-    decimal-comma and ambiguous values get :data:`MIXED_DECIMALS` appended, so the
-    boundary refuses them with their row. Otherwise nothing changes (``1,299`` = 1299).
-
-    >>> f = pl.LazyFrame({"amount": ["1.234,50", "12,5", "1.234", "7"]})
-    >>> decimal_commas(f, ["amount"]).collect()["amount"].to_list()
-    ['1234.50', '12.5', '1234', '7']
-    """
-    schema = frame.collect_schema()
-    cols = [c for c in columns if c in schema and schema[c] == pl.String]
-    if not cols:
-        return frame
-    clean = {c: pl.col(c).str.replace_all(_NUMBER_JUNK, "") for c in cols}
-    n_comma = pl.sum_horizontal(clean[c].str.contains(_COMMA_DECIMAL).sum() for c in cols)
-    n_point = pl.sum_horizontal(clean[c].str.contains(_POINT_DECIMAL).sum() for c in cols)
-    european = (n_comma > 0) & (n_point == 0)
-    mixed = (n_comma > 0) & (n_point > 0)
-    out = []
-    for c in cols:
-        v = clean[c]
-        affected = v.str.contains(_COMMA_DECIMAL) | v.str.contains(_EITHER)
-        normal = v.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-        out.append(
-            pl.when(european & affected)
-            .then(normal)
-            .when(mixed & affected)
-            .then(pl.col(c) + pl.lit(MIXED_DECIMALS))
-            .otherwise(pl.col(c))
-            .alias(c)
-        )
-    return frame.with_columns(out)
-
-
-EXCEL_EPOCH = datetime(1899, 12, 30)  # day 0 of Excel's (1900 system) serial dates
-
-
-def excel_serial_dates(expr: str | pl.Expr) -> pl.Expr:
-    """Text that is an Excel serial date (``45567.5``: days since 1899-12-30, 20000–80000,
-    i.e. 1954–2119) as ``2024-10-02 12:00:00``; other text passes unchanged.
-
-    >>> pl.select(excel_serial_dates(pl.lit("45567.5"))).item()
-    '2024-10-02 12:00:00'
-    """
-    e = pl.col(expr) if isinstance(expr, str) else expr
-    text = e.cast(pl.String).str.strip_chars()
-    days = text.cast(pl.Float64, strict=False)
-    serial = text.str.contains(r"^\d{5}(\.\d+)?$") & days.is_between(20_000, 80_000)
-    when = pl.lit(EXCEL_EPOCH) + pl.duration(
-        milliseconds=(days * 86_400_000).round().cast(pl.Int64)
-    )
-    return pl.when(serial).then(when.dt.strftime("%Y-%m-%d %H:%M:%S")).otherwise(text)
 
 
 def check_ndjson(path: str | Path, origin: str | None = None) -> None:
