@@ -184,6 +184,23 @@ def test_hint_lists_headers_and_a_snippet_that_is_valid_toml():
     assert '# "流水号" = "…"' in rest
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        "00004 0001 19970101  2   29.33",  # the CDNOW sample: space-separated, no header
+        "1001,2024-10-04 11:42,99.00",
+        "1001;45567.5;1.234,50",
+    ],
+)
+def test_hint_says_a_file_without_a_header_row_starts_with_data(tmp_path, first):
+    p = tmp_path / "export.txt"
+    p.write_text(f"{first}\n{first}\n", encoding="utf-8")
+    text = hint(p)
+    assert text.startswith("files: the first line of export.txt (")
+    assert "is data, not a header row; add a first line naming each column" in text
+    assert "closest canonical table" not in text and "\n" not in text
+
+
 def test_hint_only_for_tables():
     assert hint(REPO_DATA / "telegram") is None
     assert hint(DATA / "README.md") is None

@@ -289,6 +289,13 @@ def hint(path: Path) -> str | None:
         return None
     if not headers:
         return None
+    if not any(ch.isalpha() for h in headers for ch in h):  # numbers and dates only
+        first = ", ".join(headers)
+        return (
+            f"files: the first line of {path.name} ({first[:60]}{'…' if len(first) > 60 else ''}) "
+            "is data, not a header row; add a first line naming each column (e.g. "
+            "order_id,at,amount), separated by , ; tab or |, then run validate again"
+        )
     near = closest(headers)
     lines = [
         f"files: headers found in {path.name}: {', '.join(headers)}; closest canonical "
