@@ -38,6 +38,11 @@ class KPI:
     target: float | None = None  # core fills from settings.targets
     target_op: str | None = None  # ">=" or "<="
     status: Status | None = None  # core fills: met / near / missed
+    # an estimate's interval (same unit as value), e.g. a 90 % bootstrap interval;
+    # ``level`` is its coverage (0.9). None for exact counts and sums.
+    low: float | None = None
+    high: float | None = None
+    level: float | None = None
 
     def with_(self, **changes: Any) -> KPI:
         return replace(self, **changes)

@@ -19,6 +19,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.sources.ledger",
     "plugins.sources.sql",
     "plugins.transforms.identity",
+    "plugins.metrics.incrementality",
     "plugins.metrics.roi",
     "plugins.metrics.clv",
     "plugins.metrics.loyalty",

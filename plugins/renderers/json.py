@@ -61,6 +61,9 @@ def _period(p: Period | None) -> dict[str, Any] | None:
 def _kpi(k: KPI, lang: str) -> dict[str, Any]:
     return {
         "value": plain(k.value),
+        "low": plain(k.low),
+        "high": plain(k.high),
+        "level": plain(k.level),
         "unit": k.unit,
         "label": k.label.get(lang),
         "previous": plain(k.previous),

@@ -1,0 +1,258 @@
+"""Staggered difference-in-differences on purchase rates, with a customer bootstrap.
+
+The numeric core of the ``incrementality`` metric (see its module docstring for the
+method in words). Everything here is NumPy/SciPy on already-collected arrays: the Polars
+side aggregates the orders to one value per (customer, month bin, before/after joining).
+
+Notation. Bins are calendar weeks ``0 … M−1`` (the history, then the report period's
+weeks, clipped to the period); ``D_t`` is the number of days in bin ``t``. A customer
+``k`` has a join bin ``J_k`` (``M`` for customers who never joined) and ``y_kt``, the value
+of their paid orders in bin ``t`` before joining. Treated members are grouped in pairs
+``(g, h)``: join bin ``g`` (the cohort) and first group ``h``.
+
+For cohort ``g`` and a period bin ``t ≥ g`` the controls are every customer not yet
+joined by the end of ``t`` (``J_k > t``: never-members and later joiners; Callaway &
+Sant'Anna's not-yet-treated group), measured over the same calendar bins. Their rate
+ratio between bin ``t`` and the cohort's pre-window ``W_g = {g−L, …, g−1}`` is
+
+    ρ_g(t) = (Σ_{J_k>t} y_kt / D_t) / (Σ_{J_k>t} Σ_{s∈W_g} y_ks / D(W_g)).
+
+A member ``i`` of the cohort bought ``a_i = Σ_{s∈W_g} y_is / D(W_g)`` per day before
+joining; without the community they would have bought ``e_it · a_i · ρ_g(t)`` in bin
+``t``, where ``e_it`` is the days of ``t`` after they joined (all of ``D_t`` after the join
+bin). The incremental value is Σ over members and period bins of (observed after joining
+− that counterfactual): per (g, t) effects combined by cohort size, never one pooled
+two-way fixed-effects regression (biased under staggered timing, Goodman-Bacon 2021).
+
+Every quantity above is a sum over customers, so the whole estimator is a function of
+``S = wᵀA``: ``A`` is a sparse (customers × features) matrix and ``w`` a vector of
+customer weights (all ones for the estimate). A bootstrap replicate resamples customers
+with replacement — ``w`` becomes the number of times each was drawn — so every replicate
+is one sparse product; the interval is the percentile interval of the replicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The bins: ``days[t]`` for ``t`` in ``0 … M−1``; the report period is ``p0 … M−1``;
+    ``pre`` = L (pre-window months), ``placebo`` = P (months of the pre-trend check)."""
+
+    days: np.ndarray
+    p0: int
+    pre: int
+    placebo: int
+
+    @property
+    def m(self) -> int:
+        return int(self.days.size)
+
+    def window_days(self, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+        """Days in bins ``start … stop−1`` (vectorised)."""
+        cum = np.concatenate([[0.0], np.cumsum(self.days)])
+        return cum[stop] - cum[start]
+
+
+@dataclass(frozen=True)
+class Design:
+    """The customer × feature matrix and what its columns mean.
+
+    Columns: ``R[j, s]`` (value before joining of customers with join bin ``j`` in bin
+    ``s``, ``j`` in ``0 … M``), then per pair ``k``: ``Y[k, t]`` (value after joining in
+    period bin ``t``), ``PS[k]`` (value in the pre-window), ``Q[k]`` (``e_ig · a_i`` summed
+    over the pair's members, for the join bin when it lies in the period)."""
+
+    matrix: sparse.csr_matrix
+    grid: Grid
+    pair_g: np.ndarray  # cohort (join bin) of each pair
+    pair_h: np.ndarray  # group code of each pair
+    pair_label: np.ndarray  # label code of each pair (the join month, for display)
+    pair_members: np.ndarray  # members per pair
+
+    @property
+    def k(self) -> int:
+        return int(self.pair_g.size)
+
+    @property
+    def n_period(self) -> int:
+        return self.grid.m - self.grid.p0
+
+    def split(self, s: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Feature sums ``s`` (B × F) → R (B, M+1, M), Y (B, K, T), PS (B, K), Q (B, K)."""
+        m, k, t = self.grid.m, self.k, self.n_period
+        b = s.shape[0]
+        r_end = (m + 1) * m
+        y_end = r_end + k * t
+        return (
+            s[:, :r_end].reshape(b, m + 1, m),
+            s[:, r_end:y_end].reshape(b, k, t),
+            s[:, y_end : y_end + k],
+            s[:, y_end + k : y_end + 2 * k],
+        )
+
+
+def design(
+    grid: Grid,
+    join_bin: np.ndarray,
+    eligible: np.ndarray,
+    group: np.ndarray,
+    label: np.ndarray,
+    join_exposure: np.ndarray,
+    flow_customer: np.ndarray,
+    flow_bin: np.ndarray,
+    flow_post: np.ndarray,
+    flow_value: np.ndarray,
+) -> Design:
+    """Build the sparse design from per-customer and per-flow arrays.
+
+    Per customer (index = position): ``join_bin`` (``M`` = never joined, negative =
+    joined before the history), ``eligible`` (a treated member in the estimate),
+    ``group`` (int code of the first group), ``label`` (an int code carried along for
+    display, e.g. the join month; pairs never mix labels), ``join_exposure`` (days of the join bin
+    after joining, within the period; 0 when the join bin is before the period). Per flow
+    (one customer, bin and side of the join): ``flow_bin`` in ``0 … M−1``, ``flow_post``
+    (placed at or after joining), ``flow_value``."""
+    m, p0, t_n = grid.m, grid.p0, grid.m - grid.p0
+    n = join_bin.size
+    # pairs (cohort, group) of the treated members
+    width = int(group.max(initial=0)) + 1
+    lab = label[eligible]
+    lab0 = int(lab.min()) if lab.size else 0
+    lab_w = int(lab.max()) - lab0 + 1 if lab.size else 1
+    cell = join_bin.astype(np.int64) * width + group
+    code = np.where(eligible, cell * lab_w + label - lab0, -1)
+    pairs, pair_of = np.unique(code[eligible], return_inverse=True)
+    k = pairs.size
+    pair_idx = np.full(n, -1, dtype=np.int64)
+    pair_idx[eligible] = pair_of
+    pair_label = pairs % lab_w + lab0
+    pair_g, pair_h = pairs // lab_w // width, pairs // lab_w % width
+    r_end = (m + 1) * m
+    y0, ps0, q0 = r_end, r_end + k * t_n, r_end + k * t_n + k
+
+    j = join_bin[flow_customer]
+    kk = pair_idx[flow_customer]
+    # R: before joining, in a bin before the join bin (never-members: every bin)
+    is_r = ~flow_post & (flow_bin < j)
+    # Y: after joining, in the period, treated members only
+    is_y = flow_post & (kk >= 0) & (flow_bin >= p0)
+    # PS: the treated member's pre-window g−L … g−1
+    is_ps = ~flow_post & (kk >= 0) & (flow_bin >= j - grid.pre) & (flow_bin < j)
+    ps_cust = np.bincount(flow_customer[is_ps], flow_value[is_ps], minlength=n)
+    has_q = eligible & (join_exposure > 0) & (join_bin >= p0)
+    q_val = (
+        join_exposure[has_q]
+        * ps_cust[has_q]
+        / grid.window_days(join_bin[has_q] - grid.pre, join_bin[has_q])
+    )
+    rows = np.concatenate(
+        [flow_customer[is_r], flow_customer[is_y], flow_customer[is_ps], np.flatnonzero(has_q)]
+    )
+    cols = np.concatenate(
+        [
+            np.minimum(j[is_r], m) * m + flow_bin[is_r],
+            y0 + kk[is_y] * t_n + (flow_bin[is_y] - p0),
+            ps0 + kk[is_ps],
+            q0 + pair_idx[has_q],
+        ]
+    )
+    vals = np.concatenate([flow_value[is_r], flow_value[is_y], flow_value[is_ps], q_val])
+    a = sparse.csr_matrix((vals, (rows, cols)), shape=(n, q0 + k))
+    a.sum_duplicates()
+    members = np.bincount(pair_of, minlength=k) if k else np.zeros(0, dtype=np.int64)
+    return Design(a, grid, pair_g.astype(np.int64), pair_h.astype(np.int64), pair_label, members)
+
+
+def replicate_sums(d: Design, draws: int, seed: int, chunk: int = 8) -> np.ndarray:
+    """Feature sums for the estimate (row 0, every weight 1) and ``draws`` bootstrap
+    replicates (customers resampled with replacement; seeded), shape (1 + draws, F)."""
+    n = d.matrix.shape[0]
+    at = d.matrix.T.tocsr()
+    out = np.empty((1 + draws, d.matrix.shape[1]))
+    out[0] = np.asarray(at.sum(axis=1)).ravel()
+    rng = np.random.default_rng(seed)
+    for lo in range(0, draws, chunk):
+        b = min(chunk, draws - lo)
+        w = np.empty((n, b))
+        for c in range(b):  # one resample of n customers per replicate
+            w[:, c] = np.bincount(rng.integers(0, n, n), minlength=n) if n else 0
+        out[1 + lo : 1 + lo + b] = (at @ w).T
+    return out
+
+
+@dataclass(frozen=True)
+class Estimates:
+    """Per replicate (row 0 = the estimate): observed and counterfactual value after
+    joining per pair and period bin, and the placebo's per cohort."""
+
+    observed: np.ndarray  # (B, K, T)
+    counterfactual: np.ndarray  # (B, K, T), nan where not estimable
+    placebo_observed: np.ndarray  # (B, M): per cohort g
+    placebo_counterfactual: np.ndarray  # (B, M)
+
+
+def estimate(d: Design, s: np.ndarray) -> Estimates:
+    """The ratio difference-in-differences for every replicate row of ``s``."""
+    g = d.grid
+    m, p0, t_n, L = g.m, g.p0, d.n_period, g.pre
+    r, y, ps, q = d.split(s)
+    b = s.shape[0]
+    # controls of bin t: join bin > t, i.e. rows t+1 … M of R (suffix sums over j)
+    sr = np.flip(np.cumsum(np.flip(r, axis=1), axis=1), axis=1)  # sr[:, j] = Σ_{j'≥j} r
+    cum = np.concatenate([np.zeros((b, m + 1, 1)), np.cumsum(sr, axis=2)], axis=2)
+    days = g.days
+    cf = np.full((b, d.k, t_n), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for ti in range(t_n):  # a handful of period bins (months)
+            t = p0 + ti
+            ctrl = sr[:, t + 1, t] / days[t]  # control value per day in bin t
+            ks = np.flatnonzero(d.pair_g <= t)
+            if not ks.size:
+                continue
+            gk = d.pair_g[ks]
+            wdays = g.window_days(gk - L, gk)
+            pre = (cum[:, t + 1, gk] - cum[:, t + 1, gk - L]) / wdays  # (B, k)
+            rho = ctrl[:, None] / pre
+            base = np.where(gk == t, q[:, ks], days[t] * ps[:, ks] / wdays)
+            cf[:, ks, ti] = np.where(np.isfinite(rho), base * rho, np.nan)
+        pl_obs, pl_cf = _placebo(d, r, sr, cum)
+    return Estimates(y, cf, pl_obs, pl_cf)
+
+
+def _placebo(d: Design, r, sr, cum) -> tuple[np.ndarray, np.ndarray]:
+    """Pre-trend check: pretend each cohort joined P bins early and measure the "effect"
+    over its last P bins before joining, against a pre-window L bins before that, with
+    the controls not yet joined by then (the cohort itself left out)."""
+    g = d.grid
+    b, m, L, P = r.shape[0], g.m, g.pre, g.placebo
+    obs, cf = np.zeros((b, m)), np.zeros((b, m))
+    if P == 0:
+        return obs, cf
+    cum_r = np.concatenate([np.zeros((b, m + 1, 1)), np.cumsum(r, axis=2)], axis=2)
+    for c in np.unique(d.pair_g):
+        if c - P - L < 0:
+            continue
+        lo, hi = c - P - L, c - P
+        wdays = g.window_days(np.array([lo]), np.array([hi]))[0]
+        own_pre = (cum_r[:, c, hi] - cum_r[:, c, lo]) / wdays
+        for t in range(c - P, c):
+            ctrl_t = (sr[:, t + 1, t] - r[:, c, t]) / g.days[t]
+            ctrl_pre = cum[:, t + 1, hi] - cum[:, t + 1, lo] - cum_r[:, c, hi] + cum_r[:, c, lo]
+            rho = ctrl_t / (ctrl_pre / wdays)
+            ok = np.isfinite(rho)
+            obs[:, c] += np.where(ok, r[:, c, t], 0.0)
+            cf[:, c] += np.where(ok, g.days[t] * own_pre * rho, 0.0)
+    return obs, cf
+
+
+def interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of bootstrap draws along axis 0 (nan-aware)."""
+    tail = (1 - level) / 2 * 100
+    lo, hi = np.nanpercentile(draws, [tail, 100 - tail], axis=0)
+    return lo, hi

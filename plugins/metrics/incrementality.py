@@ -1,0 +1,300 @@
+"""Incrementality: the revenue the community caused, with an interval.
+
+Attributed revenue (the ROI section) counts every order a member places after joining.
+Customers who already buy the most are the likeliest to join, so that figure overstates
+what the community caused. This metric estimates the **incremental return**: the value,
+in the report period, that members' orders would not have had without the community.
+
+Method — a staggered difference-in-differences around each member's join date, on
+purchase *rates* (formulas in :mod:`plugins.metrics._did`):
+
+- **Baseline**: each member's own value per day over the ``pre_months`` calendar months
+  before the month they joined (``a_i``). This removes "heavy buyers join".
+- **Trend and season**: customers not yet joined by the month in question, or never
+  (order customers with no member row), measured over the same calendar months: the ratio
+  ``ρ`` of their value per day in that month to their value per day in the member's
+  baseline months. A ratio, not a difference, because a season lifts heavy and light
+  buyers by the same proportion, not by the same amount.
+- **Counterfactual** of member ``i`` in period month ``t``: ``e_it × a_i × ρ_g(t)``,
+  ``e_it`` = days of ``t`` after joining. **Incremental return** = Σ (value after joining −
+  counterfactual) over members and period months: one estimate per join cohort ``g`` and
+  month ``t``, added up by cohort size (Callaway & Sant'Anna 2021), never one pooled
+  two-way fixed-effects regression, which is biased when people join at different times.
+- **Interval**: a customer bootstrap (``draws`` resamples of all customers, with
+  replacement, seeded); the percentile interval at ``level`` (90 %).
+- **Incremental ROI** = (incremental return − investment) / investment × 100 %;
+  **lift** = value after joining / counterfactual − 1; **attributed return** is the ROI
+  section's figure, shown beside it.
+- **Pre-trend placebo**: the same estimate ``placebo_months`` before each cohort really
+  joined; it should be ~0. It is flagged when its interval excludes 0 and its size is at
+  least ``placebo_tolerance`` of the counterfactual.
+
+Who is in it: members whose purchases before joining can be seen (a ``customer_id`` on the
+member row, or an order placed before joining) and whose baseline months lie inside the
+order history (from ``history_start``, by default the first whole month of orders).
+Members who joined before that, unlinked members and members with an unknown join date are
+left out and counted. Members who later left stay
+treated (intent to treat). When nobody can be estimated, or no controls exist, the section
+says what is missing and shows the attributed return only as an upper bound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from communityroi import CommunityData, MetricResult, MetricSpec, T, hookimpl
+from communityroi.views import attributed_orders, paid_orders, roster
+from plugins.metrics import _did
+from plugins.metrics.incrementality_report import Outcome, section
+
+
+class IncrementalityOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    return_basis: Literal["revenue", "gross_margin"] = Field(
+        "revenue", description="revenue, or gross_margin (set the same as [metrics.roi])"
+    )
+    margin: float | None = Field(None, gt=0, le=1, description="margin where an order has none")
+    pre_weeks: int = Field(26, ge=4, le=104, description="baseline weeks before joining")
+    placebo_weeks: int = Field(8, ge=0, le=52, description="weeks of the pre-trend check")
+    placebo_tolerance: float = Field(0.10, ge=0, description="pre-trend size that is flagged")
+    draws: int = Field(200, ge=200, le=5000, description="bootstrap resamples")
+    level: float = Field(0.90, gt=0.5, lt=1, description="interval level")
+    seed: int = Field(0, description="bootstrap seed (the report's --seed)")
+    history_start: date | None = Field(
+        None, description="first day of complete order history (default: from the orders)"
+    )
+
+    @model_validator(mode="after")
+    def _margin(self) -> IncrementalityOptions:
+        if self.return_basis == "gross_margin" and self.margin is None:
+            raise ValueError("return_basis = 'gross_margin' needs margin (e.g. margin = 0.4)")
+        return self
+
+
+def _value(opts: IncrementalityOptions) -> pl.Expr:
+    if opts.return_basis == "gross_margin":
+        return pl.coalesce("gross_margin", pl.col("amount") * opts.margin).alias("value")
+    return pl.col("amount").alias("value")
+
+
+MONDAY = date(1970, 1, 5)  # week 0 starts on this Monday; 1970-01-01 is day 0, a Thursday
+
+
+def _month(col: str, tz: str) -> pl.Expr:
+    """Calendar month index (year × 12 + month − 1) in the report time zone."""
+    local = pl.col(col).dt.convert_time_zone(tz)
+    return (local.dt.year().cast(pl.Int32) * 12 + local.dt.month().cast(pl.Int32) - 1).alias(col)
+
+
+def _week(col: str, tz: str) -> pl.Expr:
+    """Calendar week index (Monday to Sunday) in the report time zone."""
+    day = pl.col(col).dt.convert_time_zone(tz).dt.date().cast(pl.Int32)
+    return ((day - 4) // 7).alias(col)
+
+
+def week_index(d: date) -> int:
+    return (d - MONDAY).days // 7
+
+
+def week_start(w: int) -> date:
+    return MONDAY + timedelta(days=7 * w)
+
+
+def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
+    tz = data.timezone
+    people = roster(data)
+    members = people.select(
+        pl.col("member_id").alias("buyer_id"), "joined_at", pl.lit(True).alias("_member")
+    )
+    orders = (
+        paid_orders(data)
+        .join(members, on="buyer_id", how="left")
+        .with_columns(
+            _value(opts),
+            pl.col("_member").fill_null(False),
+            pl.when(pl.col("_member").fill_null(False))
+            .then(pl.lit("m:") + pl.col("buyer_id").cast(pl.String))
+            .when(pl.col("buyer_id").is_not_null())
+            .then(pl.lit("u:") + pl.col("buyer_id").cast(pl.String))
+            .when(pl.col("customer_id").is_not_null())
+            .then(pl.lit("c:") + pl.col("customer_id").cast(pl.String))
+            .alias("key"),
+        )
+    )
+    pre_buyers = (
+        orders.filter(pl.col("_member") & (pl.col("at") < pl.col("joined_at")))
+        .select(pl.col("buyer_id").alias("member_id"), pl.lit(True).alias("_pre_order"))
+        .unique()
+    )
+    has_cid = data.members.group_by("member_id").agg(
+        pl.col("customer_id").is_not_null().any().alias("_cid")
+    )
+    joined = pl.col("joined_at")
+    bin_end = (
+        joined.dt.convert_time_zone(tz)
+        .dt.truncate("1w")
+        .dt.offset_by("1w")
+        .dt.convert_time_zone("UTC")
+    )
+    starts = pl.max_horizontal(joined, pl.lit(data.start).dt.cast_time_unit("us"))
+    ends = pl.min_horizontal(bin_end, pl.lit(data.end).dt.cast_time_unit("us"))
+    member_rows = (
+        people.join(has_cid, on="member_id", how="left")
+        .join(pre_buyers, on="member_id", how="left")
+        .with_columns(
+            (pl.col("_cid").fill_null(False) | pl.col("_pre_order").fill_null(False)).alias(
+                "linked"
+            ),
+            ((ends - starts).dt.total_seconds() / 86_400).clip(0).fill_null(0.0).alias("exposure"),
+        )
+    )
+    summary = pl.concat(
+        [
+            member_rows.select(
+                pl.len().alias("members"),
+                joined.is_null().sum().alias("unknown_join"),
+                (joined.is_not_null() & ~pl.col("linked")).sum().alias("unlinked"),
+            ),
+            attributed_orders(data, people)
+            .with_columns(_value(opts))
+            .select(pl.col("value").sum().alias("attributed")),
+            data.costs.filter(data.day_in_period("incurred_on")).select(
+                pl.col("amount").sum().alias("investment")
+            ),
+            data.orders.select(
+                pl.col("at").min().dt.convert_time_zone(tz).dt.date().alias("first_order")
+            ),
+        ],
+        how="horizontal",
+    )
+    customers = (
+        pl.concat(
+            [
+                member_rows.filter(joined.is_not_null() & pl.col("linked")).select(
+                    (pl.lit("m:") + pl.col("member_id").cast(pl.String)).alias("key"),
+                    _week("joined_at", tz).alias("join_week"),
+                    _month("joined_at", tz).alias("join_month"),
+                    pl.col("group_id").cast(pl.String).fill_null(""),
+                    "exposure",
+                ),
+                orders.filter(~pl.col("_member") & pl.col("key").is_not_null())
+                .select("key")
+                .unique(),
+            ],
+            how="diagonal",
+        )
+        .sort("key")
+        .with_row_index("ci")
+    )
+    p0 = week_index(data.period.start)
+    flows = (
+        orders.filter(pl.col("key").is_not_null() & (data.in_period("at") | (_week("at", tz) < p0)))
+        .join(customers.select("key", "ci"), on="key", how="inner")
+        .group_by(
+            "ci",
+            _week("at", tz).alias("week"),
+            (pl.col("_member") & (pl.col("at") >= joined)).alias("post"),
+        )
+        .agg(pl.col("value").sum())
+    )
+    return MetricResult(
+        frames={"summary": summary, "customers": customers.drop("key"), "flows": flows},
+        build=lambda got: section(outcome(got, data, opts), opts),
+    )
+
+
+def history_week(first_order: date | None, opts: IncrementalityOptions) -> int | None:
+    """First whole week of order history: the week of ``history_start`` (or of the
+    earliest order) when that day is a Monday, else the week after."""
+    day = opts.history_start or first_order
+    if day is None:
+        return None
+    return week_index(day) + (day.weekday() != 0)
+
+
+def grid(data: CommunityData, h0: int, opts: IncrementalityOptions) -> _did.Grid:
+    """Bins: weeks ``h0 …`` the period's last week; whole weeks before the period, the
+    period's weeks clipped to it."""
+    p0, p1 = week_index(data.period.start), week_index(data.period.end)
+    first = np.datetime64(week_start(h0)) + 7 * np.arange(p1 - h0 + 1).astype("timedelta64[D]")
+    weeks = np.arange(h0, p1 + 1)
+    lo = np.where(weeks >= p0, np.maximum(first, np.datetime64(data.period.start)), first)
+    hi = np.minimum(first + np.timedelta64(7, "D"), np.datetime64(data.period.end) + 1)
+    days = (hi - lo).astype(float)
+    return _did.Grid(days, p0 - h0, opts.pre_weeks, opts.placebo_weeks)
+
+
+def outcome(
+    got: Mapping[str, pl.DataFrame], data: CommunityData, opts: IncrementalityOptions
+) -> Outcome:
+    row = got["summary"].row(0, named=True)
+    base = Outcome(
+        attributed=row["attributed"] or 0.0,
+        investment=row["investment"] or 0.0,
+        members=row["members"],
+        unknown_join=row["unknown_join"],
+        unlinked=row["unlinked"],
+        level=opts.level,
+    )
+    h0 = history_week(row["first_order"], opts)
+    if h0 is None or h0 > week_index(data.period.start) - opts.pre_weeks:
+        return base.missing("history")
+    g = grid(data, h0, opts)
+    cust, flows = got["customers"], got["flows"]
+    known = cust["join_week"].is_not_null().to_numpy()
+    jw = cust["join_week"].fill_null(0).to_numpy().astype(np.int64)
+    join_bin = np.where(known, jw - h0, g.m)
+    eligible = known & (join_bin - g.pre >= 0) & (join_bin < g.m)
+    groups, gcode = np.unique(cust["group_id"].fill_null("").to_numpy(), return_inverse=True)
+    fbin = flows["week"].to_numpy().astype(np.int64) - h0
+    keep = fbin >= 0
+    d = _did.design(
+        g,
+        join_bin,
+        eligible,
+        gcode.astype(np.int64),
+        cust["join_month"].fill_null(0).to_numpy().astype(np.int64),
+        cust["exposure"].fill_null(0.0).to_numpy(),
+        flows["ci"].to_numpy().astype(np.int64)[keep],
+        fbin[keep],
+        flows["post"].to_numpy()[keep],
+        flows["value"].to_numpy()[keep],
+    )
+    base = base.with_design(
+        eligible=int(eligible.sum()),
+        too_early=int((known & (join_bin - g.pre < 0)).sum()),
+        controls=int((join_bin > g.p0).sum()),
+        history_start=week_start(h0),
+    )
+    if d.k == 0:
+        return base.missing("history")
+    if base.controls == 0:
+        return base.missing("controls")
+    est = _did.estimate(d, _did.replicate_sums(d, opts.draws, opts.seed))
+    if not np.isfinite(est.counterfactual[0]).any():
+        return base.missing("controls")
+    return base.estimated(d, est, [str(x) for x in groups], opts.placebo_tolerance)
+
+
+SPEC = MetricSpec(
+    name="incrementality",
+    title=T("What the community caused", "社群带来的增量收入"),
+    order=9,
+    compute=compute,
+    options=IncrementalityOptions,
+    compare_previous=False,
+    description="Incremental return and ROI (staggered difference-in-differences around "
+    "join dates, bootstrap interval) beside the attributed return",
+)
+
+
+@hookimpl
+def communityroi_metrics() -> list[MetricSpec]:
+    return [SPEC]

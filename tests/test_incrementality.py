@@ -1,0 +1,158 @@
+"""The incrementality metric: exact arithmetic on a hand-built shop, the fallbacks, and a
+simulation with a planted effect (tests/incrementality_sim.py).
+
+Hand computation (UTC; weeks Monday–Sunday; period 2026-03-02 … 03-15 = weeks W1, W2;
+pre_weeks = 4, no placebo):
+
+- c2 never joins: Jan 5 10 (starts the history), Feb 2/9/16/23 70 each, Mar 2 140, Mar 9 70.
+- m1 (customer c1) joins Mon Mar 2 00:00: baseline Feb 2 – Mar 1 (28 days): 70 + 70 →
+  a = 5/day. Orders after joining: Mar 3 100, Mar 10 60 → observed 160.
+  W1 controls (not joined by the end of W1): c2 and c3. In W1: 140 / 7 = 20/day; in
+  m1's baseline weeks: (280 + 56) / 28 = 12/day → ρ = 5/3; counterfactual 7 × 5 × 5/3
+  = 58.333. W2 controls: c2 only: (70 / 7) / (280 / 28) = 1 → 7 × 5 × 1 = 35.
+- m2 (customer c3) joins Wed Mar 11 12:00, 4.5 days before W2 ends: baseline Feb 9 –
+  Mar 8: 56 → a = 2/day; controls c2: (70 / 7) / (350 / 28) = 0.8 → 4.5 × 2 × 0.8 = 7.2.
+  Mar 10 20 (before joining, in the join week) is neither baseline nor after joining;
+  Mar 12 30 is after joining.
+- observed 190, counterfactual 100.5333, incremental 89.4667, lift 88.99 %;
+  investment 50 → incremental ROI 78.93 %. Attributed (the ROI rule): 160 + 30 = 190.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from communityroi.testing import make_data, run_metric
+from plugins.metrics.incrementality import SPEC
+
+sys.path.insert(0, str(Path(__file__).parent))
+from incrementality_sim import PERIOD, shop
+
+MEMBERS = [
+    {"member_id": "m1", "customer_id": "c1", "joined_at": "2026-03-02 00:00", "group_id": "g1"},
+    {"member_id": "m2", "customer_id": "c3", "joined_at": "2026-03-11 12:00", "group_id": "g2"},
+]
+ORDERS = [
+    ("c2", "2026-01-05 09:00", 10),
+    *[("c2", f"2026-02-{d:02d} 09:00", 70) for d in (2, 9, 16, 23)],
+    ("c2", "2026-03-02 09:00", 140),
+    ("c2", "2026-03-09 09:00", 70),
+    ("c1", "2026-02-03 09:00", 70),
+    ("c1", "2026-02-20 09:00", 70),
+    ("c1", "2026-03-03 09:00", 100),
+    ("c1", "2026-03-10 09:00", 60),
+    ("c3", "2026-02-16 09:00", 56),
+    ("c3", "2026-03-10 09:00", 20),
+    ("c3", "2026-03-12 09:00", 30),
+]
+OPTS = {"pre_weeks": 4, "placebo_weeks": 0}
+
+
+def _data(orders=ORDERS, members=MEMBERS, costs=True):
+    tables = {
+        "members": members,
+        "orders": [
+            {"order_id": f"o{i}", "customer_id": c, "at": at, "amount": str(a)}
+            for i, (c, at, a) in enumerate(orders)
+        ],
+    }
+    if costs:
+        tables["costs"] = [{"category": "labour", "amount": "50", "incurred_on": "2026-03-05"}]
+    return make_data(tables, start=date(2026, 3, 2), end=date(2026, 3, 15))
+
+
+def test_hand_computed_shop():
+    sec = run_metric(SPEC, _data(), OPTS)
+    assert sec.extra["status"] == "estimated"
+    assert sec.extra["observed_after_joining"] == pytest.approx(190)
+    assert sec.extra["counterfactual"] == pytest.approx(93.3333333 + 7.2)
+    assert sec.kpi("incremental_return").value == pytest.approx(190 - 100.5333333)
+    assert sec.kpi("lift").value == pytest.approx((190 / 100.5333333 - 1) * 100)
+    assert sec.kpi("incremental_roi").value == pytest.approx((89.4666667 - 50) / 50 * 100)
+    assert sec.kpi("attributed_return").value == pytest.approx(190)
+    assert sec.kpi("attributed_roi").value == pytest.approx((190 - 50) / 50 * 100)
+    assert sec.kpi("members_in_estimate").value == 2
+    inc = sec.kpi("incremental_return")
+    assert inc.low <= inc.high and inc.level == 0.9
+    cohorts = sec.table("by_cohort").data
+    assert cohorts["cohort"].to_list() == ["2026-03"]
+    assert cohorts["incremental"][0] == pytest.approx(89.4666667)
+    groups = sec.table("by_group").data.sort("group")
+    assert groups["incremental"].to_list() == pytest.approx([160 - 93.3333333, 30 - 7.2])
+
+
+def test_same_seed_same_interval_and_seed_matters():
+    s = shop(1, n=300)
+    data = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])
+    a = run_metric(SPEC, data, {"seed": 7}).kpi("incremental_return")
+    b = run_metric(SPEC, data, {"seed": 7}).kpi("incremental_return")
+    c = run_metric(SPEC, data, {"seed": 8}).kpi("incremental_return")
+    assert (a.low, a.high) == (b.low, b.high)
+    assert a.value == c.value and (a.low, a.high) != (c.low, c.high)
+
+
+def test_no_history_before_joining_falls_back_to_an_upper_bound():
+    late = [o for o in ORDERS if o[1] >= "2026-03-01"]
+    sec = run_metric(SPEC, _data(orders=late), OPTS)
+    assert sec.extra["status"] == "missing" and sec.extra["missing"] == "history"
+    inc = sec.kpi("incremental_return")
+    assert inc.value is None and inc.high == pytest.approx(sec.kpi("attributed_return").value)
+    assert "upper bound" in sec.intro.en and "上限" in sec.intro.zh
+    assert sec.findings[0].tone == "bad"
+
+
+def test_no_controls_is_said():
+    one_member = [("c1", "2026-01-05 09:00", 10), *(o for o in ORDERS if o[0] == "c1")]
+    sec = run_metric(SPEC, _data(orders=one_member, members=MEMBERS[:1]), OPTS)
+    assert sec.extra["missing"] == "controls"
+    assert "comparison customers" in sec.intro.en
+
+
+def test_unlinked_members_are_counted_not_used():
+    members = [*MEMBERS, {"member_id": "m3", "joined_at": "2026-03-04", "group_id": "g1"}]
+    sec = run_metric(SPEC, _data(members=members), OPTS)
+    checks = dict(sec.table("checks").data.iter_rows())
+    assert checks["unlinked"] == 1
+    assert sec.kpi("members_in_estimate").value == 2
+    assert sec.kpi("incremental_return").value == pytest.approx(89.4666667)
+
+
+def _replicate(effect: float, pretrend: float = 0.0, reps: int = 40, n: int = 2000):
+    rows = []
+    for seed in range(reps):
+        s = shop(seed, n=n, effect=effect, pretrend=pretrend)
+        data = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])
+        sec = run_metric(SPEC, data, {"seed": seed})
+        k = sec.kpi("incremental_return")
+        rows.append((s.truth, k.value, k.low, k.high, s.attributed, sec.extra["placebo_flagged"]))
+    return np.array(rows, dtype=float)
+
+
+@pytest.mark.slow
+def test_simulation_covers_a_planted_effect_and_attribution_is_biased():
+    r = _replicate(effect=0.3)
+    truth, est, lo, hi, attributed = r[:, 0], r[:, 1], r[:, 2], r[:, 3], r[:, 4]
+    assert np.mean((lo <= truth) & (truth <= hi)) >= 0.85
+    assert abs(est.mean() - truth.mean()) < 0.05 * truth.mean()
+    # heavy buyers join more: attribution counts their whole buying as the community's
+    assert attributed.mean() > 3 * truth.mean()
+    assert np.mean(r[:, 5]) <= 0.15  # no pre-trend planted: rarely flagged
+
+
+@pytest.mark.slow
+def test_simulation_without_effect_covers_zero():
+    r = _replicate(effect=0.0)
+    assert np.all(r[:, 0] == 0)
+    assert np.mean((r[:, 2] <= 0) & (r[:, 3] >= 0)) >= 0.85
+    assert r[:, 4].mean() > 0  # while attribution still reports revenue
+
+
+@pytest.mark.slow
+def test_placebo_flags_a_planted_pretrend():
+    r = _replicate(effect=0.3, pretrend=0.5, reps=10)
+    assert np.mean(r[:, 5]) >= 0.9
