@@ -19,9 +19,12 @@ DATA = Path(__file__).parent / "data"
 EXPORTS = [
     ("slack", DATA / "slack" / "testarchive.zip"),
     ("discord", DATA / "discord" / "zulip_dce_export_general.json"),
+    ("discord", DATA / "discord" / "reexport"),  # repeated ids, reactions without users
     ("discourse", DATA / "discourse" / "forum"),
+    ("discourse", DATA / "discourse" / "responses"),  # every response type, overlapping
     ("telegram", DATA / "telegram" / "single"),
     ("telegram", DATA / "telegram" / "full"),
+    ("telegram", DATA / "telegram" / "export2021"),
     ("wechat", DATA / "wechat" / "读书会_utf8.csv"),
     ("wechat", DATA / "wechat" / "pywxdump_群聊.csv"),
     ("wechat", DATA / "wechat" / "memotrace_读书会.csv"),
@@ -29,6 +32,9 @@ EXPORTS = [
     ("shopify", DATA / "shopify" / "orders_export.csv"),
     ("ledger", DATA / "ledger" / "costs_gb18030.csv"),
     ("ledger", DATA / "ledger" / "成本台账.xlsx"),
+    ("files", DATA / "files" / "订单导出.csv"),  # recognised by its headers
+    ("files", DATA / "files" / "orders_semicolon.csv"),
+    ("files", DATA / "files" / "activities.ndjson"),
 ]
 
 
