@@ -22,9 +22,12 @@ class Problem:
     column: str
     message: str
     row_label: str = "row"
+    ref: str | None = None  # the record as the source names it, e.g. "order #1003"
 
     def __str__(self) -> str:
         where = self.origin + (f" {self.row_label} {self.row}" if self.row is not None else "")
+        if self.ref:
+            where += f" ({self.ref})"
         return f"{where}, column {self.column}: {self.message}"
 
     def as_dict(self) -> dict:
@@ -115,8 +118,8 @@ def conform_frames(
     names = list(tables)
     results = pl.collect_all([c for _, c in checks] + [tables[t] for t in names] + counts)
     for (part, _), df in zip(checks, results[: len(checks)], strict=True):
-        for row, column, message in df.select("row", "column", "message").iter_rows():
-            loaded.problems.append(Problem(part.origin, row, column, message, part.row_label))
+        for row, column, message, ref in df.select("row", "column", "message", "ref").iter_rows():
+            loaded.problems.append(Problem(part.origin, row, column, message, part.row_label, ref))
     done = results[len(checks) : len(checks) + len(names)]
     loaded.frames = {t: df.lazy() for t, df in zip(names, done, strict=True)}
     loaded.dropped = _resolved(drops, results[len(checks) + len(names) :])
