@@ -11,6 +11,10 @@ from __future__ import annotations
 import polars as pl
 
 UTC = pl.Datetime("us", "UTC")
+# the row order of the canonical frames every chat source returns (nulls last), so the
+# same export always gives the same frames
+ACTIVITY_ORDER = ("at", "group_id", "kind", "member_id", "target_member_id")
+MEMBER_ORDER = ("member_id", "group_id")
 
 
 def iso_time(col: str) -> pl.Expr:

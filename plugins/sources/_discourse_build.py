@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from plugins.sources._chat import iso_time, memberships
+from plugins.sources._chat import ACTIVITY_ORDER, MEMBER_ORDER, iso_time, memberships
 from plugins.sources._discourse_read import (
     CATEGORY,
     COPY,
@@ -202,7 +202,7 @@ def build(parts: Parts) -> tuple[dict[str, pl.LazyFrame], pl.LazyFrame]:
     ]
     activities = pl.concat(
         [f.select(cols) for f in (acts, mentions, reactions, joins, invites)]
-    ).sort("at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True)
+    ).sort(*ACTIVITY_ORDER, nulls_last=True)
     names = (
         pl.concat(
             [
@@ -249,7 +249,7 @@ def build(parts: Parts) -> tuple[dict[str, pl.LazyFrame], pl.LazyFrame]:
             "group_id",
             "display_name",
         )
-        .sort("member_id", "group_id", nulls_last=True)
+        .sort(*MEMBER_ORDER, nulls_last=True)
     )
     cats = (
         _concat(parts.categories, CATEGORY)

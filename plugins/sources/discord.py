@@ -57,7 +57,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
-from plugins.sources._chat import UTC, memberships
+from plugins.sources._chat import ACTIVITY_ORDER, MEMBER_ORDER, UTC, memberships
 from plugins.sources._discord_read import (  # the drop reasons, named here for tests
     AGAIN,
     AGAIN_HERE,
@@ -178,7 +178,7 @@ def build(raw: pl.LazyFrame, channels: pl.LazyFrame) -> dict:
             ]
         )
         .filter(pl.col("member_id").is_not_null())
-        .sort("at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True)
+        .sort(*ACTIVITY_ORDER, nulls_last=True)
     )
     return {
         "members": _members(raw, activities),
@@ -232,7 +232,7 @@ def _members(raw: pl.LazyFrame, activities: pl.LazyFrame) -> pl.LazyFrame:
         .select(
             "member_id", pl.lit(PLATFORM).alias("platform"), "joined_at", "group_id", "display_name"
         )
-        .sort("member_id", "group_id", nulls_last=True)
+        .sort(*MEMBER_ORDER, nulls_last=True)
     )
 
 

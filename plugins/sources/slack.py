@@ -68,7 +68,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
-from plugins.sources._chat import left_at, memberships, reason_counts
+from plugins.sources._chat import ACTIVITY_ORDER, MEMBER_ORDER, left_at, memberships, reason_counts
 from plugins.sources._json_io import Export
 from plugins.sources._slack_read import (
     export_root,
@@ -176,7 +176,7 @@ def build(raw: pl.LazyFrame, users: pl.LazyFrame, channels: pl.LazyFrame) -> dic
         pl.col("member_id").alias("target_member_id"),
     )
     activities = pl.concat([own, invites.select(cols)], how="vertical").sort(
-        "at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True
+        *ACTIVITY_ORDER, nulls_last=True
     )
     members = _members(raw, activities, users, channels, bot_ids, referrals)
     groups = channels.select(
@@ -273,7 +273,7 @@ def _members(raw, activities, users, channels, bot_ids, referrals) -> pl.LazyFra
             "group_id",
             "display_name",
         )
-        .sort("member_id", "group_id", nulls_last=True)
+        .sort(*MEMBER_ORDER, nulls_last=True)
     )
 
 

@@ -71,7 +71,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
-from plugins.sources._chat import left_at, memberships
+from plugins.sources._chat import ACTIVITY_ORDER, MEMBER_ORDER, left_at, memberships
 from plugins.sources._json_io import load_json
 from plugins.sources._telegram_read import (  # the drop reasons, named here for tests
     BOT,
@@ -193,7 +193,7 @@ def build(raw: pl.LazyFrame, chats: pl.LazyFrame, tz: str, bots: list[str]) -> d
         )
     )
     activities = pl.concat([posts, mentions, reactions, service, invites]).sort(
-        "at", "group_id", "kind", "member_id", "target_member_id", nulls_last=True
+        *ACTIVITY_ORDER, nulls_last=True
     )
     names = (
         pl.concat(
@@ -236,7 +236,7 @@ def _members(activities: pl.LazyFrame, names: pl.LazyFrame) -> pl.LazyFrame:
             "group_id",
             "display_name",
         )
-        .sort("member_id", "group_id", nulls_last=True)
+        .sort(*MEMBER_ORDER, nulls_last=True)
     )
 
 
