@@ -8,6 +8,9 @@ Third-party plugins import only this module (never ``core`` or ``plugins``)::
     def communityroi_metrics():
         return [MetricSpec(name="nps", title=T("NPS", "净推荐值"), description="…",
                            compute=compute)]
+
+What "member", "active", "paid order" and "buyer" mean — the views the built-in metrics
+count with — is in :mod:`communityroi.views`.
 """
 
 from core.data import CommunityData
@@ -22,7 +25,15 @@ from core.errors import (
 from core.hookspecs import hookimpl
 from core.privacy import DEMO_KEY
 from core.report import KPI, Chart, ColumnInfo, Finding, Formula, Period, Report, Section, Table
-from core.schema import ACTIVITY_KINDS, COST_CATEGORIES, ORDER_STATUSES, SCHEMA, TABLE_NAMES
+from core.schema import (
+    ACTIVITY_KINDS,
+    COST_CATEGORIES,
+    ORDER_STATUSES,
+    PERSON_KEY,
+    SCHEMA,
+    TABLE_NAMES,
+    cast_person_keys,
+)
 from core.specs import (
     MemberScores,
     MemberScoreSpec,
@@ -43,6 +54,7 @@ __all__ = [
     "DEMO_KEY",
     "KPI",
     "ORDER_STATUSES",
+    "PERSON_KEY",
     "SCHEMA",
     "TABLE_NAMES",
     "Chart",
@@ -72,5 +84,6 @@ __all__ = [
     "Table",
     "Text",
     "TransformSpec",
+    "cast_person_keys",
     "hookimpl",
 ]

@@ -13,7 +13,7 @@ docs/connectors-business.md):
 - else the order is ``paid`` (the documented default for exports without either);
 - a ``paid`` order whose ``refunded_amount`` equals its ``amount`` (a full refund) becomes
   ``refunded``; a partial refund stays ``paid`` and the metrics count
-  ``amount − refunded_amount`` as its revenue (``plugins.metrics._common.paid_orders``).
+  ``amount − refunded_amount`` as its revenue (``communityroi.views.paid_orders``).
 
 ``refunded_amount`` is converted with the order's exchange rate like ``amount`` and
 ``gross_margin``; a negative one, or one above ``amount``, is a problem row.

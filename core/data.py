@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from core.report import Period
-from core.schema import SCHEMA
-
-KEYED = tuple(t for t, s in SCHEMA.items() if s.person_keys)  # members, activities, orders
-
-
-@dataclass(frozen=True)
-class KeyedTables:
-    """``members``, ``activities`` and ``orders`` with every person key (``member_id``,
-    ``invited_by``, ``target_member_id``, ``customer_id``) as ``pl.Categorical``.
-
-    Same rows and values as the public tables. Joins, group-bys and distinct counts on
-    a Categorical compare small integer codes instead of hashing strings — about 3×
-    faster over millions of rows — and the codes are assigned once, when the data is
-    assembled, instead of in every query. Categoricals sort and compare by their text,
-    so results are the same; cast to ``pl.String`` before joining with frames of your
-    own."""
-
-    members: pl.LazyFrame
-    activities: pl.LazyFrame
-    orders: pl.LazyFrame
+from core.schema import PERSON_TABLES, SCHEMA, cast_person_keys, empty_frame
 
 
 @dataclass(frozen=True)
@@ -37,7 +19,11 @@ class CommunityData:
 
     Rows after the period end are already removed (and ``left_at`` after it is null), so
     "as of period end" is simply "everything"; :meth:`in_period` selects the period.
-    ``keyed`` holds the person-keyed tables (see :class:`KeyedTables`), clipped the same.
+    Person keys (``member_id``, ``invited_by``, ``target_member_id``, ``customer_id``) are
+    ``pl.Categorical`` (:data:`core.schema.PERSON_KEY`) in every table: a frame given as
+    text is cast when the object is made, so ``dataclasses.replace(data, activities=…)``
+    keeps one form. Cast frames of your own with :func:`core.schema.cast_person_keys`
+    before joining them.
     """
 
     members: pl.LazyFrame
@@ -49,7 +35,30 @@ class CommunityData:
     period: Period
     timezone: str
     currency: str
-    keyed: KeyedTables
+    _shared: dict[Callable, pl.LazyFrame] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        for table in PERSON_TABLES:
+            frame = getattr(self, table)
+            typed = cast_person_keys(frame, *SCHEMA[table].person_keys)
+            if typed is not frame:
+                object.__setattr__(self, table, typed)
+
+    def shared(self, make: Callable[[CommunityData], pl.LazyFrame]) -> pl.LazyFrame:
+        """``make(self)`` as one cached LazyFrame per data object, the same object for
+        every caller that passes the same function.
+
+        The core collects every metric's frames in one ``collect_all``: a subplan built
+        by several metrics from one shared (``.cache()``) LazyFrame is computed once,
+        while identical but separately built subplans are computed once each. The memo
+        lives on this object, so it goes when the data goes; a derived view
+        (:meth:`clipped`, :meth:`previous`, ``dataclasses.replace``) starts empty."""
+        hit = self._shared.get(make)
+        if hit is None:
+            hit = self._shared.setdefault(make, make(self).cache())
+        return hit
 
     # -- period boundaries -------------------------------------------------------------
     @property
@@ -92,8 +101,7 @@ class CommunityData:
             "orders": lambda f: f.filter(pl.col("at") < end),
             "costs": lambda f: f.filter(pl.col("incurred_on") <= day),
         }
-        keyed = KeyedTables(**{t: clip[t](getattr(self.keyed, t)) for t in KEYED})
-        return replace(view, keyed=keyed, **{t: f(getattr(self, t)) for t, f in clip.items()})
+        return replace(view, **{t: f(getattr(self, t)) for t, f in clip.items()})
 
     def previous(self) -> CommunityData:
         """The previous period of equal length, ending the day before this one starts."""
@@ -116,17 +124,15 @@ def make_data(
 ) -> CommunityData:
     """Assemble CommunityData from conformed frames (missing tables become empty).
 
-    The person-keyed tables are computed here, once: with ``materialize`` (the default)
-    they are collected into memory in one ``collect_all`` — the Categorical columns are
-    new, the other columns are shared with ``frames`` when those are in memory — so
-    every metric query starts from ready codes. ``materialize=False`` keeps them lazy
-    (each query then casts again)."""
-    full = {t: frames.get(t, pl.LazyFrame(schema=s.polars_schema)) for t, s in SCHEMA.items()}
-    casts = [
-        full[t].with_columns(pl.col(SCHEMA[t].person_keys).cast(pl.Categorical)) for t in KEYED
-    ]
+    Person keys are cast to Categorical here, once: with ``materialize`` (the default)
+    the members, activities and orders are collected into memory in one ``collect_all``
+    — the Categorical columns are new, the other columns are shared with ``frames`` when
+    those are in memory — so every metric query starts from ready codes.
+    ``materialize=False`` keeps them lazy (each query then casts again)."""
+    full = {t: frames.get(t, empty_frame(t)) for t in SCHEMA}
+    typed = [cast_person_keys(full[t], *SCHEMA[t].person_keys) for t in PERSON_TABLES]
     if materialize:
-        casts = [df.lazy() for df in pl.collect_all(casts)]
-    keyed = KeyedTables(**dict(zip(KEYED, casts, strict=True)))
-    data = CommunityData(**full, period=period, timezone=timezone, currency=currency, keyed=keyed)
+        typed = [df.lazy() for df in pl.collect_all(typed)]
+    full.update(zip(PERSON_TABLES, typed, strict=True))
+    data = CommunityData(**full, period=period, timezone=timezone, currency=currency)
     return data.clipped(period)

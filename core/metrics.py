@@ -316,9 +316,8 @@ def _stable(df: pl.DataFrame) -> pl.DataFrame:
     Multi-threaded float sums differ in their last bits from run to run (the order of
     partial sums varies); rounding far above that noise keeps "same input, same report"
     true byte for byte while changing no reported digit. Categorical columns (person
-    keys from ``CommunityData.keyed``, also inside lists and structs) become ``pl.String``
-    again, so ``build`` and the report see the public types whichever tables a metric
-    queried.
+    keys, whose type in ``CommunityData`` is ``core.schema.PERSON_KEY``; also inside lists
+    and structs) become ``pl.String`` again, so ``build`` and the report see ids as text.
     """
     floats = [c for c, t in df.schema.items() if t in (pl.Float64, pl.Float32)]
     texts = {c: _as_text(t) for c, t in df.schema.items()}

@@ -1,16 +1,24 @@
 """The canonical tables every source produces and every metric reads.
 
 One constant, :data:`SCHEMA`, describes them; :func:`core.conform.conform` enforces it at
-the source boundary.
+the source boundary. Person keys (columns marked ``person_key``) are text at the boundary
+and :data:`PERSON_KEY` (``pl.Categorical``) in the data every metric reads
+(:meth:`TableSchema.data_schema`, cast once by :func:`core.data.make_data`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import polars as pl
 
 from core.parsing import UTC_TIME
+
+PERSON_KEY = pl.Categorical()
+"""The type of every person key (``member_id``, ``invited_by``, ``target_member_id``,
+``customer_id``) in ``CommunityData``: joins, group-bys and distinct counts compare small
+integer codes instead of hashing strings, while values still sort and compare as text."""
 
 COST_CATEGORIES = ("labour", "platform_fee", "ads", "content", "campaign", "tools", "other")
 ORDER_STATUSES = ("paid", "refunded", "pending", "cancelled")
@@ -37,7 +45,12 @@ class Column:
     required: bool = False  # the column must be present and non-null in every row
     doc: str = ""
     allowed: tuple[str, ...] = ()  # for categorical text columns (compared lower-case)
-    person_key: bool = False  # identifies a member or customer (see CommunityData.keyed)
+    person_key: bool = False  # identifies a member or customer: PERSON_KEY in CommunityData
+
+    @property
+    def data_dtype(self) -> pl.DataType:
+        """The type metrics see: :data:`PERSON_KEY` for a person key, else ``dtype``."""
+        return PERSON_KEY if self.person_key else self.dtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +62,21 @@ class TableSchema:
 
     @property
     def polars_schema(self) -> pl.Schema:
+        """The types at the source boundary (person keys as text)."""
         return pl.Schema({c.name: c.dtype for c in self.columns})
+
+    @property
+    def data_schema(self) -> pl.Schema:
+        """The types in ``CommunityData`` (person keys as :data:`PERSON_KEY`)."""
+        return pl.Schema({c.name: c.data_dtype for c in self.columns})
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
     @property
     def person_keys(self) -> tuple[str, ...]:
-        """Columns that identify a member or customer: String in the public tables,
-        ``pl.Categorical`` in ``CommunityData.keyed``."""
+        """Columns that identify a member or customer (text at the boundary,
+        :data:`PERSON_KEY` in ``CommunityData``)."""
         return tuple(c.name for c in self.columns if c.person_key)
 
 
@@ -232,8 +251,38 @@ SCHEMA: dict[str, TableSchema] = {
 }
 
 TABLE_NAMES = tuple(SCHEMA)
+PERSON_TABLES = tuple(t for t, s in SCHEMA.items() if s.person_keys)  # members, activities, orders
+PERSON_KEY_NAMES = tuple(dict.fromkeys(c for t in PERSON_TABLES for c in SCHEMA[t].person_keys))
+
+
+F = TypeVar("F", pl.LazyFrame, pl.DataFrame)
 
 
 def empty_frame(table: str) -> pl.LazyFrame:
-    """An empty, correctly typed frame for ``table``."""
+    """An empty frame for ``table``, typed as at the source boundary."""
     return pl.LazyFrame(schema=SCHEMA[table].polars_schema)
+
+
+def cast_person_keys(frame: F, *columns: str) -> F:
+    """``frame`` with its person-key columns as :data:`PERSON_KEY`, the type they have in
+    ``CommunityData`` — so a frame of your own joins and concatenates with the canonical
+    tables.
+
+    ``columns`` names the columns to cast; by default every canonical person-key name the
+    frame has (``member_id``, ``invited_by``, ``target_member_id``, ``customer_id``).
+    Columns of another type (numbers read from a CSV) are cast through text; columns
+    already typed are left alone, so the cast is free when there is nothing to do.
+
+    >>> survey = pl.LazyFrame({"member_id": ["m1", "m2"], "score": [9, 4]})
+    >>> cast_person_keys(survey).collect_schema()["member_id"]
+    Categorical
+    """
+    schema = frame.collect_schema()
+    missing = [c for c in columns if c not in schema]
+    if missing:
+        raise ValueError(f"cast_person_keys: no column {', '.join(missing)} in the frame")
+    names = columns or [c for c in PERSON_KEY_NAMES if c in schema]
+    todo = [c for c in names if schema[c] != PERSON_KEY]
+    if not todo:
+        return frame
+    return frame.with_columns(pl.col(c).cast(pl.String).cast(PERSON_KEY) for c in todo)

@@ -23,10 +23,9 @@ _LABEL = re.compile(r"^(?:M-)?([0-9A-Fa-f]{8,16})$")
 
 def reveal_ids(label: str, settings) -> pl.DataFrame:
     """``id``, ``label``, ``full``: the people whose full label starts with ``label``."""
-    from core.data import KEYED
     from core.pipeline import load, registry_for
     from core.privacy import PREFIX, label_map, resolve_key
-    from core.schema import SCHEMA
+    from core.schema import PERSON_TABLES, SCHEMA
 
     m = _LABEL.match(label.strip())
     if not m:
@@ -36,7 +35,7 @@ def reveal_ids(label: str, settings) -> pl.DataFrame:
     ids = pl.concat(
         [
             data.frame(t).select(pl.col(c).cast(pl.String).alias("id"))
-            for t in KEYED
+            for t in PERSON_TABLES
             for c in SCHEMA[t].person_keys
         ]
     ).unique()

@@ -54,9 +54,8 @@ def schema_markdown() -> str:
             meaning = c.doc.replace("|", "\\|")
             if c.allowed:
                 meaning += f" One of: {', '.join(c.allowed)}."
-            out.append(
-                f"| `{c.name}` | {_type(c.dtype)} | {'yes' if c.required else ''} | {meaning} |"
-            )
+            kind = "person key" if c.person_key else _type(c.dtype)
+            out.append(f"| `{c.name}` | {kind} | {'yes' if c.required else ''} | {meaning} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -92,6 +91,7 @@ def test_schema_reference_matches_schema():
 def test_testing_helpers_and_public_api_are_documented():
     import communityroi
     import communityroi.testing as testing
+    import communityroi.views as views
 
     text = doc_text()
     helpers = [n for n in dir(testing) if not n.startswith("_") and callable(getattr(testing, n))]
@@ -104,6 +104,8 @@ def test_testing_helpers_and_public_api_are_documented():
         assert f"`{fixture}`" in text
     for name in communityroi.__all__:
         assert name in text, f"communityroi.{name} is not mentioned in docs/plugins.md"
+    for name in views.__all__:
+        assert f"`{name}" in text, f"communityroi.views.{name} is not documented"
 
 
 def test_walkthrough_commands_are_the_ones_the_scaffold_test_runs():

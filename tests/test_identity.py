@@ -23,7 +23,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from communityroi import DataError, SourceContext
+from communityroi import SCHEMA, DataError, SourceContext
 from communityroi.testing import make_data
 from plugins.transforms import identity
 
@@ -100,7 +100,11 @@ def frames(members=MEMBERS, activities=ACTIVITIES, orders=ORDERS):
         end=date(2026, 10, 31),
         timezone="Asia/Shanghai",
     )
-    return {"members": data.members, "activities": data.activities, "orders": data.orders}
+    # transforms run before the data is assembled: they get person keys as text
+    return {
+        t: data.frame(t).with_columns(pl.col(SCHEMA[t].person_keys).cast(pl.String))
+        for t in ("members", "activities", "orders")
+    }
 
 
 def run(tmp_path: Path, mapping: str | None = MAPPING, inputs=None, **options):

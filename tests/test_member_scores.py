@@ -146,7 +146,7 @@ class Third:
     @hookimpl
     def communityroi_member_scores(self):
         def compute(data, _opts):
-            return data.keyed.activities.group_by("member_id").agg(
+            return data.activities.group_by("member_id").agg(
                 pl.col("kind").eq("checkin").sum().alias("checkins")
             )
 
@@ -171,7 +171,7 @@ def test_member_scores_with_a_numpy_build_step():
         @hookimpl
         def communityroi_member_scores(self):
             def compute(data, _opts):
-                lf = data.keyed.members.select(pl.col("member_id").cast(pl.String))
+                lf = data.members.select(pl.col("member_id").cast(pl.String))
                 return MemberScores({"ids": lf}, lambda got: got["ids"].with_columns(n=pl.len()))
 
             return [MemberScoreSpec("n", "N", {"n": ColumnInfo(T("N", "N"))}, compute=compute)]
@@ -184,7 +184,7 @@ def test_a_failing_or_bad_plugin_is_named_and_left_out():
         @hookimpl
         def communityroi_member_scores(self):
             def dupes(data, _opts):
-                return pl.concat([data.keyed.members.select("member_id")] * 2).with_columns(x=1)
+                return pl.concat([data.members.select("member_id")] * 2).with_columns(x=1)
 
             return [MemberScoreSpec("dupes", "d", {"x": ColumnInfo(T("x", "x"))}, compute=dupes)]
 

@@ -26,10 +26,10 @@ from datetime import UTC, date, datetime
 import polars as pl
 import pytest
 
-from communityroi import DataError
+from communityroi import DataError, views
 from communityroi.testing import check_source, make_data, run_metric
 from core.conform import conform
-from plugins.metrics import _common, campaigns, clv, roi
+from plugins.metrics import campaigns, clv, roi
 from plugins.sources import files
 
 MEMBERS = [
@@ -90,7 +90,7 @@ def test_without_paid_at_column_every_order_is_paid():
 
 
 def test_paid_orders_expose_the_net_amount():
-    paid = _common.paid_orders(_data()).sort("order_id").collect()
+    paid = views.paid_orders(_data()).sort("order_id").collect()
     assert paid["order_id"].to_list() == ["o1", "o4", "o5", "o6"]
     assert paid["amount"].to_list() == [70.0, 80.0, 60.0, 56.0]
     assert paid["gross_amount"].to_list() == [100.0, 80.0, 60.0, 70.0]

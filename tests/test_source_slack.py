@@ -21,9 +21,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from communityroi import DataError
+from communityroi import DataError, views
 from communityroi.testing import check_source, load_source, make_data
-from plugins.metrics import _common, _referrals
+from plugins.metrics import _referrals
 from plugins.sources import slack
 
 DATA = Path(__file__).parent / "data" / "slack"
@@ -279,12 +279,12 @@ def test_only_the_first_join_into_the_workspace_is_a_referral():
 
     # the referral metric sees the same: one referral each for Ann and Ben
     data = make_data(out, start=date(2024, 3, 1), end=date(2024, 3, 31))
-    refs = _referrals.referrals(_referrals.invites(data), _common.roster(data)).collect()
+    refs = _referrals.referrals(_referrals.invites(data), views.roster(data)).collect()
     assert sorted(refs.select("invitee", "inviter").rows()) == [
         ("U2BEN", "U1ANN"),
         ("U3CAT", "U2BEN"),
     ]
-    per = _referrals.per_inviter(data, _common.roster(data)).sort("member_id").collect()
+    per = _referrals.per_inviter(data, views.roster(data)).sort("member_id").collect()
     assert per.select("member_id", "invites_sent", "invitees_joined").rows() == [
         ("U1ANN", 1, 1),
         ("U2BEN", 1, 1),

@@ -5,7 +5,8 @@ in its options (``[metrics.nps] survey = "survey.csv"``): a CSV with one row per
 to "How likely are you to recommend us to a friend? (0–10)", with the answer time and,
 when known, the member id (问卷星-style Chinese headers are recognised). The file is
 scanned lazily inside ``compute``, like every other frame, and joined to the canonical
-members for the segment breakdown.
+members for the segment breakdown (its member ids cast with ``cast_person_keys`` to the
+type they have in the canonical tables).
 
 Definitions (P = the report period; times without an offset are in the report time zone):
 
@@ -51,6 +52,7 @@ from communityroi import (
     Section,
     T,
     Table,
+    cast_person_keys,
     hookimpl,
 )
 
@@ -134,6 +136,7 @@ def compute(data: CommunityData, opts: NPSOptions) -> MetricResult:
             pl.col(member_col).str.strip_chars() if member_col else pl.lit(None, pl.String)
         ).replace("", None),
     )
+    answers = cast_person_keys(answers)  # member_id as in data.members, so the two join
     score_given = pl.col("score_text").str.strip_chars().fill_null("") != ""
     problems = (
         pl.concat(

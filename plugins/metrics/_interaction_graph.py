@@ -30,7 +30,7 @@ def edges(data: CommunityData, weights: Mapping[str, float], weighted: bool) -> 
     invite = weights["invite"]
     kinds = {k: v for k, v in weights.items() if k != "invite" and v > 0}
     is_invite = pl.col("kind") == "invite"
-    acts = data.keyed.activities.filter(
+    acts = data.activities.filter(
         data.in_period("at")
         & pl.col("target_member_id").is_not_null()
         & (pl.col("target_member_id") != pl.col("member_id"))
@@ -41,7 +41,7 @@ def edges(data: CommunityData, weights: Mapping[str, float], weighted: bool) -> 
         w=pl.col("kind").replace_strict({**kinds, "invite": 0.0}, return_dtype=pl.Float64),
         invite=is_invite,
     )
-    listed = data.keyed.members.filter(
+    listed = data.members.filter(
         data.in_period("joined_at")
         & pl.col("invited_by").is_not_null()
         & (pl.col("invited_by") != pl.col("member_id"))

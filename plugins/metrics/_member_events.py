@@ -6,7 +6,7 @@
 - :func:`presence_changes`: the instants at which a member entered the community (from no
   group to some group) or left it (from some group to none).
 
-Both read ``data.keyed`` (person keys as Categorical codes) and never collect.
+Neither collects.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ def first_replies(
 ) -> pl.LazyFrame:
     """One row per message/post placed in P: ``delay_h``, hours to its first reply (null
     when none). Replies are matched to messages with a backward ``join_asof`` by author.
-    ``acts``: the activities from the period start on (default ``data.keyed.activities``)."""
-    acts = data.keyed.activities if acts is None else acts
+    ``acts``: the activities from the period start on (default ``data.activities``)."""
+    acts = data.activities if acts is None else acts
     messages = (
         acts.filter(pl.col("kind").is_in(REPLIED_KINDS) & data.in_period("at"))
         .select(pl.col("member_id").alias("author"), pl.col("at").alias("msg_at"))
@@ -70,7 +70,7 @@ def presence_changes(data: CommunityData) -> pl.LazyFrame:
     or left it (−1: from some group to none), from their membership rows; ``t`` is null for
     a membership without a join time (there from the beginning). A member who switches
     groups at one instant, or holds two memberships, does not leave."""
-    rows = data.keyed.members.select("member_id", "joined_at", "left_at")
+    rows = data.members.select("member_id", "joined_at", "left_at")
     events = pl.concat([
         rows.select("member_id", pl.col("joined_at").alias("t"), pl.lit(1).alias("delta")),
         rows.filter(pl.col("left_at").is_not_null())

@@ -20,8 +20,7 @@ from datetime import timedelta
 
 import polars as pl
 
-from communityroi import CommunityData
-from plugins.metrics import _common
+from communityroi import CommunityData, views
 
 JOIN_TOLERANCE = timedelta(hours=1)
 
@@ -29,7 +28,7 @@ JOIN_TOLERANCE = timedelta(hours=1)
 def invites(data: CommunityData) -> pl.LazyFrame:
     """Invite activities up to the period end: inviter, invitee (may be null), at."""
     return (
-        data.keyed.activities.filter(pl.col("kind") == "invite")
+        data.activities.filter(pl.col("kind") == "invite")
         .select(inviter="member_id", invitee="target_member_id", at="at")
         .filter(pl.col("invitee").ne_missing(pl.col("inviter")))
     )
@@ -67,7 +66,7 @@ def per_inviter(data: CommunityData, roster: pl.LazyFrame) -> pl.LazyFrame:
     invited = invites(data)
     refs = referrals(invited, roster)
     spent = (
-        _common.paid_orders(data)
+        views.paid_orders(data)
         .filter(data.in_period("at") & pl.col("buyer_id").is_not_null())
         .group_by(invitee="buyer_id")
         .agg(pl.col("amount").sum().alias("spent"))

@@ -2,7 +2,7 @@
 
 For every campaign and every group, over the report period P (report time zone):
 
-- **Return** = Σ net ``amount`` (after partial refunds, ``_common.paid_orders``) of
+- **Return** = Σ net ``amount`` (after partial refunds, ``communityroi.views.paid_orders``) of
   *paid* orders placed in P and attributed to it, and
   **investment** = Σ cost-ledger ``amount`` incurred in P and attributed to it;
   **ROI** = (return − investment) / investment × 100 % (none without investment). These
@@ -43,7 +43,8 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import attributed_orders, engaged, paid_orders, roster, safe_div
+from communityroi.views import attributed_orders, engaged, paid_orders, roster
+from plugins.metrics._common import safe_div
 
 KIND_LABELS = {
     "flash_group": T("Flash group", "快闪群"),
@@ -106,7 +107,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     )
     costs = data.costs.filter(data.day_in_period("incurred_on"))
     acts = (
-        engaged(data.keyed.activities)
+        engaged(data.activities)
         .filter(data.in_period("at"))
         .select("member_id", "group_id", "campaign_id")
         .cache()
@@ -122,7 +123,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     in_group = (
         campaigns.filter(pl.col("group_id").is_not_null())
         .join(
-            data.keyed.members.select("group_id", "member_id", "joined_at", "left_at"),
+            data.members.select("group_id", "member_id", "joined_at", "left_at"),
             on="group_id",
         )
         .filter(
@@ -169,7 +170,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
         .filter(pl.col("group_id").is_not_null())
     )
     g_reach = (
-        data.keyed.members.filter(
+        data.members.filter(
             pl.col("group_id").is_not_null()
             & (pl.col("joined_at").is_null() | (pl.col("joined_at") < end))
             & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))

@@ -1,9 +1,9 @@
 """Customer lifetime value (CLV): observed value to date and predicted value (BG/NBD + Gamma-Gamma).
 
 **Observed CLV** of a member = Σ value of their paid orders up to the period end, where value is
-the order's net ``amount`` (after partial refunds, ``_common.paid_orders``; ``value_basis =
-"revenue"``) or its ``gross_margin`` (missing margins
-count as 0 and are reported). Buyers are members with at least one paid order.
+the order's net ``amount`` (after partial refunds, ``communityroi.views.paid_orders``;
+``value_basis = "revenue"``) or its ``gross_margin`` (missing margins count as 0 and are
+reported). Buyers are members with at least one paid order.
 
 **Predicted CLV** fits BG/NBD (repeat purchases) and Gamma-Gamma (spend per purchase) by
 maximum likelihood on every customer's RFM summary — members, and non-members by their
@@ -44,9 +44,9 @@ from communityroi import (
     T,
     hookimpl,
 )
+from communityroi.views import paid_orders
 from plugins.metrics import clv_models as models
 from plugins.metrics import clv_report as rep
-from plugins.metrics._common import paid_orders
 
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0}
 YEAR_DAYS = 365.25
@@ -162,11 +162,11 @@ def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
         "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
         # distinct (member, group) and (member, segment) pairs and the number of members
         # (listed or buying), computed in the plan rather than in the serial build step
-        "member_groups": data.keyed.members.select("member_id", "group_id").unique(),
-        "member_segments": data.keyed.members.select("member_id", "segment").unique(),
+        "member_groups": data.members.select("member_id", "group_id").unique(),
+        "member_segments": data.members.select("member_id", "segment").unique(),
         "members": pl.concat(
             [
-                data.keyed.members.select("member_id"),
+                data.members.select("member_id"),
                 rfm.filter(pl.col("member_id").is_not_null()).select("member_id"),
             ]
         )

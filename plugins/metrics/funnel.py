@@ -37,7 +37,8 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from plugins.metrics._common import active_members, paid_orders, roster, safe_div
+from communityroi.views import active_members, paid_orders, roster
+from plugins.metrics._common import safe_div
 from plugins.metrics.campaigns import KIND_LABELS
 
 STEPS = {
@@ -98,9 +99,9 @@ def _step_counts() -> list[pl.Expr]:
 def compute(data: CommunityData, opts: FunnelOptions) -> MetricResult:
     flags = member_flags(data, opts)
     if opts.population == "new":
-        in_group = data.keyed.members.filter(data.in_period("joined_at"))
+        in_group = data.members.filter(data.in_period("joined_at"))
     else:
-        in_group = data.keyed.members.filter(
+        in_group = data.members.filter(
             (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.end)))
             & (pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start)))
         )

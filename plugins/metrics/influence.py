@@ -67,8 +67,9 @@ from communityroi import (
     T,
     Table,
     hookimpl,
+    views,
 )
-from plugins.metrics import _common, _referrals
+from plugins.metrics import _referrals
 from plugins.metrics._interaction_graph import edges, indexed, reach
 from plugins.metrics.pagerank import pagerank, transition
 
@@ -156,13 +157,13 @@ class InfluenceOptions(BaseModel):
 
 
 def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
-    roster = _common.roster(data)
+    roster = views.roster(data)
     graph, nodes = indexed(edges(data, opts.edge_weights, opts.weighted))
     frames = {
         "graph": graph,
         "nodes": nodes,
         "inviters": _referrals.per_inviter(data, roster),
-        "base": _common.members_at_start(data).select(pl.len().alias("members")),
+        "base": views.members_at_start(data).select(pl.len().alias("members")),
     }
     return MetricResult(
         frames,

@@ -16,7 +16,7 @@ member row): core 核心 love ≥ ``tier_core`` (100), active 活跃 ≥ ``tier_
 casual 普通 ≥ ``tier_casual`` (1), else dormant 沉睡.
 
 **RFM** over members with a paid order up to the period end (orders linked as in
-``plugins.metrics._common.paid_orders``): recency R = days from the last paid order (its
+``communityroi.views.paid_orders``): recency R = days from the last paid order (its
 local date) to the period end; frequency F = number of paid orders; monetary M = their
 total. Each becomes a quintile score 1–5, higher = better (recent, frequent, large)::
 
@@ -51,8 +51,8 @@ from communityroi import (
     T,
     Table,
     hookimpl,
+    views,
 )
-from plugins.metrics import _common
 from plugins.metrics import loyalty_text as txt
 
 DEFAULT_WEIGHTS = {
@@ -111,7 +111,7 @@ def love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
     # the per-row points are computed as a column before grouping: evaluated inside the
     # aggregation the same expression cost ~45 % more CPU on 10 M activities
     return (
-        data.keyed.activities.select("member_id", decayed.alias("_points"))
+        data.activities.select("member_id", decayed.alias("_points"))
         .group_by("member_id")
         .agg(pl.col("_points").sum().round(9).alias("love"))
     )
@@ -125,7 +125,7 @@ def quintile(rank: pl.Expr) -> pl.Expr:
 def rfm(data: CommunityData) -> pl.LazyFrame:
     """One row per customer: member_id, recency (days), frequency, monetary, period
     revenue and orders, R/F/M scores and segment."""
-    orders = _common.paid_orders(data).filter(pl.col("buyer_id").is_not_null())
+    orders = views.paid_orders(data).filter(pl.col("buyer_id").is_not_null())
     in_period = data.in_period("at")
     customers = orders.group_by(member_id="buyer_id").agg(
         pl.col("at").max().alias("last"),
@@ -179,7 +179,7 @@ def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
     cell — every table but the top list is a sum over the cells, so the activities,
     orders and members are each scanned once — and the ``top_n`` most loyal members
     (love, then member id), picked by a partial ``top_k`` rather than a sort."""
-    roster = _common.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
+    roster = views.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
     people = (
         roster.join(love_scores(data, opts), on="member_id", how="full", coalesce=True)
         .filter(~pl.col("left").fill_null(False))

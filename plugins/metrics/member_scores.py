@@ -9,7 +9,7 @@
   to the period end), ``activities`` (engaged activities in the period),
   ``activities_total`` (up to the period end), ``active_days`` (distinct local days with an
   engaged activity in the period), ``orders`` and ``revenue`` (paid orders in the period
-  and their net amount, as in ``_common.paid_orders``), ``invites_sent`` and
+  and their net amount, as in ``communityroi.views.paid_orders``), ``invites_sent`` and
   ``referrals`` (invitees who joined in the period, as in the influence metric), and
   ``stage``: ``left`` (left every group), ``new`` (first join in the period), ``active``
   (engaged activity in the period), ``dormant`` (active before, not in the period),
@@ -32,8 +32,16 @@ from collections.abc import Mapping
 import numpy as np
 import polars as pl
 
-from communityroi import ColumnInfo, CommunityData, MemberScores, MemberScoreSpec, T, hookimpl
-from plugins.metrics import _common, _referrals, clv, influence, loyalty
+from communityroi import (
+    ColumnInfo,
+    CommunityData,
+    MemberScores,
+    MemberScoreSpec,
+    T,
+    hookimpl,
+    views,
+)
+from plugins.metrics import _referrals, clv, influence, loyalty
 from plugins.metrics import loyalty_text as ltxt
 from plugins.metrics._interaction_graph import edges, indexed
 from plugins.metrics.pagerank import pagerank, transition
@@ -72,8 +80,8 @@ PROFILE = {
 
 def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     """One row per person: the profile columns (see the module docstring)."""
-    roster = _common.roster(data)
-    acts = _common.engaged(data.keyed.activities)
+    roster = views.roster(data)
+    acts = views.engaged(data.activities)
     in_period = data.in_period("at")
     activity = acts.group_by("member_id").agg(
         pl.col("at").max().alias("last_active"),
@@ -89,8 +97,8 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     platforms = (
         pl.concat(
             [
-                data.keyed.members.select("member_id", "platform"),
-                data.keyed.activities.select("member_id", "platform"),
+                data.members.select("member_id", "platform"),
+                data.activities.select("member_id", "platform"),
             ]
         )
         .unique()
@@ -98,7 +106,7 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
         .agg(pl.col("platform").drop_nulls().sort().str.join(",").alias("platforms"))
     )
     bought = (
-        _common.paid_orders(data)
+        views.paid_orders(data)
         .filter(in_period & pl.col("buyer_id").is_not_null())
         .group_by(member_id="buyer_id")
         .agg(
@@ -173,7 +181,7 @@ LOYALTY = {
 def loyalty_scores(data: CommunityData, opts: loyalty.LoyaltyOptions) -> pl.LazyFrame:
     """Love score and tier (as in the loyalty metric's population) and RFM segment."""
     opts = opts or loyalty.LoyaltyOptions()
-    roster = _common.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
+    roster = views.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
     love = pl.col("love")
     tier = (
         pl.when(love >= opts.tier_core).then(pl.lit("core"))

@@ -40,8 +40,8 @@ from communityroi import (
     Table,
     hookimpl,
 )
+from communityroi.views import engaged, roster
 from plugins.metrics._calendar import interval_index, month_starts, utc_midnights
-from plugins.metrics._common import engaged, roster
 
 KPI_MONTHS = (1, 3, 6)
 
@@ -62,7 +62,7 @@ def compute(data: CommunityData, opts: RetentionOptions) -> MetricResult:
         .select("member_id", interval_index(bounds, "joined_at").alias("cohort"))
     )
     active_months = (
-        engaged(data.keyed.activities)
+        engaged(data.activities)
         .filter(pl.col("at") >= pl.lit(bounds[0]))
         .select("member_id", interval_index(bounds, "at").alias("month"))
         .unique()

@@ -7,7 +7,7 @@ Definitions (all over the report period P = [start, end], report time zone):
   the community: the buyer was a member when ordering (``member_id``, or ``customer_id``
   linked to a member; joined at or before the order), or the order carries a
   ``campaign_id``. Value = the net ``amount`` (``amount − refunded_amount``, see
-  ``_common.paid_orders``; ``return_basis = "revenue"``) or ``gross_margin``
+  ``communityroi.views.paid_orders``; ``return_basis = "revenue"``) or ``gross_margin``
   (``"gross_margin"``; where an order has none, ``amount × margin``).
   Refunded, pending and cancelled orders count zero.
 - **ROI** = (R − I) / I × 100 %.  **Return per ¥1** = R / I.
@@ -53,14 +53,9 @@ from communityroi import (
     Table,
     hookimpl,
 )
+from communityroi.views import active_members, attributed_orders, members_at_start, roster
 from plugins.metrics import roi_text as txt
-from plugins.metrics._common import (
-    active_members,
-    attributed_orders,
-    members_at_start,
-    roster,
-    safe_div,
-)
+from plugins.metrics._common import safe_div
 
 
 class ROIOptions(BaseModel):
@@ -181,7 +176,7 @@ def compute(data: CommunityData, opts: ROIOptions) -> MetricResult:
         .agg(pl.col("amount").sum().alias("investment"))
     )
     members_per_group = (
-        data.keyed.members.filter(pl.col("left_at").is_null() & pl.col("group_id").is_not_null())
+        data.members.filter(pl.col("left_at").is_null() & pl.col("group_id").is_not_null())
         .group_by("group_id")
         .agg(pl.col("member_id").n_unique().alias("members"))
     )

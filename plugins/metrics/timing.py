@@ -41,7 +41,7 @@ from communityroi import (
     Text,
     hookimpl,
 )
-from plugins.metrics._common import engaged
+from communityroi.views import engaged
 
 DAYS = {
     "weekdays": T("Weekdays", "工作日"),
@@ -99,7 +99,7 @@ def date_counts(data: CommunityData) -> dict[int, int]:
 
 def compute(data: CommunityData, opts: TimingOptions) -> MetricResult:
     cells = (
-        engaged(data.keyed.activities)
+        engaged(data.activities)
         .filter(data.in_period("at"))
         .group_by(weekday_hour(data))
         .agg(pl.len().alias("activities"))
