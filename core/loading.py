@@ -1,16 +1,23 @@
-"""Load sources, conform every frame at the boundary, report problems with locations."""
+"""Load sources, conform every frame at the boundary, report problems with locations;
+the report period when the settings leave it open."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from core.conform import conform
-from core.errors import DataError
+from core.errors import ConfigError, DataError
+from core.report import Period
 from core.schema import SCHEMA
 from core.specs import Dropped
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +140,32 @@ def _resolved(drops: list[Dropped], counts: list[pl.DataFrame]) -> list[Dropped]
         if n > 0:
             out.append(Dropped(d.origin, d.reason, n))
     return out
+
+
+def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Period:
+    """The configured period, or else the last calendar month that has activities or
+    orders (a cost ledger alone: the month of its last cost)."""
+    rs = settings.report
+    if rs.period_start and rs.period_end:
+        return Period(rs.period_start, rs.period_end)
+    latest = [
+        frames[t].select(pl.col("at").dt.convert_time_zone(rs.timezone).dt.date().max())
+        for t in ("activities", "orders")
+        if t in frames
+    ]
+    ends = [d for df in pl.collect_all(latest) for d in df.to_series() if d is not None]
+    if not ends and "costs" in frames:  # a cost ledger alone: the month of its last cost
+        ends = [d for d in frames["costs"].select(pl.col("incurred_on").max()).collect()
+                .to_series() if d is not None]  # fmt: skip
+    if not ends and not rs.period_end:
+        raise ConfigError(
+            "set report.period_start and report.period_end: the data has no "
+            "dated activities or orders to infer the period from"
+        )
+    end = rs.period_end or max(ends)
+    start = rs.period_start or end.replace(day=1)
+    if rs.period_end is None and rs.period_start is None:
+        # a whole month: from its first to its last day
+        nxt = (end.replace(day=28) + timedelta(days=4)).replace(day=1)
+        end = nxt - timedelta(days=1)
+    return Period(start, end)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -14,15 +12,16 @@ import polars as pl
 
 from core.data import CommunityData, make_data
 from core.errors import CommunityROIError, ConfigError, DataError, PluginError
-from core.loading import Loaded, conform_frames
+from core.loading import Loaded, conform_frames, resolve_period
 from core.manager import PluginInfo, Registry, build_registry
 from core.metrics import MetricJob, ScoreJob, run_all
 from core.outputs import write_atomically
 from core.privacy import pseudonymize, resolve_key
 from core.quality import describe_sources, notes, summarize
-from core.report import KPI, Period, Report, Section, Table
+from core.report import Period, Report, Section, Table
 from core.settings import Settings, validate_options
 from core.specs import RenderContext, SourceContext
+from core.targets import apply_targets
 
 Progress = Callable[[str], None]
 
@@ -165,35 +164,6 @@ def _report_identity(frames: dict[str, pl.LazyFrame], registry: Registry) -> dic
     return row
 
 
-def resolve_period(settings: Settings, frames: dict[str, pl.LazyFrame]) -> Period:
-    """The configured period, or else the last calendar month that has activities or
-    orders (a cost ledger alone: the month of its last cost)."""
-    rs = settings.report
-    if rs.period_start and rs.period_end:
-        return Period(rs.period_start, rs.period_end)
-    latest = [
-        frames[t].select(pl.col("at").dt.convert_time_zone(rs.timezone).dt.date().max())
-        for t in ("activities", "orders")
-        if t in frames
-    ]
-    ends = [d for df in pl.collect_all(latest) for d in df.to_series() if d is not None]
-    if not ends and "costs" in frames:  # a cost ledger alone: the month of its last cost
-        ends = [d for d in frames["costs"].select(pl.col("incurred_on").max()).collect()
-                .to_series() if d is not None]  # fmt: skip
-    if not ends and not rs.period_end:
-        raise ConfigError(
-            "set report.period_start and report.period_end: the data has no "
-            "dated activities or orders to infer the period from"
-        )
-    end = rs.period_end or max(ends)
-    start = rs.period_start or end.replace(day=1)
-    if rs.period_end is None and rs.period_start is None:
-        # a whole month: from its first to its last day
-        nxt = (end.replace(day=28) + timedelta(days=4)).replace(day=1)
-        end = nxt - timedelta(days=1)
-    return Period(start, end)
-
-
 def compute(
     settings: Settings, registry: Registry, data: CommunityData, *, progress: Progress = _quiet
 ) -> list[Section]:
@@ -239,47 +209,6 @@ def compute_all(
         data, jobs, scores, strict=registry.strict, warn=registry.warnings.append,
         progress=progress,
     )  # fmt: skip
-
-
-_TARGET = re.compile(r"^\s*(>=|<=|≥|≤)?\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")
-
-
-def apply_targets(sections: list[Section], targets: dict[str, Any]) -> list[Section]:
-    """Attach targets (``"roi.roi" = ">= 150"``) and their met / near / missed status.
-
-    *near* means within 10 % of the target value (relative), on the wrong side.
-    """
-    known = {f"{s.metric}.{k.key}" for s in sections for k in s.kpis}
-    for key in targets:
-        if key not in known:
-            raise ConfigError(f"targets.{key}: no such KPI (use metric.kpi, e.g. roi.roi)")
-    out = []
-    for s in sections:
-        kpis = []
-        for k in s.kpis:
-            raw = targets.get(f"{s.metric}.{k.key}")
-            if raw is not None:
-                k = _with_target(k, raw, f"{s.metric}.{k.key}")
-            kpis.append(k)
-        out.append(replace(s, kpis=tuple(kpis)))
-    return out
-
-
-def _with_target(k: KPI, raw: Any, key: str) -> KPI:
-    m = _TARGET.match(str(raw))
-    if not m:
-        raise ConfigError(f"targets.{key}: '{raw}' is not a target like \">= 150\" or 150")
-    op = {"≥": ">=", "≤": "<="}.get(m.group(1) or "", m.group(1)) or (
-        ">=" if k.higher_is_better else "<="
-    )
-    target = float(m.group(2))
-    status = None
-    if k.value is not None:
-        v = float(k.value)
-        met = v >= target if op == ">=" else v <= target
-        near = abs(v - target) <= 0.1 * abs(target) if target else False
-        status = "met" if met else ("near" if near else "missed")
-    return k.with_(target=target, target_op=op, status=status)
 
 
 def build_report(

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 
 from communityroi import ConfigError
-from core.pipeline import apply_targets
 from core.report import KPI, Section
 from core.settings import load_settings
 from core.starter import STARTER_TOML
+from core.targets import apply_targets
 from core.text import T
 
 

@@ -6,9 +6,6 @@ language) plus the raw ``report`` for custom templates that need more.
 
 from __future__ import annotations
 
-import json
-import re
-import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -21,7 +18,9 @@ from plugins.renderers import formatting as fmt
 from plugins.renderers.charts import render_chart
 from plugins.renderers.charts.svg import mix
 from plugins.renderers.labels import label
+from plugins.renderers.layout import column_widths, css_content, print_cut, slug
 from plugins.renderers.quality_view import data_quality_view
+from plugins.renderers.settings_view import settings_rows
 
 # Fonts tried in order: the bundled CJK subset (defined in the PDF stylesheet), then
 # common system fonts for Latin and Chinese.
@@ -37,54 +36,8 @@ FALLBACK_FONTS = (
     "sans-serif",
 )
 NUMERIC_UNITS = {"count", "currency", "percent", "ratio", "days", "hours", "score", "per_member"}
-PRESENTATION_SETTINGS = {"branding", "output"}
-SECRET_WORDS = ("salt", "secret", "token", "password", "api_key", "apikey")
 INVESTMENT_KEYS = ("investment", "cost", "total_cost", "costs")
 RETURN_KEYS = ("return", "revenue", "attributed_return", "attributed_revenue")
-
-
-def text_width(text: str) -> int:
-    """Display width in Latin-letter units: CJK and full-width characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def column_widths(headers: list[str], rows: list[list[str]]) -> list[float]:
-    """Column widths in % for ``table-layout: fixed`` (fast in WeasyPrint, which otherwise
-    lays out every cell twice to measure it): each column gets room for its widest cell
-    (cells do not wrap numbers) and for its header on at most two lines."""
-    need = []
-    for j, head in enumerate(headers):
-        cells = max((text_width(r[j]) for r in rows), default=0)
-        words = max((text_width(w) for w in head.split()), default=0)
-        need.append(max(cells, words, (text_width(head) + 1) // 2, 3) + 2)
-    total = sum(need) or 1
-    return [round(100 * n / total, 2) for n in need]
-
-
-def print_cut(rows: int, print_rows: int | None) -> int | None:
-    """How many rows a table keeps on paper: ``print_rows`` when it has more than one and a
-    half times as many (a top-20 ranking prints its top 10), else all (None) — cutting a
-    row or two from a short table would lose information and save no paper."""
-    if print_rows is None or rows <= print_rows * 3 // 2:
-        return None
-    return print_rows
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
-def css_content(template: str) -> str:
-    """A label with ``{page}``/``{pages}`` as a CSS ``content`` value (strings escaped)."""
-    out = []
-    for piece in re.split(r"(\{page\}|\{pages\})", template):
-        if piece == "{page}":
-            out.append("counter(page)")
-        elif piece == "{pages}":
-            out.append("counter(pages)")
-        elif piece:
-            out.append('"' + re.sub(r'(["\\\n])', lambda m: "\\" + m.group(1), piece) + '"')
-    return " ".join(out)
 
 
 class View:
@@ -348,12 +301,7 @@ class View:
 
     def settings_rows(self) -> list[tuple[str, str]]:
         """Settings that shape the numbers (presentation and output settings left out)."""
-        rows: list[tuple[str, str]] = []
-        shaping = {
-            k: v for k, v in (self.report.settings or {}).items() if k not in PRESENTATION_SETTINGS
-        }
-        _flatten(shaping, "", rows)
-        return rows
+        return settings_rows(self.report.settings)
 
     def context(self) -> dict[str, Any]:
         rep = self.report
@@ -393,22 +341,3 @@ def _first(section: Section | None, keys: tuple[str, ...]) -> KPI | None:
     if section is None:
         return None
     return next((k for key in keys if (k := section.kpi(key)) is not None), None)
-
-
-def _flatten(value: Any, prefix: str, rows: list[tuple[str, str]]) -> None:
-    if isinstance(value, dict):
-        for k in sorted(value):
-            _flatten(value[k], f"{prefix}.{k}" if prefix else str(k), rows)
-        return
-    if value is None or value == "" or value == [] or value == {}:
-        return
-    if any(w in prefix.lower() for w in SECRET_WORDS):
-        rows.append((prefix, "••••••"))
-        return
-    if isinstance(value, list | tuple):
-        text = ", ".join(
-            json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v) for v in value
-        )
-    else:
-        text = str(value)
-    rows.append((prefix, text))
