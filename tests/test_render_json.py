@@ -31,7 +31,8 @@ def test_top_level_meta(doc):
 def test_kpis(doc):
     roi = doc["metrics"]["roi"]["kpis"]["roi"]
     assert roi == {
-        "value": 156.3, "unit": "percent", "label": "投资回报率", "previous": 121.0,
+        "value": 156.3, "low": None, "high": None, "level": None,
+        "unit": "percent", "label": "投资回报率", "previous": 121.0,
         "change": 35.3, "target": 150.0, "target_op": ">=", "status": "met",
         "higher_is_better": True, "headline": True, "formula": "(R − I) / I × 100 %",
     }  # fmt: skip

@@ -179,8 +179,11 @@ def test_small_loss_is_not_written_minus_zero():
     sec = run_metric(SPEC, data)
     assert kpi(sec, "roi") == pytest.approx(-0.3)
     (first, *_) = sec.findings
-    assert first.text.en == "Every 1 invested returned 1.00 (ROI 0 %)."
-    assert first.text.zh == "每投入 1 元带来 1.00 元回报（ROI 0%）。"
+    assert first.text.en == (
+        "Every 1 invested came with 1.00 of revenue from members (ROI 0 %; not all of it "
+        "caused by the community)."
+    )
+    assert first.text.zh == "每投入 1 元对应 1.00 元成员贡献收入（ROI 0%；并非全部由社群带来）。"
     assert first.tone == "bad"
 
 

@@ -64,9 +64,11 @@ class Design:
     """The customer × feature matrix and what its columns mean.
 
     Columns: ``R[j, s]`` (value before joining of customers with join bin ``j`` in bin
-    ``s``, ``j`` in ``0 … M``), then per pair ``k``: ``Y[k, t]`` (value after joining in
-    period bin ``t``), ``PS[k]`` (value in the pre-window), ``Q[k]`` (``e_ig · a_i`` summed
-    over the pair's members, for the join bin when it lies in the period)."""
+    ``s``, ``j`` in ``0 … M``), then per pair ``k``: ``Y[k]`` (value after joining, in the
+    period), ``PS[k]`` (value in the pre-window), ``Q[k]`` (``e_ig · a_i`` summed over the
+    pair's members, for the join bin when it lies in the period). The counterfactual of a
+    pair is linear in them: ``PS[k] · Σ_{t>g} D_t ρ_g(t) / D(W_g) + Q[k] · ρ_g(g)``, so
+    nothing per (pair, bin) is kept."""
 
     matrix: sparse.csr_matrix
     grid: Grid
@@ -84,16 +86,14 @@ class Design:
         return self.grid.m - self.grid.p0
 
     def split(self, s: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Feature sums ``s`` (B × F) → R (B, M+1, M), Y (B, K, T), PS (B, K), Q (B, K)."""
-        m, k, t = self.grid.m, self.k, self.n_period
-        b = s.shape[0]
+        """Feature sums ``s`` (B × F) → R (B, M+1, M), Y (B, K), PS (B, K), Q (B, K)."""
+        m, k = self.grid.m, self.k
         r_end = (m + 1) * m
-        y_end = r_end + k * t
         return (
-            s[:, :r_end].reshape(b, m + 1, m),
-            s[:, r_end:y_end].reshape(b, k, t),
-            s[:, y_end : y_end + k],
-            s[:, y_end + k : y_end + 2 * k],
+            s[:, :r_end].reshape(s.shape[0], m + 1, m),
+            s[:, r_end : r_end + k],
+            s[:, r_end + k : r_end + 2 * k],
+            s[:, r_end + 2 * k : r_end + 3 * k],
         )
 
 
@@ -118,7 +118,7 @@ def design(
     after joining, within the period; 0 when the join bin is before the period). Per flow
     (one customer, bin and side of the join): ``flow_bin`` in ``0 … M−1``, ``flow_post``
     (placed at or after joining), ``flow_value``."""
-    m, p0, t_n = grid.m, grid.p0, grid.m - grid.p0
+    m, p0 = grid.m, grid.p0
     n = join_bin.size
     # pairs (cohort, group) of the treated members
     width = int(group.max(initial=0)) + 1
@@ -134,7 +134,7 @@ def design(
     pair_label = pairs % lab_w + lab0
     pair_g, pair_h = pairs // lab_w // width, pairs // lab_w % width
     r_end = (m + 1) * m
-    y0, ps0, q0 = r_end, r_end + k * t_n, r_end + k * t_n + k
+    y0, ps0, q0 = r_end, r_end + k, r_end + 2 * k
 
     j = join_bin[flow_customer]
     kk = pair_idx[flow_customer]
@@ -157,7 +157,7 @@ def design(
     cols = np.concatenate(
         [
             np.minimum(j[is_r], m) * m + flow_bin[is_r],
-            y0 + kk[is_y] * t_n + (flow_bin[is_y] - p0),
+            y0 + kk[is_y],
             ps0 + kk[is_ps],
             q0 + pair_idx[has_q],
         ]
@@ -189,10 +189,10 @@ def replicate_sums(d: Design, draws: int, seed: int, chunk: int = 8) -> np.ndarr
 @dataclass(frozen=True)
 class Estimates:
     """Per replicate (row 0 = the estimate): observed and counterfactual value after
-    joining per pair and period bin, and the placebo's per cohort."""
+    joining in the period per pair, and the placebo's per cohort."""
 
-    observed: np.ndarray  # (B, K, T)
-    counterfactual: np.ndarray  # (B, K, T), nan where not estimable
+    observed: np.ndarray  # (B, K)
+    counterfactual: np.ndarray  # (B, K), nan where not estimable
     placebo_observed: np.ndarray  # (B, M): per cohort g
     placebo_counterfactual: np.ndarray  # (B, M)
 
@@ -200,27 +200,28 @@ class Estimates:
 def estimate(d: Design, s: np.ndarray) -> Estimates:
     """The ratio difference-in-differences for every replicate row of ``s``."""
     g = d.grid
-    m, p0, t_n, L = g.m, g.p0, d.n_period, g.pre
+    m, p0, L = g.m, g.p0, g.pre
     r, y, ps, q = d.split(s)
     b = s.shape[0]
     # controls of bin t: join bin > t, i.e. rows t+1 … M of R (suffix sums over j)
     sr = np.flip(np.cumsum(np.flip(r, axis=1), axis=1), axis=1)  # sr[:, j] = Σ_{j'≥j} r
     cum = np.concatenate([np.zeros((b, m + 1, 1)), np.cumsum(sr, axis=2)], axis=2)
     days = g.days
-    cf = np.full((b, d.k, t_n), np.nan)
+    cohorts, of_pair = np.unique(d.pair_g, return_inverse=True)
+    later = np.zeros((b, cohorts.size))  # Σ_{t>g} D_t ρ_g(t) / D(W_g) per cohort
+    at_join = np.zeros((b, cohorts.size))  # ρ_g(g) when the join bin is in the period
+    wdays = g.window_days(cohorts - L, cohorts)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for ti in range(t_n):  # a handful of period bins (months)
-            t = p0 + ti
+        for t in range(p0, m):  # the period's bins (weeks)
             ctrl = sr[:, t + 1, t] / days[t]  # control value per day in bin t
-            ks = np.flatnonzero(d.pair_g <= t)
-            if not ks.size:
-                continue
-            gk = d.pair_g[ks]
-            wdays = g.window_days(gk - L, gk)
-            pre = (cum[:, t + 1, gk] - cum[:, t + 1, gk - L]) / wdays  # (B, k)
+            sel = np.flatnonzero(cohorts <= t)
+            gk = cohorts[sel]
+            pre = (cum[:, t + 1, gk] - cum[:, t + 1, gk - L]) / wdays[sel]
             rho = ctrl[:, None] / pre
-            base = np.where(gk == t, q[:, ks], days[t] * ps[:, ks] / wdays)
-            cf[:, ks, ti] = np.where(np.isfinite(rho), base * rho, np.nan)
+            later[:, sel] += np.where(gk < t, days[t] * rho / wdays[sel], 0.0)
+            at_join[:, sel] += np.where(gk == t, rho, 0.0)
+        cf = ps * later[:, of_pair] + q * at_join[:, of_pair]
+        cf = np.where(np.isfinite(cf), cf, np.nan)
         pl_obs, pl_cf = _placebo(d, r, sr, cum)
     return Estimates(y, cf, pl_obs, pl_cf)
 

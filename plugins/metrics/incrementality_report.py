@@ -76,10 +76,10 @@ class Outcome:
     def estimated(
         self, d: _did.Design, est: _did.Estimates, groups: list[str], tolerance: float
     ) -> Outcome:
-        ok = np.isfinite(est.counterfactual[0])  # (K, T) cells that can be estimated
+        ok = np.isfinite(est.counterfactual[0])  # pairs that can be estimated
         obs = np.where(ok, est.observed, 0.0)
         cf = np.where(ok, np.nan_to_num(est.counterfactual), 0.0)
-        tot_obs, tot_cf = obs.sum(axis=(1, 2)), cf.sum(axis=(1, 2))
+        tot_obs, tot_cf = obs.sum(axis=1), cf.sum(axis=1)
         inc = tot_obs - tot_cf
         lvl = self.level
         roi = (inc - self.investment) / self.investment * 100 if self.investment > 0 else None
@@ -123,8 +123,8 @@ def _breakdown(key, members, obs, cf, level) -> pl.DataFrame:
     b = obs.shape[0]
     o = np.zeros((b, keys.size))
     c = np.zeros((b, keys.size))
-    np.add.at(o, (slice(None), inv), obs.sum(axis=2))
-    np.add.at(c, (slice(None), inv), cf.sum(axis=2))
+    np.add.at(o, (slice(None), inv), obs)
+    np.add.at(c, (slice(None), inv), cf)
     inc = o - c
     lo, hi = _did.interval(inc[1:], level) if b > 1 else (inc[0] * np.nan, inc[0] * np.nan)
     return pl.DataFrame(

@@ -335,8 +335,10 @@ def _findings(row: dict, by_group: pl.DataFrame, by_campaign: pl.DataFrame) -> t
         out.append(
             Finding(
                 T(
-                    "Every 1 invested returned {r:.2f} (ROI {roi:.0f} %).",
-                    "每投入 1 元带来 {r:.2f} 元回报（ROI {roi:.0f}%）。",
+                    "Every 1 invested came with {r:.2f} of revenue from members (ROI "
+                    "{roi:.0f} %; not all of it caused by the community).",
+                    "每投入 1 元对应 {r:.2f} 元成员贡献收入（ROI {roi:.0f}%；并非全部由社群"
+                    "带来）。",
                 ).format(r=ret / inv, roi=round(roi) + 0),  # never "-0"
                 "good" if good else "bad",
                 weight=10,

@@ -17,8 +17,17 @@ CATEGORY_LABELS = {
 
 KPIS = (
     # key, label, unit, headline, higher_is_better
-    ("roi", T("ROI", "投资回报率"), "percent", True, True),
-    ("return", T("Attributed return", "归因收益"), "currency", True, True),
+    ("roi", T("ROI on revenue from members", "按成员贡献收入计算的 ROI"), "percent", True, True),
+    (
+        "return",
+        T(
+            "Revenue from members (not all caused by the community)",
+            "成员贡献收入（并非全部由社群带来）",
+        ),
+        "currency",
+        True,
+        True,
+    ),
     ("investment", T("Investment", "总投入"), "currency", True, False),
     ("return_per_unit", T("Return per 1 spent", "每元投入回报"), "ratio", False, True),
     ("payback_days", T("Payback period", "回本周期"), "days", False, False),

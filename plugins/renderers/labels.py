@@ -34,6 +34,27 @@ LABELS: dict[str, Text] = {
         "ROI is not available: no costs or no attributed revenue in this period.",
         "本期无法计算 ROI：缺少成本或归因收入数据。",
     ),
+    "interval": T("{level} % interval: {low} to {high}", "{level}% 区间：{low} 至 {high}"),
+    "upper_bound": T("not estimable; at most {high}", "无法估计；至多 {high}"),
+    "incremental_roi_hero": T(
+        "Incremental ROI — what the community caused", "增量投资回报率——社群带来的回报"
+    ),
+    "members_roi_line": T(
+        "ROI on revenue from members (not all caused by the community)",
+        "按成员贡献收入计算的 ROI（并非全部由社群带来）",
+    ),
+    "members_roi_upper": T(
+        "ROI on revenue from members — an upper bound: not all of it was caused by the "
+        "community, and the incremental revenue could not be estimated",
+        "按成员贡献收入计算的 ROI——仅为上限：并非全部由社群带来，且无法估计增量收入",
+    ),
+    "caused_return": T("Caused by the community", "社群带来的增量"),
+    "members_return": T("Revenue from members", "成员贡献收入"),
+    "roi_explainer_caused": T(
+        "Every {one} invested caused {ratio} of revenue that would not exist without the "
+        "community.",
+        "每投入 {one}，带来 {ratio} 若无社群便不会产生的收入。",
+    ),
     "roi_explainer": T(
         "Every {one} invested brought back {ratio}.",
         "每投入 {one}，带来 {ratio} 的回报。",

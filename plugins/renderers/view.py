@@ -118,8 +118,23 @@ class View:
             "status_text": self.label(f"status_{k.status}") if k.status else None,
             "target": target,
             "formula": self.t(k.formula),
+            "interval": self.interval(k),
             "raw": k,
         }
+
+    def interval(self, k: KPI) -> str | None:
+        """ "90 % interval: low – high" for an estimate, or "at most high" for an upper
+        bound with no estimate; None for exact figures."""
+        if k.low is not None and k.high is not None:
+            return self.label(
+                "interval",
+                level=f"{(k.level or 0.9) * 100:.0f}",
+                low=self.fmt(k.low, k.unit),
+                high=self.fmt(k.high, k.unit),
+            )
+        if k.value is None and k.high is not None:
+            return self.label("upper_bound", high=self.fmt(k.high, k.unit))
+        return None
 
     def finding(self, f: Finding, metric: str = "") -> dict[str, Any]:
         return {
@@ -230,6 +245,12 @@ class View:
         rep = self.report
         roi_sec = rep.section("roi")
         roi = roi_sec.kpi("roi") if roi_sec else None
+        # what the community caused leads; the ROI on all members' revenue follows it
+        inc_sec = rep.section("incrementality")
+        caused = inc_sec.kpi("incremental_roi") if inc_sec else None
+        if caused is not None and caused.value is None:
+            caused = None
+        members_roi = roi
         inv = _first(roi_sec, INVESTMENT_KEYS)
         ret = _first(roi_sec, RETURN_KEYS)
         money = None
@@ -242,6 +263,8 @@ class View:
                 "net": self.fmt(float(ret.value) - float(inv.value), "currency"),
                 "inv_pct": round(100 * max(float(inv.value), 0) / top, 1),
                 "ret_pct": round(100 * max(float(ret.value), 0) / top, 1),
+                "caused": None,  # filled below when the incremental revenue is estimated
+                "caused_pct": None,
                 "explainer": None
                 if ratio is None
                 else self.label(
@@ -250,11 +273,24 @@ class View:
                     ratio=fmt.currency(ratio, rep.currency, self.lang, 2),
                 ),
             }
-        tiles = rep.headline_kpis[:8]
-        if roi is not None:
-            tiles = [k for k in tiles if k is not roi][:8]
+        if caused is not None and money is not None:
+            inc = inc_sec.kpi("incremental_return")
+            money["caused"] = self.fmt(inc.value, "currency")
+            money["net"] = self.fmt(float(inc.value) - float(inv.value), "currency")
+            money["explainer"] = self.label(
+                "roi_explainer_caused",
+                one=fmt.currency(1, rep.currency, self.lang, 0),
+                ratio=fmt.currency(float(inc.value) / float(inv.value), rep.currency, self.lang, 2),
+            )
+            money["caused_pct"] = round(
+                100 * max(float(inc.value), 0) / max(float(inv.value), float(ret.value), 1e-9), 1
+            )
+        hero = caused if caused is not None else roi
+        tiles = [k for k in rep.headline_kpis if k is not hero and k is not members_roi][:8]
         return {
-            "roi": self.kpi(roi) if roi is not None else None,
+            "roi": self.kpi(hero) if hero is not None else None,
+            "caused": caused is not None,
+            "members_roi": self.kpi(members_roi) if members_roi is not None else None,
             "money": money,
             "tiles": [self.kpi(k) for k in tiles],
             "findings": [self.finding(f) for f in rep.findings[:6]],
