@@ -164,12 +164,17 @@ def run_report(obj: Ctx, settings: Settings, open_: bool) -> None:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if obj.quiet:
         return
+    # the headline: every headline KPI that carries an interval (an estimate), then ROI
+    period = f"period {result.report.period.start} … {result.report.period.end}"
+    for k in result.report.headline_kpis:
+        if k.unit == "percent" and k.value is not None and k.low is not None:
+            out.print(
+                f"{k.label.en} {k.value:.1f} % ({(k.level or 0.9) * 100:.0f} % interval "
+                f"{k.low:.1f} … {k.high:.1f} %)  ·  {period}"
+            )
     roi = result.report.section("roi")
     if roi and roi.kpi("roi") and roi.kpi("roi").value is not None:
-        out.print(
-            f"ROI {roi.kpi('roi').value:.1f} %  ·  period {result.report.period.start} … "
-            f"{result.report.period.end}"
-        )
+        out.print(f"ROI on revenue from members {roi.kpi('roi').value:.1f} %  ·  {period}")
     for path in result.written:
         out.print(f"wrote {path}  ({path.stat().st_size / 1024:,.0f} KiB)")
     html = next((p for p in result.written if p.suffix == ".html"), None)
@@ -180,13 +185,13 @@ def run_report(obj: Ctx, settings: Settings, open_: bool) -> None:
 @main.command()
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @report_options
+@click.option("--seed", type=int, default=None, help="Seed of the bootstrap intervals (default 0).")
 @click.pass_obj
 @friendly
-def report(obj, config, out_dir, fmt, lang, start, end, show_names, strict, open_):
+def report(obj, config, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
     """Build the report described by CONFIG (a report.toml)."""
-    settings = load_settings(
-        config, **overrides(lang, fmt, out_dir, start, end, show_names, strict)
-    )
+    over = overrides(lang, fmt, out_dir, start, end, show_names, strict)
+    settings = load_settings(config, **merge(over, {"report": {"seed": seed}}))
     run_report(obj, settings, open_)
 
 

@@ -349,7 +349,9 @@ def _stable_section(section: Section) -> Section:
     """The same rounding for what ``build`` computed eagerly: KPI values and tables."""
     return replace(
         section,
-        kpis=tuple(k.with_(value=_sig(k.value)) for k in section.kpis),
+        kpis=tuple(
+            k.with_(value=_sig(k.value), low=_sig(k.low), high=_sig(k.high)) for k in section.kpis
+        ),
         tables=tuple(replace(t, data=_stable(t.data)) for t in section.tables),
     )
 

@@ -185,6 +185,8 @@ def compute_all(
     for name, (spec, info) in sorted(registry.metrics.items(), key=lambda kv: kv[1][0].order):
         raw = dict(settings.metrics.get(name, {}))
         enabled = raw.pop("enabled", spec.enabled_by_default or name in settings.metrics)
+        if spec.options is not None and "seed" in spec.options.model_fields:
+            raw.setdefault("seed", settings.report.seed)  # --seed / report.seed
         if not enabled:
             continue
         opts = validate_options(

@@ -46,6 +46,9 @@ class ReportSettings(_Section):
     currency: str = "CNY"
     language: Literal["zh-CN", "en"] = "zh-CN"
     fx_rates: dict[str, float] = Field(default_factory=dict)  # 1 unit of key = value × currency
+    # seed of every randomised estimate (bootstrap intervals): passed to each metric whose
+    # options have a ``seed`` and do not set it; the same seed gives the same report
+    seed: int = 0
 
     @field_validator("timezone")
     @classmethod

@@ -156,3 +156,23 @@ def test_simulation_without_effect_covers_zero():
 def test_placebo_flags_a_planted_pretrend():
     r = _replicate(effect=0.3, pretrend=0.5, reps=10)
     assert np.mean(r[:, 5]) >= 0.9
+
+
+def test_report_seed_reaches_the_metric_unless_it_sets_its_own():
+    from core.pipeline import compute_all, registry_for
+    from core.settings import load_settings
+
+    s = shop(2, n=300)
+    data = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])
+    only = {name: {"enabled": False} for name in ("roi", "campaigns", "actions")}
+
+    def interval(**settings):
+        cfg = load_settings(None, **settings)
+        sections, _ = compute_all(cfg, registry_for(cfg), data)
+        k = next(x for x in sections if x.metric == "incrementality").kpi("incremental_return")
+        return k.low, k.high
+
+    by_report = interval(report={"seed": 5}, metrics=only)
+    by_metric = interval(metrics={**only, "incrementality": {"seed": 5}})
+    default = interval(metrics=only)
+    assert by_report == by_metric != default

@@ -209,6 +209,7 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
             (pl.col("_member") & (pl.col("at") >= joined)).alias("post"),
         )
         .agg(pl.col("value").sum())
+        .sort("ci", "week", "post")  # a fixed order: the same sums to the last bit every run
     )
     return MetricResult(
         frames={"summary": summary, "customers": customers.drop("key"), "flows": flows},

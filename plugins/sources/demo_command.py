@@ -20,7 +20,9 @@ TARGETS = {  # what the demo agency promised its client
 
 @click.command()
 @report_options
-@click.option("--seed", type=int, default=None, help="Seed of the demo community.")
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the demo community and of its intervals."
+)
 @click.pass_obj
 @friendly
 def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
@@ -37,6 +39,7 @@ def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
             "period_end": d.DEMO_PERIOD_END,
             "timezone": d.DEMO_TIMEZONE,
             "currency": d.DEMO_CURRENCY,
+            **({"seed": seed} if seed is not None else {}),
         },
         "sources": [{"type": "demo", **({"seed": seed} if seed is not None else {})}],
         "targets": TARGETS,
