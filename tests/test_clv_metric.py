@@ -1,15 +1,18 @@
 """The clv metric end to end: hand-computed observed CLV, the CDNOW fit through the pipeline,
-time-unit invariance, and clear notes (not crashes) when the models cannot be fitted."""
+time-unit invariance, and clear notes (not crashes) when the models cannot be fitted.
+
+The CDNOW sample is read from ``shared/samples/cdnow/`` (never copied here); the tests on it
+skip when it is absent."""
 
 from __future__ import annotations
 
 import math
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pydantic
 import pytest
+from conftest import sample
 
 from communityroi.testing import make_data, run_metric
 from plugins import BUILTIN
@@ -17,7 +20,6 @@ from plugins.metrics import clv
 from plugins.metrics import clv_models as cm
 
 SPEC = clv.communityroi_metrics()[0]
-CDNOW = Path(__file__).parent / "data" / "cdnow" / "CDNOW_sample.txt"
 
 
 # -- a tiny community, computed by hand ------------------------------------------------
@@ -147,7 +149,8 @@ def test_days_are_local_calendar_days():
 
 # -- CDNOW through the whole metric ----------------------------------------------------
 def cdnow_orders() -> pl.DataFrame:
-    lines = pl.read_csv(CDNOW, has_header=False, new_columns=["line"], separator="\t")
+    cdnow = sample("cdnow/CDNOW_sample.txt")
+    lines = pl.read_csv(cdnow, has_header=False, new_columns=["line"], separator="\t")
     parts = lines.select(pl.col("line").str.strip_chars().str.extract_all(r"\S+").alias("p"))
     return parts.with_row_index("i").select(
         pl.format("o{}", "i").alias("order_id"),

@@ -4,22 +4,22 @@ Known answers: Fader, Hardie & Lee (2005) "Counting your customers the easy way"
 CDNOW, weeks, calibration 1997-01-01 … 1997-09-30) and Fader & Hardie (2013) "The Gamma-Gamma
 model of monetary value". lifetimes 0.11.3 is used as the peer implementation: those tests
 need the ``peers`` extra (``pip install -e ".[peers]"``) and are skipped without it; the
-published answers need no peer library.
+published answers need no peer library. The CDNOW sample is read from
+``shared/samples/cdnow/`` (never copied here); the tests on it skip when it is absent.
 """
 
 from __future__ import annotations
 
 import warnings
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
+from conftest import sample
 
 from plugins.metrics import clv_models as cm
 
-CDNOW = Path(__file__).parent / "data" / "cdnow" / "CDNOW_sample.txt"
 END = date(1997, 9, 30)
 pytestmark = pytest.mark.filterwarnings("ignore:The 'mode.chained_assignment'")
 
@@ -27,7 +27,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:The 'mode.chained_assignment'")
 def cdnow_rfm() -> pl.DataFrame:
     """The published calibration summary, built independently of the metric: weeks, T to
     1997-09-30 (date difference), same-day purchases merged, repeat purchases only."""
-    lines = pl.read_csv(CDNOW, has_header=False, new_columns=["line"], separator="\t")
+    cdnow = sample("cdnow/CDNOW_sample.txt")
+    lines = pl.read_csv(cdnow, has_header=False, new_columns=["line"], separator="\t")
     parts = lines.select(pl.col("line").str.strip_chars().str.extract_all(r"\S+").alias("p"))
     tx = parts.select(
         pl.col("p").list.get(0).alias("cust"),

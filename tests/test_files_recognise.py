@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from conftest import sample
 
 from communityroi import DataError
 from communityroi.testing import check_source, load_source
@@ -77,11 +78,23 @@ def test_a_lone_id_column_is_not_a_table():
         "wechat/generic_chat.csv",
         "wechat/读书会_utf8.csv",
         "wechat/wecom_archive.jsonl",
-        "cdnow/CDNOW_sample.txt",
     ],
 )
 def test_exports_of_dedicated_sources_are_not_claimed(path):
     assert detect(REPO_DATA / path) is False
+
+
+def test_a_file_in_the_cdnow_shape_is_not_claimed(tmp_path):
+    # written here in CDNOW's shape: space-padded `customer_id sample_id yyyymmdd cds
+    # dollars`, a leading space, no header row, CRLF
+    lines = [" 00001 0001 19970102  1   12.49", " 00001 0001 19970215  2   25.98"]
+    shaped = tmp_path / "cdnow_shaped.txt"
+    shaped.write_bytes(("\r\n".join(lines) + "\r\n").encode())
+    assert detect(shaped) is False
+
+
+def test_the_real_cdnow_sample_is_not_claimed():
+    assert detect(sample("cdnow/CDNOW_sample.txt")) is False
 
 
 def test_cost_ledger_is_a_costs_table_with_ledger_categories():

@@ -1,6 +1,9 @@
 """Discord (DiscordChatExporter JSON) source: the real zulip sample counted independently,
 a hand-written two-channel guild export, a channel exported again (overlapping partitions, a
-repeated id, an older DCE without reaction users), the drops reported, and bad input."""
+repeated id, an older DCE without reaction users), the drops reported, and bad input.
+
+The real sample is zulip/zulip's DCE fixture, read from ``shared/samples/discord/`` (never
+copied here); its test skips when that folder is absent."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import sample
 
 from communityroi import DataError
 from communityroi.testing import check_source, load_source
@@ -39,7 +43,8 @@ def _kinds(out) -> dict[str, int]:
 
 
 def test_real_sample_counts_match_an_independent_count():
-    doc = json.loads((DATA / "zulip_dce_export_general.json").read_text(encoding="utf-8"))
+    real = sample("discord/zulip_dce_export_general.json")
+    doc = json.loads(real.read_text(encoding="utf-8"))
     human = [m for m in doc["messages"] if not m["author"]["isBot"]]
     posts = [m for m in human if m["type"] in ("Default", "Reply")]
     reactions = sum(
@@ -48,7 +53,7 @@ def test_real_sample_counts_match_an_independent_count():
     mentions = sum(
         len({u["id"] for u in m["mentions"] if not u["isBot"]} - {m["author"]["id"]}) for m in posts
     )
-    out = _load(DATA / "zulip_dce_export_general.json")
+    out = _load(real)
     kinds = _kinds(out)
     assert kinds == {"message": len(posts), "reaction": reactions}
     assert (len(posts), reactions, mentions) == (11, 6, 0)  # by hand: pieter only mentions himself
@@ -66,10 +71,10 @@ def test_real_sample_counts_match_an_independent_count():
     # the snowflake's time agrees with the first message (12:04 UTC) in the same hour
     assert g["created_at"][0].replace(microsecond=0) == datetime(2026, 6, 24, 12, 1, 38, tzinfo=UTC)
     # the bot's GuildMemberJoin is the one message not loaded, and it is reported
-    assert _drops(DATA / "zulip_dce_export_general.json") == [
-        ("zulip_dce_export_general.json", discord.BOT_MESSAGE, 1)
-    ]
+    assert _drops(real) == [("zulip_dce_export_general.json", discord.BOT_MESSAGE, 1)]
     assert sum(not m["author"]["isBot"] for m in doc["messages"]) == len(doc["messages"]) - 1
+    what = "DiscordChatExporter JSON (guild + channel + messages)"
+    assert discord.detect(real) == what  # a single channel file, as DCE writes it
 
 
 def test_guild_folder_exact_counts_and_targets():
@@ -118,7 +123,7 @@ def test_guild_folder_exact_counts_and_targets():
     ]
     what = "DiscordChatExporter JSON (guild + channel + messages)"
     assert discord.detect(DATA / "guild") == what
-    assert discord.detect(DATA / "zulip_dce_export_general.json") == what
+    assert discord.detect(DATA / "guild" / "general.json") == what  # a single channel file
     assert not discord.detect(DATA.parent / "slack" / "threads")
 
 

@@ -1,17 +1,23 @@
 """Discourse source: real API responses from discourse/discourse_api (counted by hand and
 independently), a hand-written forum folder with mentions, likes and invitations, a
 hand-written folder with every response type read (overlapping pages counted once, what
-is not loaded reported), bad input."""
+is not loaded reported), bad input.
+
+The real responses are discourse/discourse_api's spec fixtures, read from
+``shared/samples/discourse/`` (never copied here); their tests skip when that folder is
+absent."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import sample
 
 from communityroi import DataError
 from communityroi.testing import check_source, load_source
@@ -36,11 +42,22 @@ def _kinds(out) -> dict[str, int]:
     return dict(out["activities"].group_by("kind").len().iter_rows())
 
 
-def test_real_topic_and_likes():
-    doc = json.loads((DATA / "sample" / "discourse_api_topic.json").read_text(encoding="utf-8"))
+def _real_topic_with_likes(folder: Path) -> Path:
+    """The real topic and the real likes of its post 86, saved as the source requires: the
+    likes file named after the post's id (the response does not repeat it)."""
+    folder.mkdir(exist_ok=True)
+    shutil.copy(sample("discourse/discourse_api_topic.json"), folder)
+    likes = sample("discourse/discourse_api_post_action_users.json")
+    shutil.copy(likes, folder / "post_action_users_86.json")
+    return folder
+
+
+def test_real_topic_and_likes(tmp_path):
+    real = _real_topic_with_likes(tmp_path / "sample")
+    doc = json.loads((real / "discourse_api_topic.json").read_text(encoding="utf-8"))
     posts = [p for p in doc["post_stream"]["posts"] if p["post_type"] == 1 and p["user_id"] > 0]
-    likes = json.loads((DATA / "sample" / "post_action_users_86.json").read_text())
-    out = _load(DATA / "sample")
+    likes = json.loads((real / "post_action_users_86.json").read_text())
+    out = _load(real)
     kinds = _kinds(out)
     assert sum(kinds[k] for k in ("post", "reply", "comment")) == len(posts) == 3
     assert kinds == {
@@ -62,13 +79,13 @@ def test_real_topic_and_likes():
     assert dict(out["members"].select("member_id", "display_name").iter_rows())["15"] == (
         "Sam Saffron"
     )
-    assert _dropped(DATA / "sample") == [("discourse_api_topic.json", discourse.NOT_REGULAR, 1)]
+    assert _dropped(real) == [("discourse_api_topic.json", discourse.NOT_REGULAR, 1)]
 
 
 def test_real_user_list_latest_posts_and_group_members(tmp_path):
-    users = json.loads((DATA / "discourse_api_user_list.json").read_text())
+    users = json.loads(sample("discourse/discourse_api_user_list.json").read_text())
     humans = [u for u in users if u["id"] > 0]
-    shutil.copy(DATA / "discourse_api_user_list.json", tmp_path)
+    shutil.copy(sample("discourse/discourse_api_user_list.json"), tmp_path)
     out = _load(tmp_path)
     assert out["members"]["member_id"].n_unique() == len(humans) == 19
     assert _kinds(out) == {"join": 19}
@@ -78,7 +95,7 @@ def test_real_user_list_latest_posts_and_group_members(tmp_path):
 
     latest = tmp_path / "latest"
     latest.mkdir()
-    shutil.copy(DATA / "discourse_api_posts_latest.json", latest)
+    shutil.copy(sample("discourse/discourse_api_posts_latest.json"), latest)
     out = _load(latest)
     assert _kinds(out) == {"post": 1, "comment": 1}  # two more are by 'system' (id -1)
     assert out["members"]["member_id"].to_list() == ["1"]
@@ -87,10 +104,10 @@ def test_real_user_list_latest_posts_and_group_members(tmp_path):
 
     group = tmp_path / "group"
     group.mkdir()
-    shutil.copy(DATA / "discourse_api_members_0.json", group)
-    shutil.copy(DATA / "discourse_api_user.json", group)
+    shutil.copy(sample("discourse/discourse_api_members_0.json"), group)
+    shutil.copy(sample("discourse/discourse_api_user.json"), group)
     out = _load(group)
-    members = json.loads((DATA / "discourse_api_members_0.json").read_text())["members"]
+    members = json.loads(sample("discourse/discourse_api_members_0.json").read_text())["members"]
     assert out["members"]["member_id"].n_unique() == len({m["id"] for m in members}) == 100
     assert _kinds(out) == {"join": 1}  # only the single-user response has created_at
 
@@ -263,12 +280,12 @@ def test_latest_users_are_members_and_topics_give_categories_not_activities(tmp_
 @pytest.mark.parametrize(
     ("name", "reactions", "dropped"),
     [
-        ("post_action_users.json?id=86&post_action_type_id=2", 2, []),  # as wget saves it
-        ("post_action_users.json@id=86&post_action_type_id=2", 2, []),  # wget on Windows
-        ("likes-86.json", 2, []),
-        ("discourse_api_post_action_users.json", 0, [(discourse.NO_POST_ID, 2)]),
+        ("post_action_users.json?id=2001&post_action_type_id=2", 2, []),  # as wget saves it
+        ("post_action_users.json@id=2001&post_action_type_id=2", 2, []),  # wget on Windows
+        ("likes-2001.json", 2, []),
+        ("post_action_users.json", 0, [(discourse.NO_POST_ID, 2)]),
         (
-            "post_action_users.json?id=86&post_action_type_id=8",
+            "post_action_users.json?id=2001&post_action_type_id=8",
             0,
             [("post_action_users of post_action_type_id 8, not likes (2)", 2)],
         ),
@@ -277,13 +294,13 @@ def test_latest_users_are_members_and_topics_give_categories_not_activities(tmp_
 def test_likes_take_the_post_from_the_file_name_else_are_reported(
     tmp_path, name, reactions, dropped
 ):
-    shutil.copy(DATA / "sample" / "discourse_api_topic.json", tmp_path)
-    shutil.copy(DATA / "sample" / "post_action_users_86.json", tmp_path / name)
+    # hand-written: topic 201 and the likes of its post 2001 by gina and hank
+    shutil.copy(RESPONSES / "t_201.json", tmp_path)
+    shutil.copy(RESPONSES / "post_action_users_2001.json", tmp_path / name)
     out = _load(tmp_path)
     assert _kinds(out).get("reaction", 0) == reactions
     assert _dropped(tmp_path) == sorted(
-        [("discourse_api_topic.json", discourse.NOT_REGULAR, 1)]
-        + [(name, reason, n) for reason, n in dropped]
+        [("t_201.json", discourse.NOT_REGULAR, 1)] + [(name, reason, n) for reason, n in dropped]
     )
 
 
@@ -391,31 +408,49 @@ def test_bad_input_is_one_line_error_naming_the_file(tmp_path, name, text, expec
     assert name in msg and expected in msg and "\n" not in msg
 
 
-def test_each_detect_recognises_only_its_own_export(tmp_path):
+def _detectors():
     from plugins.sources import discord, slack, telegram
 
-    root = DATA.parent
-    samples = {
-        "slack": [root / "slack" / "testarchive.zip", root / "slack" / "threads"],
-        "discord": [root / "discord" / "guild", root / "discord" / "zulip_dce_export_general.json"],
-        "telegram": [root / "telegram" / "full", root / "telegram" / "single" / "result.json"],
-        "discourse": [
-            root / "discourse" / "forum",
-            root / "discourse" / "sample",
-            root / "discourse" / "responses",
-            root / "discourse" / "responses" / "u_frank.json",
-        ],
-    }
-    detectors = {
+    return {
         "slack": slack.detect,
         "discord": discord.detect,
         "telegram": telegram.detect,
         "discourse": discourse.detect,
     }
+
+
+def test_each_detect_recognises_only_its_own_export(tmp_path):
+    root = DATA.parent
+    slack_zip = tmp_path / "slack.zip"  # the hand-written Slack export, zipped
+    with zipfile.ZipFile(slack_zip, "w") as zf:
+        for f in sorted((root / "slack" / "threads").rglob("*.json")):
+            zf.write(f, f.relative_to(root / "slack" / "threads").as_posix())
+    exports = {
+        "slack": [slack_zip, root / "slack" / "threads"],
+        "discord": [root / "discord" / "guild", root / "discord" / "guild" / "general.json"],
+        "telegram": [root / "telegram" / "full", root / "telegram" / "single" / "result.json"],
+        "discourse": [
+            root / "discourse" / "forum",
+            root / "discourse" / "responses",
+            root / "discourse" / "responses" / "u_frank.json",
+        ],
+    }
     (tmp_path / "orders.csv").write_text("order_id,amount\n1,2\n")
-    for name, detect in detectors.items():
-        for kind, paths in samples.items():
+    for name, detect in _detectors().items():
+        for kind, paths in exports.items():
             for p in paths:
                 assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched
         assert detect(tmp_path / "orders.csv") is False
         assert detect(tmp_path / "missing") is False
+
+
+def test_each_detect_recognises_only_its_own_real_sample(tmp_path):
+    exports = {
+        "slack": [sample("slack/testarchive.zip")],
+        "discord": [sample("discord/zulip_dce_export_general.json")],
+        "discourse": [_real_topic_with_likes(tmp_path / "sample")],
+    }
+    for name, detect in _detectors().items():
+        for kind, paths in exports.items():
+            for p in paths:
+                assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched

@@ -1,6 +1,9 @@
 """Slack export source: counts on the real sample (counted independently from its JSON) and
 on hand-written exports with threads, bots, leaves and invitations; bad input.
 
+The real sample is hfaran/slack-export-viewer's ``testarchive.zip``, read from
+``shared/samples/slack/`` (never copied here); its tests skip when that folder is absent.
+
 tests/data/slack/invites/ (hand-written, UTC, 2024-03-01/02): Ann joins #general on her
 own; Ann adds Ben (01:00); Dev joins on his own (02:00); Ben adds Cat (12:00); Eve posts at
 00:03 without a join in the export. On 03-02 Ann adds Cat to #tea, Ben adds Dev and Ann
@@ -20,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import sample
 
 from communityroi import DataError, views
 from communityroi.testing import check_source, load_source, make_data
@@ -88,8 +92,9 @@ def _independent_counts(zip_path: Path) -> dict[str, int]:
 
 
 def test_real_sample_counts_match_an_independent_count():
-    out = _load(DATA / "testarchive.zip")
-    expected = _independent_counts(DATA / "testarchive.zip")
+    archive = sample("slack/testarchive.zip")
+    out = _load(archive)
+    expected = _independent_counts(archive)
     got = _kinds(out)
     got["members"] = out["members"]["member_id"].n_unique()
     assert got == expected
@@ -200,8 +205,9 @@ def test_zip_with_a_top_folder_reads_like_the_folder(tmp_path):
 )
 def test_zip_entry_escaping_its_folder_is_refused(tmp_path, entry):
     archive = tmp_path / "bad.zip"
-    shutil.copy(DATA / "testarchive.zip", archive)
-    with zipfile.ZipFile(archive, "a") as zf:
+    with zipfile.ZipFile(archive, "w") as zf:  # the hand-written export, zipped
+        for f in sorted((DATA / "threads").rglob("*.json")):
+            zf.write(f, f.relative_to(DATA / "threads").as_posix())
         zf.writestr(entry, "[]")
     with pytest.raises(DataError) as err:
         _load(archive)
@@ -292,8 +298,9 @@ def test_only_the_first_join_into_the_workspace_is_a_referral():
 
 
 def test_dropped_messages_of_the_real_sample_are_counted():
-    loaded = load_source(SPEC, {"path": str(DATA / "testarchive.zip")})
-    with zipfile.ZipFile(DATA / "testarchive.zip") as zf:
+    archive = sample("slack/testarchive.zip")
+    loaded = load_source(SPEC, {"path": str(archive)})
+    with zipfile.ZipFile(archive) as zf:
         msgs = [
             m
             for n in zf.namelist()
@@ -305,5 +312,33 @@ def test_dropped_messages_of_the_real_sample_are_counted():
     assert (bots, no_user) == (97, 1)  # 95 bot posts + 2 bot_add; 1 legacy file_comment
     assert sorted((d.reason, d.rows) for d in loaded.dropped) == [
         ("bot message (bots are not members)", 97),
+        ("message without a user", 1),
+    ]
+
+
+def test_a_message_without_a_user_is_dropped_and_counted(tmp_path):
+    # a legacy ``file_comment``: the commenter is inside ``comment``, not in ``user``
+    root = tmp_path / "export"
+    shutil.copytree(DATA / "threads", root)
+    day = root / "general" / "2023-11-15.json"
+    messages = json.loads(day.read_text(encoding="utf-8"))
+    messages.append(
+        {
+            "type": "message",
+            "subtype": "file_comment",
+            "text": "<@U02BOB> commented on <@U01ALICE>’s file "
+            "<https://tea.slack.com/files/U01ALICE/F1/menu.pdf|menu>: 好看",
+            "file": {"id": "F1", "name": "menu.pdf", "title": "menu", "user": "U01ALICE"},
+            "comment": {"id": "Fc1", "created": 1700049000, "user": "U02BOB", "comment": "好看"},
+            "ts": "1700049000.000200",
+        }
+    )
+    day.write_text(json.dumps(messages, ensure_ascii=False), encoding="utf-8")
+    loaded = load_source(SPEC, {"path": str(root)})
+    assert loaded.problems == []
+    assert _kinds(_load(root)) == _kinds(_load(DATA / "threads"))  # nothing else changes
+    assert sorted((d.reason, d.rows) for d in loaded.dropped) == [
+        ("'channel_purpose' message (not a member activity)", 1),
+        ("bot message (bots are not members)", 3),
         ("message without a user", 1),
     ]

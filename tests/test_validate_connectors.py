@@ -1,6 +1,9 @@
 """`validate PATH --json` on an export of every connector: the type is detected and says
 what matched, stdout holds only the document, and its counts are the loader's counts
-(each connector's own tests check those counts against the file by hand)."""
+(each connector's own tests check those counts against the file by hand).
+
+A path given as text is a real sample under ``shared/samples/`` (never copied here): that
+case skips when the folder is absent."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import sample
 
 from communityroi.testing import load_source
 from core.cli import main
@@ -16,9 +20,10 @@ from core.manager import build_registry
 
 DATA = Path(__file__).parent / "data"
 
-EXPORTS = [
-    ("slack", DATA / "slack" / "testarchive.zip"),
-    ("discord", DATA / "discord" / "zulip_dce_export_general.json"),
+EXPORTS: list[tuple[str, Path | str]] = [
+    ("slack", "slack/testarchive.zip"),  # real samples, in shared/samples/
+    ("discord", "discord/zulip_dce_export_general.json"),
+    ("slack", DATA / "slack" / "threads"),  # threads, bots, a private channel
     ("discord", DATA / "discord" / "reexport"),  # repeated ids, reactions without users
     ("discourse", DATA / "discourse" / "forum"),
     ("discourse", DATA / "discourse" / "responses"),  # every response type, overlapping
@@ -38,8 +43,10 @@ EXPORTS = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "path"), EXPORTS, ids=[f"{k}-{p.name}" for k, p in EXPORTS])
+@pytest.mark.parametrize(("kind", "path"), EXPORTS, ids=[f"{k}-{Path(p).name}" for k, p in EXPORTS])
 def test_validate_json_on_every_connector(kind, path):
+    if isinstance(path, str):
+        path = sample(path)
     res = CliRunner().invoke(main, ["validate", str(path), "--json"], catch_exceptions=False)
     assert res.exit_code in (0, 1), res.output
     doc = json.loads(res.stdout)  # nothing but the document on stdout
