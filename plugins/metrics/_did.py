@@ -8,7 +8,7 @@ Notation. Bins are calendar weeks ``0 … M−1`` (the history, then the report 
 weeks, clipped to the period); ``D_t`` is the number of days in bin ``t``. A customer
 ``k`` has a join bin ``J_k`` (``M`` for customers who never joined) and ``y_kt``, the value
 of their paid orders in bin ``t`` before joining. Treated members are grouped in pairs
-``(g, h)``: join bin ``g`` (the cohort) and first group ``h``.
+``(g, l)``: join bin ``g`` (the cohort) and a display label ``l`` (the join month).
 
 For cohort ``g`` and a period bin ``t ≥ g`` the controls are every customer not yet
 joined by the end of ``t`` (``J_k > t``: never-members and later joiners; Callaway &
@@ -73,9 +73,14 @@ class Design:
     matrix: sparse.csr_matrix
     grid: Grid
     pair_g: np.ndarray  # cohort (join bin) of each pair
-    pair_h: np.ndarray  # group code of each pair
     pair_label: np.ndarray  # label code of each pair (the join month, for display)
     pair_members: np.ndarray  # members per pair
+    # per customer, for breakdowns of the estimate itself (by group): pair (−1: not
+    # treated), value after joining in the period, baseline sum PS, join-bin term Q
+    cust_pair: np.ndarray
+    cust_y: np.ndarray
+    cust_ps: np.ndarray
+    cust_q: np.ndarray
 
     @property
     def k(self) -> int:
@@ -101,7 +106,6 @@ def design(
     grid: Grid,
     join_bin: np.ndarray,
     eligible: np.ndarray,
-    group: np.ndarray,
     label: np.ndarray,
     join_exposure: np.ndarray,
     flow_customer: np.ndarray,
@@ -113,26 +117,25 @@ def design(
 
     Per customer (index = position): ``join_bin`` (``M`` = never joined, negative =
     joined before the history), ``eligible`` (a treated member in the estimate),
-    ``group`` (int code of the first group), ``label`` (an int code carried along for
-    display, e.g. the join month; pairs never mix labels), ``join_exposure`` (days of the join bin
-    after joining, within the period; 0 when the join bin is before the period). Per flow
+    ``label`` (an int code carried along for display, e.g. the join month; pairs never mix
+    labels), ``join_exposure`` (days of the join bin after joining, within the period; 0
+    when the join bin is before the period). Per flow
     (one customer, bin and side of the join): ``flow_bin`` in ``0 … M−1``, ``flow_post``
     (placed at or after joining), ``flow_value``."""
     m, p0 = grid.m, grid.p0
     n = join_bin.size
-    # pairs (cohort, group) of the treated members
-    width = int(group.max(initial=0)) + 1
+    # pairs (cohort, label) of the treated members: a few hundred at most, so every
+    # bootstrap replicate stays small whatever the number of customers or groups
     lab = label[eligible]
     lab0 = int(lab.min()) if lab.size else 0
     lab_w = int(lab.max()) - lab0 + 1 if lab.size else 1
-    cell = join_bin.astype(np.int64) * width + group
-    code = np.where(eligible, cell * lab_w + label - lab0, -1)
+    code = np.where(eligible, join_bin.astype(np.int64) * lab_w + label - lab0, -1)
     pairs, pair_of = np.unique(code[eligible], return_inverse=True)
     k = pairs.size
     pair_idx = np.full(n, -1, dtype=np.int64)
     pair_idx[eligible] = pair_of
     pair_label = pairs % lab_w + lab0
-    pair_g, pair_h = pairs // lab_w // width, pairs // lab_w % width
+    pair_g = pairs // lab_w
     r_end = (m + 1) * m
     y0, ps0, q0 = r_end, r_end + k, r_end + 2 * k
 
@@ -166,22 +169,31 @@ def design(
     a = sparse.csr_matrix((vals, (rows, cols)), shape=(n, q0 + k))
     a.sum_duplicates()
     members = np.bincount(pair_of, minlength=k) if k else np.zeros(0, dtype=np.int64)
-    return Design(a, grid, pair_g.astype(np.int64), pair_h.astype(np.int64), pair_label, members)
+    q_cust = np.zeros(n)
+    q_cust[has_q] = q_val
+    y_cust = np.bincount(flow_customer[is_y], flow_value[is_y], minlength=n)
+    return Design(
+        a, grid, pair_g.astype(np.int64), pair_label, members, pair_idx, y_cust, ps_cust, q_cust
+    )
 
 
-def replicate_sums(d: Design, draws: int, seed: int, chunk: int = 8) -> np.ndarray:
+def replicate_sums(d: Design, draws: int, seed: int, chunk: int = 16) -> np.ndarray:
     """Feature sums for the estimate (row 0, every weight 1) and ``draws`` bootstrap
-    replicates (customers resampled with replacement; seeded), shape (1 + draws, F)."""
+    replicates (customers resampled with replacement; seeded), shape (1 + draws, F).
+
+    A replicate draws n customer indices and counts them (the weights); ``chunk``
+    replicates are then multiplied by the sparse feature matrix in one product."""
     n = d.matrix.shape[0]
     at = d.matrix.T.tocsr()
     out = np.empty((1 + draws, d.matrix.shape[1]))
     out[0] = np.asarray(at.sum(axis=1)).ravel()
     rng = np.random.default_rng(seed)
+    dtype = np.uint32 if n < 2**32 else np.uint64
     for lo in range(0, draws, chunk):
         b = min(chunk, draws - lo)
         w = np.empty((n, b))
-        for c in range(b):  # one resample of n customers per replicate
-            w[:, c] = np.bincount(rng.integers(0, n, n), minlength=n) if n else 0
+        for c, idx in enumerate(rng.integers(0, max(n, 1), size=(b, n), dtype=dtype)):
+            w[:, c] = np.bincount(idx, minlength=n)  # one resample of n customers
         out[1 + lo : 1 + lo + b] = (at @ w).T
     return out
 
@@ -193,6 +205,8 @@ class Estimates:
 
     observed: np.ndarray  # (B, K)
     counterfactual: np.ndarray  # (B, K), nan where not estimable
+    later: np.ndarray  # (B, K): Σ_{t>g} D_t ρ_g(t) / D(W_g) of each pair's cohort
+    at_join: np.ndarray  # (B, K): ρ_g(g) of each pair's cohort (0 before the period)
     placebo_observed: np.ndarray  # (B, M): per cohort g
     placebo_counterfactual: np.ndarray  # (B, M)
 
@@ -223,7 +237,7 @@ def estimate(d: Design, s: np.ndarray) -> Estimates:
         cf = ps * later[:, of_pair] + q * at_join[:, of_pair]
         cf = np.where(np.isfinite(cf), cf, np.nan)
         pl_obs, pl_cf = _placebo(d, r, sr, cum)
-    return Estimates(y, cf, pl_obs, pl_cf)
+    return Estimates(y, cf, later[:, of_pair], at_join[:, of_pair], pl_obs, pl_cf)
 
 
 def _placebo(d: Design, r, sr, cum) -> tuple[np.ndarray, np.ndarray]:
@@ -250,6 +264,20 @@ def _placebo(d: Design, r, sr, cum) -> tuple[np.ndarray, np.ndarray]:
             obs[:, c] += np.where(ok, r[:, c, t], 0.0)
             cf[:, c] += np.where(ok, g.days[t] * own_pre * rho, 0.0)
     return obs, cf
+
+
+def by_customer(d: Design, est: Estimates, key: np.ndarray, size: int):
+    """The estimate (row 0) summed by ``key`` (an int code per customer, e.g. the first
+    group): value after joining and counterfactual of the treated customers, leaving out
+    the pairs that cannot be estimated."""
+    idx = np.flatnonzero(d.cust_pair >= 0)
+    pair = d.cust_pair[idx]
+    ok = np.isfinite(est.counterfactual[0, pair])
+    idx, pair = idx[ok], pair[ok]
+    cf = d.cust_ps[idx] * est.later[0, pair] + d.cust_q[idx] * est.at_join[0, pair]
+    obs = np.bincount(key[idx], d.cust_y[idx], minlength=size)
+    members = np.bincount(key[idx], minlength=size)
+    return obs, np.bincount(key[idx], cf, minlength=size), members
 
 
 def interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

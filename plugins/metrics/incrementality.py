@@ -212,7 +212,14 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         .sort("ci", "week", "post")  # a fixed order: the same sums to the last bit every run
     )
     return MetricResult(
-        frames={"summary": summary, "customers": customers.drop("key"), "flows": flows},
+        frames={
+            "summary": summary,
+            "customers": customers.drop("key"),
+            "flows": flows,
+            "group_names": data.groups.select(
+                pl.col("group_id").cast(pl.String), pl.col("name").cast(pl.String)
+            ),
+        },
         build=lambda got: section(outcome(got, data, opts), opts),
     )
 
@@ -266,7 +273,6 @@ def outcome(
         g,
         join_bin,
         eligible,
-        gcode.astype(np.int64),
         cust["join_month"].fill_null(0).to_numpy().astype(np.int64),
         cust["exposure"].fill_null(0.0).to_numpy(),
         flows["ci"].to_numpy().astype(np.int64)[keep],
@@ -287,7 +293,9 @@ def outcome(
     est = _did.estimate(d, _did.replicate_sums(d, opts.draws, opts.seed))
     if not np.isfinite(est.counterfactual[0]).any():
         return base.missing("controls")
-    return base.estimated(d, est, [str(x) for x in groups], opts.placebo_tolerance)
+    names = dict(got["group_names"].iter_rows())
+    labels = [names.get(x) or x or "—" for x in groups]
+    return base.estimated(d, est, labels, gcode.astype(np.int64), opts.placebo_tolerance)
 
 
 SPEC = MetricSpec(

@@ -74,7 +74,12 @@ class Outcome:
         return replace(self, **counts)
 
     def estimated(
-        self, d: _did.Design, est: _did.Estimates, groups: list[str], tolerance: float
+        self,
+        d: _did.Design,
+        est: _did.Estimates,
+        groups: list[str],
+        group_of: np.ndarray,
+        tolerance: float,
     ) -> Outcome:
         ok = np.isfinite(est.counterfactual[0])  # pairs that can be estimated
         obs = np.where(ok, est.observed, 0.0)
@@ -105,9 +110,7 @@ class Outcome:
             cohorts=_breakdown(d.pair_label, d.pair_members, obs, cf, lvl).with_columns(
                 pl.col("key").replace_strict(_month_labels(d.pair_label), return_dtype=pl.String)
             ),
-            groups=_breakdown(d.pair_h, d.pair_members, obs, cf, lvl).with_columns(
-                pl.col("key").replace_strict(dict(enumerate(groups)), return_dtype=pl.String)
-            ),
+            groups=_by_group(d, est, groups, group_of),
         )
 
 
@@ -139,6 +142,26 @@ def _breakdown(key, members, obs, cf, level) -> pl.DataFrame:
             "lift": _lift(o[0], c[0]),
         }
     ).with_columns(pl.col("lift").fill_nan(None))
+
+
+def _by_group(d, est, groups: list[str], group_of: np.ndarray) -> pl.DataFrame:
+    """The estimate by first group (no interval: the bootstrap runs by join week)."""
+    obs, cf, members = _did.by_customer(d, est, group_of, len(groups))
+    return (
+        pl.DataFrame(
+            {
+                "key": groups,
+                "members": members.astype(np.int64),
+                "observed": obs,
+                "counterfactual": cf,
+                "incremental": obs - cf,
+                "lift": _lift(obs, cf),
+            }
+        )
+        .with_columns(pl.col("lift").fill_nan(None))
+        .filter(pl.col("members") > 0)
+        .sort("incremental", descending=True)
+    )
 
 
 def _kpi(key: str, est: Estimate, unit: str, level: float, **kw) -> KPI:
@@ -246,7 +269,8 @@ def _tables(o: Outcome) -> tuple[tuple[Table, ...], tuple[Chart, ...]]:
                 "by_group",
                 T("Incremental revenue by first group", "按首个社群的增量收入"),
                 o.groups.rename({"key": "group"}),
-                {"group": cols.pop("key"), **cols},
+                {"group": cols.pop("key"), **{c: cols[c] for c in o.groups.columns if c in cols}},
+                note=txt.GROUP_NOTE,
             )
         )
         charts.append(

@@ -91,6 +91,11 @@ CHECK_LABELS = {
     "unknown_join": T("Left out: members with an unknown join date", "未纳入：加入时间未知的成员"),
 }
 
+GROUP_NOTE = T(
+    "The same estimate split by each member's first group; intervals are given by join month only.",
+    "同一估计按成员首个社群拆分；区间仅按加入月份给出。",
+)
+
 COHORT_NOTE = T(
     "Members are compared week by week with their own baseline and the customers not yet "
     "joined; the rows add up the members who joined in each month, each with its own "
