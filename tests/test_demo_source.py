@@ -227,7 +227,9 @@ def test_cost_ledger_has_every_category_every_month(tables):
 
 
 def test_october_story(tables):
-    """October pays back; the VIP group beats the flash group; September differs."""
+    """October: revenue from members is several times the cost (the shop's heavy buyers
+    joined; what the community caused is far less, see test_incrementality); the VIP
+    group beats the flash group; September differs."""
     m, o, costs, c = (tables[t] for t in ("members", "orders", "costs", "campaigns"))
     links = (
         m.filter(pl.col("customer_id").is_not_null())
@@ -246,7 +248,7 @@ def test_october_story(tables):
         roi=(pl.col("revenue") - pl.col("amount")) / pl.col("amount") * 100
     )
     by_month = dict(roi.select("month", "roi").iter_rows())
-    assert 80 <= by_month[10] <= 250
+    assert 250 <= by_month[10] <= 1500
     assert abs(by_month[10] - by_month[9]) >= 20
     per_campaign = (
         paid.filter(pl.col("month") == 10)
