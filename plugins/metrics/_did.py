@@ -184,17 +184,16 @@ def replicate_sums(d: Design, draws: int, seed: int, chunk: int = 16) -> np.ndar
     A replicate draws n customer indices and counts them (the weights); ``chunk``
     replicates are then multiplied by the sparse feature matrix in one product."""
     n = d.matrix.shape[0]
-    at = d.matrix.T.tocsr()
     out = np.empty((1 + draws, d.matrix.shape[1]))
-    out[0] = np.asarray(at.sum(axis=1)).ravel()
+    out[0] = np.asarray(d.matrix.sum(axis=0)).ravel()
     rng = np.random.default_rng(seed)
     dtype = np.uint32 if n < 2**32 else np.uint64
     for lo in range(0, draws, chunk):
         b = min(chunk, draws - lo)
-        w = np.empty((n, b))
+        w = np.empty((b, n))  # one row per replicate: contiguous writes
         for c, idx in enumerate(rng.integers(0, max(n, 1), size=(b, n), dtype=dtype)):
-            w[:, c] = np.bincount(idx, minlength=n)  # one resample of n customers
-        out[1 + lo : 1 + lo + b] = (at @ w).T
+            w[c] = np.bincount(idx, minlength=n)  # one resample of n customers
+        out[1 + lo : 1 + lo + b] = w @ d.matrix  # (b × n) dense · (n × F) sparse
     return out
 
 

@@ -125,13 +125,17 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         .with_columns(
             _value(opts),
             pl.col("_member").fill_null(False),
+            # a customer is (kind, id): 0 member, 1 member id unknown to the members
+            # table, 2 shop customer; ids stay Categorical (no strings built per order)
             pl.when(pl.col("_member").fill_null(False))
-            .then(pl.lit("m:") + pl.col("buyer_id").cast(pl.String))
+            .then(0)
             .when(pl.col("buyer_id").is_not_null())
-            .then(pl.lit("u:") + pl.col("buyer_id").cast(pl.String))
+            .then(1)
             .when(pl.col("customer_id").is_not_null())
-            .then(pl.lit("c:") + pl.col("customer_id").cast(pl.String))
-            .alias("key"),
+            .then(2)
+            .cast(pl.UInt8)
+            .alias("kind"),
+            pl.coalesce("buyer_id", "customer_id").alias("pid"),
         )
     )
     pre_buyers = (
@@ -184,25 +188,27 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         pl.concat(
             [
                 member_rows.filter(joined.is_not_null() & pl.col("linked")).select(
-                    (pl.lit("m:") + pl.col("member_id").cast(pl.String)).alias("key"),
+                    pl.lit(0, dtype=pl.UInt8).alias("kind"),
+                    pl.col("member_id").alias("pid"),
                     _week("joined_at", tz).alias("join_week"),
                     _month("joined_at", tz).alias("join_month"),
                     pl.col("group_id").cast(pl.String).fill_null(""),
                     "exposure",
                 ),
-                orders.filter(~pl.col("_member") & pl.col("key").is_not_null())
-                .select("key")
-                .unique(),
+                orders.filter(pl.col("kind") > 0).select("kind", "pid").unique(),
             ],
             how="diagonal",
         )
-        .sort("key")
+        # the bootstrap draws customers by position: a fixed order, by text, every run
+        .sort("kind", pl.col("pid").cast(pl.String))
         .with_row_index("ci")
     )
     p0 = week_index(data.period.start)
     flows = (
-        orders.filter(pl.col("key").is_not_null() & (data.in_period("at") | (_week("at", tz) < p0)))
-        .join(customers.select("key", "ci"), on="key", how="inner")
+        orders.filter(
+            pl.col("kind").is_not_null() & (data.in_period("at") | (_week("at", tz) < p0))
+        )
+        .join(customers.select("kind", "pid", "ci"), on=["kind", "pid"], how="inner")
         .group_by(
             "ci",
             _week("at", tz).alias("week"),
@@ -214,7 +220,7 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
     return MetricResult(
         frames={
             "summary": summary,
-            "customers": customers.drop("key"),
+            "customers": customers.drop("kind", "pid"),
             "flows": flows,
             "group_names": data.groups.select(
                 pl.col("group_id").cast(pl.String), pl.col("name").cast(pl.String)
