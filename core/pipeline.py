@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -274,7 +273,9 @@ def data_quality(
 
 
 def builtin_templates() -> Path:
-    return Path(str(files("report_templates")))
+    from report_templates import bundled  # package data, not a plugin
+
+    return bundled()
 
 
 def render(

@@ -27,9 +27,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
 from plugins.renderers import assets
 from plugins.renderers.view import View
+from report_templates import bundled
 
-BUILTIN_THEMES = Path(__file__).resolve().parent.parent.parent / "report_templates"
-DEFAULT_DIR = BUILTIN_THEMES / "default"
+DEFAULT_DIR = bundled("default")
 
 
 class HTMLOptions(BaseModel):
@@ -50,15 +50,6 @@ class HTMLOptions(BaseModel):
             "many print their first rows and say where the rest is"
         ),
     )
-
-
-def _default_dir() -> Path:
-    try:
-        from importlib.resources import files
-
-        return Path(str(files("report_templates"))) / "default"
-    except (ModuleNotFoundError, TypeError):  # pragma: no cover - source checkout
-        return DEFAULT_DIR
 
 
 # The View of the report being rendered: the template globals ``label``, ``t`` and ``fmt``
@@ -87,7 +78,7 @@ def environment(template_dirs: tuple[Path, ...] | list[Path]) -> jinja2.Environm
 
 @functools.lru_cache(maxsize=16)
 def _environment(dirs_in: tuple[Path, ...]) -> jinja2.Environment:
-    default = _default_dir()
+    default = DEFAULT_DIR
     dirs = list(dirs_in)
     if default not in dirs:
         dirs.append(default)

@@ -34,14 +34,13 @@ from urllib.request import url2pathname
 
 from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
 from plugins.renderers.html import HTMLOptions, render_html
+from report_templates import bundled
 
 FONTS_CSS = "fonts.css"
 
 
 def fonts_dir() -> Path:
-    from importlib.resources import files
-
-    return Path(str(files("report_templates"))) / "fonts"
+    return bundled("fonts")
 
 
 def _fetcher_class():
