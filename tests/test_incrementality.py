@@ -213,3 +213,17 @@ def test_demo_estimate_covers_its_planted_effect_and_leads_the_report(tmp_path):
     text = " ".join(" ".join(p.extract_text() for p in pages).split())
     assert "Incremental ROI" in text and "90 % interval" in text
     assert "not all caused by the community" in text
+
+
+def test_interval_does_not_depend_on_the_order_of_rows():
+    """The bootstrap draws customers by position; positions follow the ids' text, not the
+    order the export listed them in."""
+    s = shop(3, n=300)
+    a = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])
+    b = make_data(
+        {"members": s.members.reverse(), "orders": s.orders.sample(fraction=1.0, seed=1)},
+        start=PERIOD[0],
+        end=PERIOD[1],
+    )
+    ka, kb = (run_metric(SPEC, d).kpi("incremental_return") for d in (a, b))
+    assert (ka.value, ka.low, ka.high) == pytest.approx((kb.value, kb.low, kb.high), rel=1e-9)

@@ -199,8 +199,8 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
             ],
             how="diagonal",
         )
-        # the bootstrap draws customers by position: a fixed order, by text, every run
-        .sort("kind", pl.col("pid").cast(pl.String))
+        # the bootstrap draws customers by position: a fixed order (by id text) every run
+        .sort("kind", "pid")  # Categoricals sort by their text
         .with_row_index("ci")
     )
     p0 = week_index(data.period.start)
