@@ -56,8 +56,9 @@ LABELS: dict[str, Text] = {
         "每投入 {one}，带来 {ratio} 若无社群便不会产生的收入。",
     ),
     "roi_explainer": T(
-        "Every {one} invested brought back {ratio}.",
-        "每投入 {one}，带来 {ratio} 的回报。",
+        "Every {one} invested came with {ratio} of revenue from members (not all of it "
+        "caused by the community).",
+        "每投入 {one}，对应 {ratio} 的成员贡献收入（并非全部由社群带来）。",
     ),
     # KPI tiles
     "vs_previous": T("vs previous period", "较上期"),
