@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import polars as pl
 
 from core.report import Period
 from core.schema import PERSON_TABLES, SCHEMA, cast_person_keys, empty_frame
+
+V = TypeVar("V")
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class CommunityData:
     period: Period
     timezone: str
     currency: str
-    _shared: dict[Callable, pl.LazyFrame] = field(
+    _shared: dict[Hashable, Any] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -46,18 +50,32 @@ class CommunityData:
             if typed is not frame:
                 object.__setattr__(self, table, typed)
 
-    def shared(self, make: Callable[[CommunityData], pl.LazyFrame]) -> pl.LazyFrame:
-        """``make(self)`` as one cached LazyFrame per data object, the same object for
-        every caller that passes the same function.
+    def shared(self, make: Callable[..., pl.LazyFrame], *args: Hashable) -> pl.LazyFrame:
+        """``make(self, *args)`` as one cached LazyFrame per data object, the same object
+        for every caller that passes the same function and the same (hashable) ``args``.
 
         The core collects every metric's frames in one ``collect_all``: a subplan built
         by several metrics from one shared (``.cache()``) LazyFrame is computed once,
         while identical but separately built subplans are computed once each. The memo
         lives on this object, so it goes when the data goes; a derived view
-        (:meth:`clipped`, :meth:`previous`, ``dataclasses.replace``) starts empty."""
-        hit = self._shared.get(make)
+        (:meth:`clipped`, :meth:`previous`, ``dataclasses.replace``) starts empty, and
+        so does each run of the metrics (the core hands them a fresh view)."""
+        key = (make, *args)
+        hit = self._shared.get(key)
         if hit is None:
-            hit = self._shared.setdefault(make, make(self).cache())
+            hit = self._shared.setdefault(key, make(self, *args).cache())
+        return hit
+
+    def memo(self, make: Callable[..., V], *args: Hashable) -> V:
+        """``make(self, *args)`` once per data object, function and ``args``: like
+        :meth:`shared` for values other than LazyFrames (not ``.cache()``d). Use it to
+        share work done in ``build`` — a model fit, PageRank — between a metric and its
+        member-score columns: return an object that computes on first use (under a lock:
+        builds run in threads) and hands the result to every later caller."""
+        key = ("memo", make, *args)
+        hit = self._shared.get(key, _MISSING)
+        if hit is _MISSING:
+            hit = self._shared.setdefault(key, make(self, *args))
         return hit
 
     # -- period boundaries -------------------------------------------------------------

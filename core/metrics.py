@@ -80,6 +80,9 @@ def run_all(
             raise PluginError(msg) from exc
         warn(msg + "; its section is left out")
 
+    # a fresh view: its memo (CommunityData.shared / memo) lives for this run only, so
+    # results shared between builds (PageRank, model fits) are never carried over
+    data = replace(data)
     previous = data.previous()
     planned: list[tuple[MetricJob, MetricResult, MetricResult | None]] = []
     for job in jobs:

@@ -5,13 +5,17 @@
   counts once per pair), as person keys;
 - :func:`indexed`: the same edges as integer node positions, sorted for the PageRank
   transition matrix, with the sorted node ids;
-- :func:`reach`: direct and two-hop reach of a few nodes.
+- :func:`reach`: direct and two-hop reach of a few nodes;
+- :func:`ranked`: the indexed graph of one data object and edge options, shared by the
+  influence metric and the scorecard's influence columns, and its PageRank, computed by
+  whichever ``build`` asks first and reused by the other.
 
 Nothing here collects except :func:`reach`, which works on numpy arrays in ``build``.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 import numpy as np
@@ -19,6 +23,7 @@ import polars as pl
 from scipy import sparse
 
 from communityroi import CommunityData
+from plugins.metrics.pagerank import PageRank, pagerank, transition
 
 
 def edges(data: CommunityData, weights: Mapping[str, float], weighted: bool) -> pl.LazyFrame:
@@ -103,3 +108,35 @@ def reach(src: np.ndarray, dst: np.ndarray, n: int, rows: np.ndarray):
     row_of = np.repeat(np.arange(rows.size), counts)
     self_hit = np.bincount(row_of[two.indices == rows[row_of]], minlength=rows.size)
     return np.diff(near.indptr), counts - self_hit
+
+
+class Ranked:
+    """The interaction graph (:func:`indexed`) of one data object and edge options, as
+    cached LazyFrames ``graph`` and ``nodes``, and its PageRank computed once per
+    (damping, tol, max_iter) from the collected frames: the influence metric and the
+    scorecard's influence columns get the same object (:func:`ranked`), so the graph is
+    aggregated and ranked once for both."""
+
+    def __init__(self, data: CommunityData, weights: tuple[tuple[str, float], ...],
+                 weighted: bool) -> None:  # fmt: skip
+        graph, nodes = indexed(edges(data, dict(weights), weighted))
+        self.graph, self.nodes = graph.cache(), nodes.cache()
+        self._lock = threading.Lock()
+        self._done: dict[tuple[float, float, int], PageRank] = {}
+
+    def pagerank(self, got: Mapping[str, pl.DataFrame], damping: float, tol: float,
+                 max_iter: int) -> PageRank:  # fmt: skip
+        """PageRank of ``got["graph"]`` over ``got["nodes"]`` (the collected ``graph`` and
+        ``nodes``: the same rows whoever collected them)."""
+        key = (damping, tol, max_iter)
+        with self._lock:  # builds run in threads: the second caller waits for the first
+            if key not in self._done:
+                g = got["graph"]
+                t = transition(*(g[c].to_numpy() for c in ("s", "t", "w")), got["nodes"].height)
+                self._done[key] = pagerank(t, damping=damping, tol=tol, max_iter=max_iter)
+            return self._done[key]
+
+
+def ranked(data: CommunityData, weights: Mapping[str, float], weighted: bool) -> Ranked:
+    """The :class:`Ranked` graph of ``data`` for these edge options (one per data object)."""
+    return data.memo(Ranked, tuple(sorted(weights.items())), weighted)

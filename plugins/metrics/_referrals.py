@@ -104,3 +104,13 @@ def per_inviter(data: CommunityData, roster: pl.LazyFrame) -> pl.LazyFrame:
             pl.col("spent").sum().alias("referral_revenue"),
         )
     )
+
+
+def shared_per_inviter(data: CommunityData) -> pl.LazyFrame:
+    """:func:`per_inviter` over the members' roster, shared per data object (the influence
+    metric and the scorecard's profile columns both use it)."""
+    return data.shared(_per_inviter)
+
+
+def _per_inviter(data: CommunityData) -> pl.LazyFrame:
+    return per_inviter(data, views.roster(data))

@@ -29,6 +29,7 @@ same unit; see :func:`plugins.metrics.clv_models.discounted_purchases` for the f
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Mapping
 from typing import Literal
 
@@ -152,14 +153,47 @@ def rfm_frame(data: CommunityData, value_basis: str = "revenue") -> pl.LazyFrame
     )
 
 
+class Models:
+    """The RFM frames of one data object and value basis (cached LazyFrames ``rfm`` and
+    ``rfm_unique``) and the models fitted on them, computed once per options: the clv
+    metric and the scorecard's CLV columns get the same object (:func:`models_for`), so
+    the RFM query runs and BG/NBD and Gamma-Gamma are fitted once for both."""
+
+    def __init__(self, data: CommunityData, value_basis: str) -> None:
+        # cached: rfm_unique is grouped from it (else the RFM query ran twice, ~0.9 CPU-s)
+        self.rfm = rfm_frame(data, value_basis).cache()
+        # compression to distinct (x, t_x, T) with weights, done by Polars
+        self.rfm_unique = (
+            self.rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")).cache()
+        )
+        self._lock = threading.Lock()
+        self._done: dict[str, tuple[pl.DataFrame, dict, pl.DataFrame | None]] = {}
+
+    def fit(
+        self, got: Mapping[str, pl.DataFrame], opts: CLVOptions
+    ) -> tuple[pl.DataFrame, dict, pl.DataFrame | None]:
+        """(rfm sorted by key, fits, per-customer predictions or None) from the collected
+        ``rfm`` and ``rfm_unique`` (the same rows whoever collected them); see
+        :func:`fit_models`. Treat the results as read-only: they are shared."""
+        key = opts.model_dump_json()
+        with self._lock:  # builds run in threads: the second caller waits for the first
+            if key not in self._done:
+                self._done[key] = fit_models(got, opts)
+            return self._done[key]
+
+
+def models_for(data: CommunityData, value_basis: str) -> Models:
+    """The :class:`Models` of ``data`` for this value basis (one per data object)."""
+    return data.memo(Models, value_basis)
+
+
 def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
     opts = opts or CLVOptions()
-    # cached: rfm_unique is grouped from it (else the RFM query ran twice, ~0.9 CPU-s)
-    rfm = rfm_frame(data, opts.value_basis).cache()
+    shared = models_for(data, opts.value_basis)
+    rfm = shared.rfm
     frames = {
         "rfm": rfm,
-        # compression to distinct (x, t_x, T) with weights, done by Polars
-        "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
+        "rfm_unique": shared.rfm_unique,
         # distinct (member, group) and (member, segment) pairs and the number of members
         # (listed or buying), computed in the plan rather than in the serial build step
         "member_groups": data.members.select("member_id", "group_id").unique(),
@@ -178,7 +212,7 @@ def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
             pl.col("gross_margin").is_null().sum().alias("missing_margin"),
         ),
     }
-    return MetricResult(frames, lambda got: build(got, opts, data.currency))
+    return MetricResult(frames, lambda got: build(got, opts, data.currency, shared))
 
 
 def predict(rfm_unique: pl.DataFrame, opts: CLVOptions) -> dict:
@@ -207,7 +241,11 @@ def predict(rfm_unique: pl.DataFrame, opts: CLVOptions) -> dict:
     return out
 
 
-def build(got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str) -> Section:
+def fit_models(
+    got: Mapping[str, pl.DataFrame], opts: CLVOptions
+) -> tuple[pl.DataFrame, dict, pl.DataFrame | None]:
+    """Fit BG/NBD on ``rfm_unique`` and Gamma-Gamma on the repeat buyers of ``rfm``;
+    (rfm sorted by key, fits with their notes, per-customer predictions or None)."""
     # sorted so that sums (and so every printed digit) do not depend on hash-group order
     rfm = got["rfm"].sort("key")
     u = DAYS_PER_UNIT[opts.time_unit]
@@ -234,6 +272,13 @@ def build(got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str) -> S
         if preds is None:
             fits["notes"].append(rep.NOTE_FAILED.format(model="BG/NBD", why="non-finite output"))
     fits["gamma_gamma"] = gg
+    return rfm, fits, preds
+
+
+def build(
+    got: Mapping[str, pl.DataFrame], opts: CLVOptions, currency: str, shared: Models | None = None
+) -> Section:
+    rfm, fits, preds = shared.fit(got, opts) if shared is not None else fit_models(got, opts)
     customers = preds if preds is not None else rfm
     return rep.section(
         customers=customers,

@@ -70,8 +70,7 @@ from communityroi import (
     views,
 )
 from plugins.metrics import _referrals
-from plugins.metrics._interaction_graph import edges, indexed, reach
-from plugins.metrics.pagerank import pagerank, transition
+from plugins.metrics._interaction_graph import Ranked, ranked, reach
 
 DEFAULT_EDGE_WEIGHTS = {
     "reply": 1.0,
@@ -157,30 +156,28 @@ class InfluenceOptions(BaseModel):
 
 
 def compute(data: CommunityData, opts: InfluenceOptions) -> MetricResult:
-    roster = views.roster(data)
-    graph, nodes = indexed(edges(data, opts.edge_weights, opts.weighted))
+    graph = ranked(data, opts.edge_weights, opts.weighted)
     frames = {
-        "graph": graph,
-        "nodes": nodes,
-        "inviters": _referrals.per_inviter(data, roster),
+        "graph": graph.graph,
+        "nodes": graph.nodes,
+        "inviters": _referrals.shared_per_inviter(data),
         "base": views.members_at_start(data).select(pl.len().alias("members")),
     }
     return MetricResult(
         frames,
-        lambda got: build(got, opts, data.currency),
+        lambda got: build(got, opts, data.currency, graph),
         kpi_frames=tuple(frames),  # the KPIs need PageRank, but not reach or the network
-        build_kpis=lambda got: _kpis(got, *_rank(got, opts)[3:]),
+        build_kpis=lambda got: _kpis(got, *_rank(got, opts, graph)[3:]),
     )
 
 
-def _rank(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions):
-    """PageRank of the interaction graph: (src, dst, w, n, pr, order by score)."""
+def _rank(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, graph: Ranked):
+    """PageRank of the interaction graph: (src, dst, w, n, pr, order by score); the
+    PageRank itself is shared with the scorecard's influence columns (computed once)."""
     edges = got["graph"]
     n = got["nodes"].height
     src, dst, w = (edges[c].to_numpy() for c in ("s", "t", "w"))
-    pr = pagerank(
-        transition(src, dst, w, n), damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter
-    )
+    pr = graph.pagerank(got, opts.damping, opts.tol, opts.max_iter)
     order = np.lexsort((np.arange(n), -pr.scores))  # by score, ties by member id
     return src, dst, w, n, pr, order
 
@@ -218,9 +215,11 @@ def _kpis(got: Mapping[str, pl.DataFrame], n: int, pr, order: np.ndarray) -> tup
     )  # fmt: skip
 
 
-def build(got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str) -> Section:
+def build(
+    got: Mapping[str, pl.DataFrame], opts: InfluenceOptions, currency: str, graph: Ranked
+) -> Section:
     nodes, edges = got["nodes"]["id"], got["graph"]
-    src, dst, w, n, pr, order = _rank(got, opts)
+    src, dst, w, n, pr, order = _rank(got, opts, graph)
     kpis = _kpis(got, n, pr, order)
     v = {k.key: k.value for k in kpis}
     top_idx = order[: opts.top_n]

@@ -117,6 +117,24 @@ def love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
     )
 
 
+def shared_love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
+    """:func:`love_scores`, shared per data object and scoring options (the loyalty metric
+    and the scorecard's loyalty columns both use it)."""
+    return data.shared(_love, tuple(sorted(opts.weights.items())), opts.other_weight, opts.decay)
+
+
+def _love(data: CommunityData, weights, other_weight: float, decay: float) -> pl.LazyFrame:
+    opts = LoyaltyOptions.model_construct(
+        weights=dict(weights), other_weight=other_weight, decay=decay
+    )
+    return love_scores(data, opts)
+
+
+def shared_rfm(data: CommunityData) -> pl.LazyFrame:
+    """:func:`rfm`, shared per data object (loyalty metric and scorecard)."""
+    return data.shared(rfm)
+
+
 def quintile(rank: pl.Expr) -> pl.Expr:
     """1 + ⌊5 (r − 1) / n⌋ for a 1-based ``rank`` (ties share the minimum rank)."""
     return (1 + (rank.cast(pl.Int64) - 1) * 5 // pl.len().cast(pl.Int64)).cast(pl.Int8)
@@ -181,13 +199,13 @@ def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
     (love, then member id), picked by a partial ``top_k`` rather than a sort."""
     roster = views.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
     people = (
-        roster.join(love_scores(data, opts), on="member_id", how="full", coalesce=True)
+        roster.join(shared_love_scores(data, opts), on="member_id", how="full", coalesce=True)
         .filter(~pl.col("left").fill_null(False))
         .select("member_id", love=pl.col("love").fill_null(0.0), in_population=pl.lit(True))
     )
     counts = ("frequency", "monetary", "period_revenue", "period_orders")
     rows = (
-        people.join(rfm(data), on="member_id", how="full", coalesce=True)
+        people.join(shared_rfm(data), on="member_id", how="full", coalesce=True)
         .with_columns(pl.col(*counts).fill_null(0))
         .with_columns(tier=pl.when(pl.col("in_population").fill_null(False)).then(_tier(opts)))
         .cache()

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import polars as pl
 
 from communityroi import (
@@ -41,10 +40,9 @@ from communityroi import (
     hookimpl,
     views,
 )
-from plugins.metrics import _referrals, clv, influence, loyalty
+from plugins.metrics import _referrals, clv, engagement, influence, loyalty
 from plugins.metrics import loyalty_text as ltxt
-from plugins.metrics._interaction_graph import edges, indexed
-from plugins.metrics.pagerank import pagerank, transition
+from plugins.metrics._interaction_graph import ranked
 
 STAGES = {
     "left": T("Left", "已退群"),
@@ -79,32 +77,53 @@ PROFILE = {
 
 
 def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
-    """One row per person: the profile columns (see the module docstring)."""
+    """One row per person: the profile columns (see the module docstring).
+
+    One pass over the activities gives the activity counts, the last engaged activity and
+    the activities' platforms; ``active_days`` are counted from the engagement metric's
+    distinct (member, day) pairs, shared per data object (``engagement.member_days``),
+    the orders and referrals from the shared paid orders and per-inviter sums."""
     roster = views.roster(data)
-    acts = views.engaged(data.activities)
     in_period = data.in_period("at")
-    activity = acts.group_by("member_id").agg(
-        pl.col("at").max().alias("last_active"),
-        pl.len().cast(pl.UInt32).alias("activities_total"),
-        in_period.sum().cast(pl.UInt32).alias("activities"),
-        data.local("at")
-        .dt.date()
-        .filter(in_period)
-        .n_unique()
-        .cast(pl.UInt32)
-        .alias("active_days"),
-    )
-    platforms = (
-        pl.concat(
-            [
-                data.members.select("member_id", "platform"),
-                data.activities.select("member_id", "platform"),
-            ]
+    engaged = ~pl.col("kind").is_in(views.NON_ENGAGED_KINDS)
+    per_member = (
+        data.activities.group_by("member_id")
+        .agg(
+            pl.col("at").filter(engaged).max().alias("last_active"),
+            engaged.sum().cast(pl.UInt32).alias("activities_total"),
+            (engaged & in_period).sum().cast(pl.UInt32).alias("activities"),
+            pl.col("platform").unique().alias("_acts_on"),
         )
-        .unique()
-        .group_by("member_id")
-        .agg(pl.col("platform").drop_nulls().sort().str.join(",").alias("platforms"))
+        .cache()
     )
+    days = (
+        engagement.member_days(data)
+        .group_by("member")
+        .agg(pl.len().cast(pl.UInt32).alias("active_days"))
+    )
+    activity = (
+        per_member.filter(pl.col("activities_total") > 0)
+        .drop("_acts_on")
+        .with_columns(pl.col("member_id").to_physical().cast(pl.UInt64).alias("member"))
+        .join(days, on="member", how="left")
+        .drop("member")
+    )
+    # platforms of the memberships and of all activities (join/leave too), sorted
+    listed = data.members.group_by("member_id").agg(pl.col("platform").unique().alias("_in"))
+    acts_on, listed_on = pl.col("_acts_on"), pl.col("_in")
+    platforms = (
+        listed.join(per_member.select("member_id", "_acts_on"), on="member_id", how="full",
+                    coalesce=True)
+        .select(
+            "member_id",
+            pl.concat_list(acts_on.fill_null([]), listed_on.fill_null([]))
+            .list.unique()
+            .list.drop_nulls()
+            .list.sort()
+            .list.join(",")
+            .alias("platforms"),
+        )
+    )  # fmt: skip
     bought = (
         views.paid_orders(data)
         .filter(in_period & pl.col("buyer_id").is_not_null())
@@ -114,7 +133,7 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
             pl.col("amount").sum().alias("revenue"),
         )
     )
-    invited = _referrals.per_inviter(data, roster).select(
+    invited = _referrals.shared_per_inviter(data).select(
         "member_id", "invites_sent", referrals="invitees_joined"
     )
     people = pl.concat(
@@ -155,20 +174,20 @@ INFLUENCE = {
 
 
 def influence_scores(data: CommunityData, opts: influence.InfluenceOptions) -> MemberScores:
-    """PageRank of every node of the interaction graph and its percentile."""
+    """PageRank of every node of the interaction graph and its percentile: the graph and
+    its PageRank are the influence metric's own (``_interaction_graph.ranked``), collected
+    and computed once for both."""
     opts = opts or influence.InfluenceOptions()
-    graph, nodes = indexed(edges(data, opts.edge_weights, opts.weighted))
+    graph = ranked(data, opts.edge_weights, opts.weighted)
 
     def build(got: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-        ids, g = got["nodes"]["id"], got["graph"]
-        n = ids.len()
-        t = transition(*(g[c].to_numpy() for c in ("s", "t", "w")), n)
-        scores = pagerank(t, damping=opts.damping, tol=opts.tol, max_iter=opts.max_iter).scores
+        ids = got["nodes"]["id"]
+        scores = graph.pagerank(got, opts.damping, opts.tol, opts.max_iter).scores
         return pl.DataFrame({"member_id": ids, "influence": scores}).with_columns(
-            (pl.col("influence").rank("max") / max(n, 1) * 100).alias("influence_pct")
+            (pl.col("influence").rank("max") / max(ids.len(), 1) * 100).alias("influence_pct")
         )
 
-    return MemberScores({"graph": graph, "nodes": nodes}, build)
+    return MemberScores({"graph": graph.graph, "nodes": graph.nodes}, build)
 
 
 LOYALTY = {
@@ -190,11 +209,11 @@ def loyalty_scores(data: CommunityData, opts: loyalty.LoyaltyOptions) -> pl.Lazy
         .otherwise(pl.lit("dormant"))
     )  # fmt: skip
     people = roster.join(
-        loyalty.love_scores(data, opts), on="member_id", how="full", coalesce=True
+        loyalty.shared_love_scores(data, opts), on="member_id", how="full", coalesce=True
     ).with_columns(love.fill_null(0.0))
     return (
         people.join(
-            loyalty.rfm(data).select("member_id", "segment"),
+            loyalty.shared_rfm(data).select("member_id", "segment"),
             on="member_id",
             how="full",
             coalesce=True,
@@ -217,28 +236,14 @@ CLV = {
 
 
 def clv_scores(data: CommunityData, opts: clv.CLVOptions) -> MemberScores:
-    """Observed and predicted CLV and P(alive) of every member who bought."""
+    """Observed and predicted CLV and P(alive) of every member who bought: the RFM frames
+    and the fitted models are the clv metric's own (:func:`~plugins.metrics.clv.models_for`),
+    collected and fitted once for both."""
     opts = opts or clv.CLVOptions()
-    rfm = clv.rfm_frame(data, opts.value_basis).cache()
-    frames = {
-        "rfm": rfm,
-        "rfm_unique": rfm.group_by("x", "tx_days", "T_days").agg(pl.len().alias("n")),
-    }
+    shared = clv.models_for(data, opts.value_basis)
 
     def build(got: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
-        rfm = got["rfm"].sort("key")
-        fits = clv.predict(got["rfm_unique"].sort("x", "tx_days", "T_days"), opts)
-        preds = None
-        bg = fits["bgnbd"]
-        if bg is not None and bg.converged:
-            reps = rfm.filter((pl.col("x") > 0) & (pl.col("m") > 0))
-            gg = None
-            if reps.height >= opts.min_repeat_buyers:
-                with np.errstate(all="ignore"):
-                    gg = clv.models.fit_gamma_gamma(reps["x"].to_numpy(), reps["m"].to_numpy())
-                if not gg.converged or gg.params["q"] <= 1:
-                    gg = None
-            preds = clv._per_customer(rfm, bg, gg, opts, clv.DAYS_PER_UNIT[opts.time_unit])
+        rfm, _fits, preds = shared.fit(got, opts)
         if preds is None:
             preds = rfm.with_columns(
                 pl.lit(None, pl.Float64).alias("predicted_clv"),
@@ -251,7 +256,7 @@ def clv_scores(data: CommunityData, opts: clv.CLVOptions) -> MemberScores:
             p_alive="p_alive",
         )
 
-    return MemberScores(frames, build)
+    return MemberScores({"rfm": shared.rfm, "rfm_unique": shared.rfm_unique}, build)
 
 
 SPECS = (
