@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -102,30 +102,42 @@ def run_all(
 
     progress(f"collecting {len(planned)} metric(s)")
     collected = _collect_isolated(planned + planned_scores, failed)
-    members = None
-    if scores:
-        progress("assembling the member scorecard")
-        members = scorecard(
-            [(job, cur, collected[_key(job)][0]) for job, cur, _ in planned_scores
-             if _key(job) in collected],
-            [job for job in scores if job.spec.derive is not None],
-            strict=strict, warn=warn,
-        )  # fmt: skip
-        for job, _cur, _prev in planned:
-            if job.spec.members and job.spec.name in collected and members is not None:
-                collected[job.spec.name][0]["members"] = members.data
     ready = [item for item in planned if item[0].spec.name in collected]
-    progress(f"building {len(ready)} section(s)")
+    scored = [(job, cur) for job, cur, _ in planned_scores if _key(job) in collected]
     # Builds are independent (each gets only its own collected frames) and spend their
-    # time in numpy/scipy/Polars, which release the GIL: run them side by side.
-    with ThreadPoolExecutor(max_workers=min(len(ready), os.cpu_count() or 1) or 1) as pool:
-        futures = [
-            pool.submit(_build, cur, prev, *collected[job.spec.name]) for job, cur, prev in ready
+    # time in numpy/scipy/Polars, which release the GIL: run them side by side. The
+    # member-score builds go first (the scorecard waits for them, and the metrics that
+    # share their work — PageRank, the CLV fits — then find it done); the scorecard is
+    # assembled while the other metrics build; metrics that read it are built last.
+    waits = bool(scores)
+    workers = min(len(ready) + len(scored), os.cpu_count() or 1) or 1
+    futures: dict[int, Future] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        score_futures = [
+            (job, pool.submit(cur.build, collected[_key(job)][0])) for job, cur in scored
         ]
+        for i, (job, cur, prev) in enumerate(ready):
+            if not (waits and job.spec.members):
+                futures[i] = pool.submit(_build, cur, prev, *collected[job.spec.name])
+        members = None
+        if scores:
+            progress("assembling the member scorecard")
+            members = scorecard(
+                score_futures, [job for job in scores if job.spec.derive is not None],
+                strict=strict, warn=warn,
+            )  # fmt: skip
+        progress(f"building {len(ready)} section(s)")
+        for i, (job, cur, prev) in enumerate(ready):
+            if i in futures:
+                continue
+            got = collected[job.spec.name][0]
+            if members is not None:
+                got["members"] = members.data
+            futures[i] = pool.submit(_build, cur, prev, got, collected[job.spec.name][1])
     sections: list[Section] = []
-    for (job, _cur, _prev), future in zip(ready, futures, strict=True):
+    for i, (job, _cur, _prev) in enumerate(ready):
         try:
-            section, prev_section = future.result()
+            section, prev_section = futures[i].result()
         except Exception as exc:
             failed(job, "building its section", exc)
             continue
@@ -177,42 +189,82 @@ SCORECARD_TITLE = T("Member scorecard", "成员评分卡")
 
 
 def scorecard(
-    parts: Sequence[tuple[ScoreJob, MetricResult, Mapping[str, pl.DataFrame]]],
+    parts: Sequence[tuple[ScoreJob, Future | pl.DataFrame]],
     derived: Sequence[ScoreJob],
     *,
     strict: bool = False,
     warn: Callable[[str], None] = lambda _m: None,
 ) -> Table | None:
     """One row per person (every ``member_id`` any spec returned), sorted by id: each
-    spec's columns left-joined in ``order``, then each ``derive`` step, in one collect."""
+    spec's columns joined in ``order``, then each ``derive`` step, in one collect.
+
+    ``parts``: each spec's built frame, or the future of its build. The frames are joined
+    on ``member_id`` with full joins (the union of the ids without a separate distinct
+    pass); a spec whose ``member_id`` is not unique would repeat rows, which the sorted
+    result shows as equal neighbours — only then is each spec checked, and the culprits
+    are left out with a warning."""
     built: list[tuple[ScoreJob, pl.DataFrame]] = []
-    for job, result, got in parts:
+    for job, part in parts:
         try:
-            df = result.build(got)
+            df = part.result() if isinstance(part, Future) else part
             if not isinstance(df, pl.DataFrame) or "member_id" not in df.columns:
                 raise TypeError("build must return a DataFrame with a member_id column")
-            df = df.with_columns(pl.col("member_id").cast(pl.String))
-            if df["member_id"].is_duplicated().any():
-                raise TypeError("member_id is not unique (one row per member expected)")
             missing = set(job.spec.columns) - set(df.columns)
             if missing:
                 raise TypeError(f"declared columns not returned: {sorted(missing)}")
-            built.append((job, _stable(df.select("member_id", *job.spec.columns))))
+            df = df.select(pl.col("member_id").cast(pl.String), *job.spec.columns)
+            built.append((job, _stable(df)))
         except Exception as exc:
             _score_failed(job, "building its columns", exc, strict, warn)
     if not built:
         return None
+    table = _assemble(built, derived, warn, strict)
+    if not _has_neighbours(table):
+        return _table(table, built, derived)
+    for job, df in built:  # a repeated id: find whose, leave it out, assemble again
+        if df["member_id"].is_duplicated().any():
+            exc = TypeError("member_id is not unique (one row per member expected)")
+            _score_failed(job, "building its columns", exc, strict, warn)
+    built = [(job, df) for job, df in built if not df["member_id"].is_duplicated().any()]
+    if not built:
+        return None
+    return _table(_assemble(built, derived, lambda _m: None, strict), built, derived)
+
+
+def _has_neighbours(frame: pl.DataFrame) -> bool:
+    """Two equal ids side by side in the sorted scorecard (a repeated member), or two
+    missing ids."""
+    ids = frame["member_id"]
+    if ids.null_count() > 1:
+        return True
+    return ids.len() > 1 and bool((ids.slice(1) == ids.slice(0, ids.len() - 1)).any())
+
+
+def _columns(built, derived) -> dict[str, ColumnInfo]:
     columns: dict[str, ColumnInfo] = {"member_id": ColumnInfo(T("Member", "成员"), "member")}
-    ids = pl.concat([df.select("member_id") for _, df in built]).unique()
-    frame = ids.lazy()
+    for job, _df in built:
+        if not set(job.spec.columns) & set(columns):
+            columns.update(job.spec.columns)
+    for job in derived:
+        columns.update(job.spec.columns)
+    return columns
+
+
+def _assemble(built, derived, warn, strict) -> pl.DataFrame:
+    taken: set[str] = {"member_id"}
+    frame: pl.LazyFrame | None = None
     for job, df in built:
-        clash = set(job.spec.columns) & set(columns)
+        clash = set(job.spec.columns) & taken
         if clash:
             warn(f"member scores '{job.spec.name}' of {job.plugin} repeat column(s) "
                  f"{sorted(clash)} of another plugin; its columns are left out")  # fmt: skip
-            continue
-        columns.update(job.spec.columns)
-        frame = frame.join(df.lazy(), on="member_id", how="left")
+            df = df.select("member_id")  # its members still get a row
+        else:
+            taken.update(job.spec.columns)
+        lf = df.lazy()
+        frame = lf if frame is None else frame.join(lf, on="member_id", how="full",
+                                                    coalesce=True)  # fmt: skip
+    assert frame is not None
     for job in derived:
         try:
             out = job.spec.derive(frame, job.options)
@@ -220,11 +272,17 @@ def scorecard(
                 raise TypeError(f"derive returned {type(out).__name__}, expected LazyFrame")
             out.collect_schema()
             frame = out
-            columns.update(job.spec.columns)
+            taken.update(job.spec.columns)
         except Exception as exc:
             _score_failed(job, "deriving its columns", exc, strict, warn)
-    data = frame.select([c for c in columns if c in frame.collect_schema()]).sort("member_id")
-    return Table("members", SCORECARD_TITLE, _stable(data.collect()), columns, show=False)
+    schema = frame.collect_schema()
+    keep = [c for c in _columns(built, derived) if c in schema and c in taken]
+    return frame.select(keep).sort("member_id").collect()
+
+
+def _table(data: pl.DataFrame, built, derived) -> Table:
+    columns = {c: info for c, info in _columns(built, derived).items() if c in data.columns}
+    return Table("members", SCORECARD_TITLE, _stable(data), columns, show=False)
 
 
 def _build(
@@ -289,15 +347,24 @@ def _collect_isolated(planned, failed) -> Collected:
                     frames.append(lf)
         return keys, frames
 
-    def assemble(keys, dfs, out: Collected):
-        for (name, part, key), df in zip(keys, dfs, strict=True):
+    def assemble(keys, frames, out: Collected):
+        # a LazyFrame asked for by several metrics (a shared view, the graph a metric and
+        # its member scores both use) is collected and made stable once
+        index: dict[int, int] = {}
+        unique: list[pl.LazyFrame] = []
+        for lf in frames:
+            if id(lf) not in index:
+                index[id(lf)] = len(unique)
+                unique.append(lf)
+        dfs = [_stable(df) for df in pl.collect_all(unique)]
+        for (name, part, key), lf in zip(keys, frames, strict=True):
             cur, prev = out.setdefault(name, ({}, {}))
-            (cur if part == "cur" else prev)[key] = _stable(df)
+            (cur if part == "cur" else prev)[key] = dfs[index[id(lf)]]
 
     out: Collected = {}
     keys, frames = flatten(planned)
     try:
-        assemble(keys, pl.collect_all(frames), out)
+        assemble(keys, frames, out)
         for job, _c, _p in planned:  # metrics with no frames still get built
             out.setdefault(_key(job), ({}, {}))
         return out
@@ -306,7 +373,7 @@ def _collect_isolated(planned, failed) -> Collected:
     for item in planned:
         k, f = flatten([item])
         try:
-            assemble(k, pl.collect_all(f), out)
+            assemble(k, f, out)
             out.setdefault(_key(item[0]), ({}, {}))
         except Exception as exc:
             failed(item[0], "collecting its frames", exc)

@@ -120,17 +120,21 @@ def digests(values: pl.Series, key: bytes) -> pl.Series:
     """
     text = values.cast(pl.String)
     uniq = text.drop_nulls().unique()
-    base = hashlib.blake2b(key=key, digest_size=DIGEST_BYTES)
-
-    def one(v: str) -> bytes:
-        h = base.copy()
-        h.update(v.encode("utf-8"))
-        return h.digest()
-
-    buf = b"".join(map(one, uniq.to_list()))
-    codes = np.frombuffer(buf, dtype=">u8").astype(np.uint64)
-    table = pl.DataFrame({"v": uniq, "d": pl.Series(codes, dtype=pl.UInt64)})
+    table = pl.DataFrame({"v": uniq, "d": pl.Series(_digest_distinct(uniq, key), dtype=pl.UInt64)})
     return text.to_frame("v").join(table, on="v", how="left", maintain_order="left")["d"]
+
+
+def _digest_distinct(uniq: pl.Series, key: bytes) -> np.ndarray:
+    """The 64-bit keyed BLAKE2b of each (distinct, non-null) text in ``uniq``, in order."""
+    base = hashlib.blake2b(key=key, digest_size=DIGEST_BYTES)
+    out = bytearray(DIGEST_BYTES * uniq.len())
+    at = 0
+    for raw in uniq.cast(pl.Binary).to_list():  # UTF-8 bytes, no per-id encode
+        h = base.copy()
+        h.update(raw)
+        out[at : at + DIGEST_BYTES] = h.digest()
+        at += DIGEST_BYTES
+    return np.frombuffer(bytes(out), dtype=">u8").astype(np.uint64)
 
 
 def short_labels(codes: np.ndarray) -> np.ndarray:
@@ -160,12 +164,23 @@ def short_labels(codes: np.ndarray) -> np.ndarray:
 def label_map(values: pl.Series, key: bytes) -> pl.DataFrame:
     """``id`` → ``label`` (shown, unique in this set) and ``full`` (all 16 hex digits) for
     the distinct values, sorted by id."""
+    return _label_map(values, key).drop("_code")
+
+
+def _label_map(values: pl.Series, key: bytes) -> pl.DataFrame:
+    """:func:`label_map` with ``_code``, the 64-bit digest: labels are hex prefixes of it
+    and none is a prefix of another, so ordering by ``_code`` orders by label."""
     ids = values.cast(pl.String).drop_nulls().unique().sort()
-    codes = digests(ids, key).to_numpy()
+    codes = _digest_distinct(ids, key)  # distinct already: no second pass or join
     width = pl.Series(short_labels(codes), dtype=pl.UInt32)
     full = _hex(codes).str.to_uppercase()
-    return pl.DataFrame({"id": ids, "full": full, "_w": width}).select(
-        "id", (pl.lit(PREFIX) + pl.col("full").str.head(pl.col("_w"))).alias("label"), "full"
+    return pl.DataFrame(
+        {"id": ids, "full": full, "_w": width, "_code": pl.Series(codes, dtype=pl.UInt64)}
+    ).select(
+        "id",
+        (pl.lit(PREFIX) + pl.col("full").str.head(pl.col("_w"))).alias("label"),
+        "full",
+        "_code",
     )
 
 
@@ -203,7 +218,10 @@ def _values(tables: Iterable[Table]) -> pl.Series:
     return pl.concat(parts) if parts else pl.Series([], dtype=pl.String)
 
 
-def _mask(table: Table, mapping: pl.DataFrame) -> Table:
+def _mask(table: Table, mapping: pl.DataFrame, by_label: str | None = None) -> Table:
+    """``table`` with its member columns replaced by their labels; ``by_label``: a member
+    column to sort the result by (its label order, through the 64-bit code: no string
+    sort)."""
     cols = _member_columns(table)
     if not cols:
         return table
@@ -216,13 +234,19 @@ def _mask(table: Table, mapping: pl.DataFrame) -> Table:
             expr = pl.col(name).cast(pl.String).replace_strict(lookup, default=None)
             data = data.with_columns(expr.cast(pl.String).alias(name))
         else:
+            order = ["_code"] if name == by_label else []
             data = (
                 data.with_columns(pl.col(name).cast(pl.String))
-                .join(mapping.select(pl.col("id").alias(name), "label"), on=name, how="left",
-                      maintain_order="left")
+                .join(mapping.select(pl.col("id").alias(name), "label", *order), on=name,
+                      how="left", maintain_order="left")
                 .with_columns(pl.col("label").alias(name))
                 .drop("label")
             )  # fmt: skip
+            if order:
+                data = data.sort("_code").drop("_code")
+                by_label = None
+    if by_label is not None:
+        data = data.sort(by_label)
     return replace(table, data=data)
 
 
@@ -232,12 +256,12 @@ def pseudonymize(
     """Replace every ``member`` column of every table (and of the scorecard) by its label;
     one mapping for the whole report, so a person has the same label everywhere."""
     tables = [t for s in sections for t in s.tables] + ([members] if members else [])
-    mapping = label_map(_values(tables), key)
+    mapping = _label_map(_values(tables), key)
     out = [replace(s, tables=tuple(_mask(t, mapping) for t in s.tables)) for s in sections]
     if members is None:
         return out, None
-    masked = _mask(members, mapping)  # sorted by label: the id order is not revealed
-    return out, replace(masked, data=masked.data.sort("member_id"))
+    # sorted by label: the id order is not revealed
+    return out, _mask(members, mapping, by_label="member_id")
 
 
 def pseudonymize_sections(sections: list[Section], key: bytes | str = DEMO_KEY) -> list[Section]:

@@ -86,44 +86,18 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     roster = views.roster(data)
     in_period = data.in_period("at")
     engaged = ~pl.col("kind").is_in(views.NON_ENGAGED_KINDS)
-    per_member = (
-        data.activities.group_by("member_id")
-        .agg(
-            pl.col("at").filter(engaged).max().alias("last_active"),
-            engaged.sum().cast(pl.UInt32).alias("activities_total"),
-            (engaged & in_period).sum().cast(pl.UInt32).alias("activities"),
-            pl.col("platform").unique().alias("_acts_on"),
-        )
-        .cache()
+    per_member = data.activities.group_by("member_id").agg(
+        pl.col("at").filter(engaged).max().alias("last_active"),
+        engaged.sum().cast(pl.UInt32).alias("activities_total"),
+        (engaged & in_period).sum().cast(pl.UInt32).alias("activities"),
+        pl.col("platform").unique().alias("_acts_on"),
     )
     days = (
         engagement.member_days(data)
         .group_by("member")
         .agg(pl.len().cast(pl.UInt32).alias("active_days"))
     )
-    activity = (
-        per_member.filter(pl.col("activities_total") > 0)
-        .drop("_acts_on")
-        .with_columns(pl.col("member_id").to_physical().cast(pl.UInt64).alias("member"))
-        .join(days, on="member", how="left")
-        .drop("member")
-    )
-    # platforms of the memberships and of all activities (join/leave too), sorted
     listed = data.members.group_by("member_id").agg(pl.col("platform").unique().alias("_in"))
-    acts_on, listed_on = pl.col("_acts_on"), pl.col("_in")
-    platforms = (
-        listed.join(per_member.select("member_id", "_acts_on"), on="member_id", how="full",
-                    coalesce=True)
-        .select(
-            "member_id",
-            pl.concat_list(acts_on.fill_null([]), listed_on.fill_null([]))
-            .list.unique()
-            .list.drop_nulls()
-            .list.sort()
-            .list.join(",")
-            .alias("platforms"),
-        )
-    )  # fmt: skip
     bought = (
         views.paid_orders(data)
         .filter(in_period & pl.col("buyer_id").is_not_null())
@@ -136,9 +110,31 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     invited = _referrals.shared_per_inviter(data).select(
         "member_id", "invites_sent", referrals="invitees_joined"
     )
-    people = pl.concat(
-        [roster.select("member_id"), activity.select("member_id"), bought.select("member_id")]
-    ).unique()
+    # people: members, those with an engaged activity, buyers in the period (full joins
+    # on the Categorical key: the union without a separate distinct pass)
+    people = (
+        roster.with_columns(_listed=pl.lit(True))
+        .join(per_member, on="member_id", how="full", coalesce=True)
+        .join(bought, on="member_id", how="full", coalesce=True)
+        .filter(
+            pl.col("_listed").fill_null(False)
+            | (pl.col("activities_total") > 0).fill_null(False)
+            | pl.col("orders").is_not_null()
+        )
+    )
+    # platforms of the memberships and of all activities (join/leave too), sorted
+    acts_on, listed_on = pl.col("_acts_on"), pl.col("_in")
+    platforms = (
+        pl.when(acts_on.is_not_null() | listed_on.is_not_null())
+        .then(
+            pl.concat_list(acts_on.fill_null([]), listed_on.fill_null([]))
+            .list.unique()
+            .list.drop_nulls()
+            .list.sort()
+            .list.join(",")
+        )
+        .alias("platforms")
+    )
     last_day = data.local("last_active").dt.date()
     stage = (
         pl.when(pl.col("left_at").is_not_null()).then(pl.lit("left"))
@@ -148,12 +144,12 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
         .otherwise(pl.lit("silent"))
     )  # fmt: skip
     return (
-        people.join(roster, on="member_id", how="left")
-        .join(platforms, on="member_id", how="left")
-        .join(activity, on="member_id", how="left")
-        .join(bought, on="member_id", how="left")
+        people.join(listed, on="member_id", how="left")
         .join(invited, on="member_id", how="left")
+        .with_columns(pl.col("member_id").to_physical().cast(pl.UInt64).alias("member"))
+        .join(days, on="member", how="left")
         .with_columns(
+            platforms,
             pl.col("activities", "activities_total", "active_days", "orders").fill_null(0),
             pl.col("invites_sent", "referrals").fill_null(0),
             pl.col("revenue").fill_null(0.0),
