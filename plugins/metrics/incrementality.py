@@ -137,6 +137,7 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
             .alias("kind"),
             pl.coalesce("buyer_id", "customer_id").alias("pid"),
         )
+        .cache()  # used by the summary, the customers and the flows: computed once
     )
     pre_buyers = (
         orders.filter(pl.col("_member") & (pl.col("at") < pl.col("joined_at")))
@@ -164,6 +165,7 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
             ),
             ((ends - starts).dt.total_seconds() / 86_400).clip(0).fill_null(0.0).alias("exposure"),
         )
+        .cache()
     )
     summary = pl.concat(
         [
@@ -202,6 +204,7 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         # the bootstrap draws customers by position: a fixed order (by id text) every run
         .sort("kind", "pid")  # Categoricals sort by their text
         .with_row_index("ci")
+        .cache()
     )
     p0 = week_index(data.period.start)
     flows = (
