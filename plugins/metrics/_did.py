@@ -33,6 +33,7 @@ is one sparse product; the interval is the percentile interval of the replicates
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -181,19 +182,27 @@ def replicate_sums(d: Design, draws: int, seed: int, chunk: int = 16) -> np.ndar
     """Feature sums for the estimate (row 0, every weight 1) and ``draws`` bootstrap
     replicates (customers resampled with replacement; seeded), shape (1 + draws, F).
 
-    A replicate draws n customer indices and counts them (the weights); ``chunk``
-    replicates are then multiplied by the sparse feature matrix in one product."""
+    A replicate draws n customer indices and counts them (the weights). Replicates come
+    in chunks of ``chunk``, each with its own random stream spawned from ``seed`` (so the
+    result does not depend on which thread runs it) and one dense · sparse product; the
+    chunks run on two threads (NumPy and SciPy release the GIL in these loops)."""
     n = d.matrix.shape[0]
     out = np.empty((1 + draws, d.matrix.shape[1]))
     out[0] = np.asarray(d.matrix.sum(axis=0)).ravel()
-    rng = np.random.default_rng(seed)
     dtype = np.uint32 if n < 2**32 else np.uint64
-    for lo in range(0, draws, chunk):
+    starts = list(range(0, draws, chunk))
+    streams = np.random.SeedSequence(seed).spawn(len(starts))
+
+    def run(lo: int, stream: np.random.SeedSequence) -> None:
         b = min(chunk, draws - lo)
+        rng = np.random.default_rng(stream)
         w = np.empty((b, n))  # one row per replicate: contiguous writes
         for c, idx in enumerate(rng.integers(0, max(n, 1), size=(b, n), dtype=dtype)):
             w[c] = np.bincount(idx, minlength=n)  # one resample of n customers
         out[1 + lo : 1 + lo + b] = w @ d.matrix  # (b × n) dense · (n × F) sparse
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(run, starts, streams))
     return out
 
 
