@@ -12,9 +12,10 @@ import polars as pl
 
 from core.data import CommunityData
 from core.errors import CommunityROIError, PluginError
-from core.report import KPI, ColumnInfo, Section, Table
-from core.specs import MemberScores, MemberScoreSpec, MetricResult, MetricSpec
-from core.text import T
+from core.report import KPI, Section, Table
+from core.scorecard import ScoreJob, _plan_scores, _score_failed, scorecard
+from core.specs import MetricResult, MetricSpec
+from core.stable import _checked, _sig, _stable, _stable_section
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +23,6 @@ class MetricJob:
     spec: MetricSpec
     options: Any
     plugin: str  # "plugin 'x' (dist version)" for messages
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreJob:
-    spec: MemberScoreSpec
-    options: Any
-    plugin: str
 
 
 def run_metrics(
@@ -150,141 +144,6 @@ def run_all(
     return sections, members
 
 
-def _plan_scores(data, scores, strict, warn) -> list[tuple[ScoreJob, MetricResult, None]]:
-    """Each member-score spec's lazy frames, as a MetricResult the collector understands
-    (a plain LazyFrame becomes the frame ``"scores"``)."""
-    out = []
-    for job in scores:
-        if job.spec.compute is None:
-            continue
-        try:
-            got = job.spec.compute(data, job.options)
-            if isinstance(got, pl.LazyFrame):
-                got = MemberScores({"scores": got}, lambda c: c["scores"])
-            if not isinstance(got, MemberScores):
-                raise TypeError(
-                    f"compute returned {type(got).__name__}, expected LazyFrame or MemberScores"
-                )
-            out.append((job, _checked(MetricResult(got.frames, got.build)), None))
-        except CommunityROIError:
-            raise
-        except Exception as exc:
-            _score_failed(job, "computing", exc, strict, warn)
-    return out
-
-
-def _score_failed(job: ScoreJob, stage: str, exc: BaseException, strict: bool, warn) -> None:
-    if isinstance(exc, CommunityROIError):
-        raise exc
-    msg = (
-        f"member scores '{job.spec.name}' of {job.plugin} failed while {stage}: "
-        f"{type(exc).__name__}: {exc}"
-    )
-    if strict:
-        raise PluginError(msg) from exc
-    warn(msg + "; its columns are left out of the scorecard")
-
-
-SCORECARD_TITLE = T("Member scorecard", "成员评分卡")
-
-
-def scorecard(
-    parts: Sequence[tuple[ScoreJob, Future | pl.DataFrame]],
-    derived: Sequence[ScoreJob],
-    *,
-    strict: bool = False,
-    warn: Callable[[str], None] = lambda _m: None,
-) -> Table | None:
-    """One row per person (every ``member_id`` any spec returned), sorted by id: each
-    spec's columns joined in ``order``, then each ``derive`` step, in one collect.
-
-    ``parts``: each spec's built frame, or the future of its build. The frames are joined
-    on ``member_id`` with full joins (the union of the ids without a separate distinct
-    pass); a spec whose ``member_id`` is not unique would repeat rows, which the sorted
-    result shows as equal neighbours — only then is each spec checked, and the culprits
-    are left out with a warning."""
-    built: list[tuple[ScoreJob, pl.DataFrame]] = []
-    for job, part in parts:
-        try:
-            df = part.result() if isinstance(part, Future) else part
-            if not isinstance(df, pl.DataFrame) or "member_id" not in df.columns:
-                raise TypeError("build must return a DataFrame with a member_id column")
-            missing = set(job.spec.columns) - set(df.columns)
-            if missing:
-                raise TypeError(f"declared columns not returned: {sorted(missing)}")
-            df = df.select(pl.col("member_id").cast(pl.String), *job.spec.columns)
-            built.append((job, _stable(df)))
-        except Exception as exc:
-            _score_failed(job, "building its columns", exc, strict, warn)
-    if not built:
-        return None
-    table = _assemble(built, derived, warn, strict)
-    if not _has_neighbours(table):
-        return _table(table, built, derived)
-    for job, df in built:  # a repeated id: find whose, leave it out, assemble again
-        if df["member_id"].is_duplicated().any():
-            exc = TypeError("member_id is not unique (one row per member expected)")
-            _score_failed(job, "building its columns", exc, strict, warn)
-    built = [(job, df) for job, df in built if not df["member_id"].is_duplicated().any()]
-    if not built:
-        return None
-    return _table(_assemble(built, derived, lambda _m: None, strict), built, derived)
-
-
-def _has_neighbours(frame: pl.DataFrame) -> bool:
-    """Two equal ids side by side in the sorted scorecard (a repeated member), or two
-    missing ids."""
-    ids = frame["member_id"]
-    if ids.null_count() > 1:
-        return True
-    return ids.len() > 1 and bool((ids.slice(1) == ids.slice(0, ids.len() - 1)).any())
-
-
-def _columns(built, derived) -> dict[str, ColumnInfo]:
-    columns: dict[str, ColumnInfo] = {"member_id": ColumnInfo(T("Member", "成员"), "member")}
-    for job, _df in built:
-        if not set(job.spec.columns) & set(columns):
-            columns.update(job.spec.columns)
-    for job in derived:
-        columns.update(job.spec.columns)
-    return columns
-
-
-def _assemble(built, derived, warn, strict) -> pl.DataFrame:
-    taken: set[str] = {"member_id"}
-    frame: pl.LazyFrame | None = None
-    for job, df in built:
-        clash = set(job.spec.columns) & taken
-        if clash:
-            warn(f"member scores '{job.spec.name}' of {job.plugin} repeat column(s) "
-                 f"{sorted(clash)} of another plugin; its columns are left out")  # fmt: skip
-            df = df.select("member_id")  # its members still get a row
-        else:
-            taken.update(job.spec.columns)
-        lf = df.lazy()
-        frame = lf if frame is None else frame.join(lf, on="member_id", how="full",
-                                                    coalesce=True)  # fmt: skip
-    assert frame is not None
-    for job in derived:
-        try:
-            out = job.spec.derive(frame, job.options)
-            if not isinstance(out, pl.LazyFrame):
-                raise TypeError(f"derive returned {type(out).__name__}, expected LazyFrame")
-            out.collect_schema()
-            frame = out
-            taken.update(job.spec.columns)
-        except Exception as exc:
-            _score_failed(job, "deriving its columns", exc, strict, warn)
-    schema = frame.collect_schema()
-    keep = [c for c in _columns(built, derived) if c in schema and c in taken]
-    return frame.select(keep).sort("member_id").collect()
-
-
-def _table(data: pl.DataFrame, built, derived) -> Table:
-    columns = {c: info for c, info in _columns(built, derived).items() if c in data.columns}
-    return Table("members", SCORECARD_TITLE, _stable(data), columns, show=False)
-
-
 def _build(
     cur: MetricResult,
     prev: MetricResult | None,
@@ -297,18 +156,6 @@ def _build(
         if built is not None and not isinstance(built, Section):
             raise TypeError(f"build returned {type(built).__name__}, expected Section")
     return _stable_section(section), _stable_section(prev_section) if prev_section else None
-
-
-def _checked(result: object) -> MetricResult:
-    if not isinstance(result, MetricResult):
-        raise TypeError(f"compute returned {type(result).__name__}, expected MetricResult")
-    for key, frame in result.frames.items():
-        if not isinstance(frame, pl.LazyFrame):
-            raise TypeError(f"frame '{key}' is a {type(frame).__name__}, expected LazyFrame")
-    unknown = set(result.kpi_frames or ()) - set(result.frames)
-    if unknown:
-        raise TypeError(f"kpi_frames names frames it does not return: {sorted(unknown)}")
-    return result
 
 
 def _previous_frames(res: MetricResult) -> Mapping[str, pl.LazyFrame]:
@@ -378,52 +225,6 @@ def _collect_isolated(planned, failed) -> Collected:
         except Exception as exc:
             failed(item[0], "collecting its frames", exc)
     return out
-
-
-def _stable(df: pl.DataFrame) -> pl.DataFrame:
-    """Round floats to 12 significant digits; person keys back to text.
-
-    Multi-threaded float sums differ in their last bits from run to run (the order of
-    partial sums varies); rounding far above that noise keeps "same input, same report"
-    true byte for byte while changing no reported digit. Categorical columns (person
-    keys, whose type in ``CommunityData`` is ``core.schema.PERSON_KEY``; also inside lists
-    and structs) become ``pl.String`` again, so ``build`` and the report see ids as text.
-    """
-    floats = [c for c, t in df.schema.items() if t in (pl.Float64, pl.Float32)]
-    texts = {c: _as_text(t) for c, t in df.schema.items()}
-    cats = [pl.col(c).cast(t) for c, t in texts.items() if t != df.schema[c]]
-    if not floats and not cats:
-        return df
-    return df.with_columns(pl.col(floats).round_sig_figs(12), *cats)
-
-
-def _as_text(dtype: pl.DataType) -> pl.DataType:
-    """``dtype`` with every Categorical in it — nested in lists, arrays and structs too —
-    replaced by String."""
-    if isinstance(dtype, pl.Categorical):
-        return pl.String()
-    if isinstance(dtype, pl.List):
-        return pl.List(_as_text(dtype.inner))
-    if isinstance(dtype, pl.Array):
-        return pl.Array(_as_text(dtype.inner), dtype.shape)
-    if isinstance(dtype, pl.Struct):
-        return pl.Struct([pl.Field(f.name, _as_text(f.dtype)) for f in dtype.fields])
-    return dtype
-
-
-def _sig(value):
-    return float(f"{value:.12g}") if isinstance(value, float) else value
-
-
-def _stable_section(section: Section) -> Section:
-    """The same rounding for what ``build`` computed eagerly: KPI values and tables."""
-    return replace(
-        section,
-        kpis=tuple(
-            k.with_(value=_sig(k.value), low=_sig(k.low), high=_sig(k.high)) for k in section.kpis
-        ),
-        tables=tuple(replace(t, data=_stable(t.data)) for t in section.tables),
-    )
 
 
 def _with_previous(section: Section, prev: Section | None) -> Section:

@@ -5,11 +5,11 @@ from one run to the next."""
 from __future__ import annotations
 
 import polars as pl
+from test_member_scores import _setup
 
 from communityroi.testing import sample_data
 from core.pipeline import compute_all
 from plugins.metrics import _interaction_graph, clv
-from tests.test_member_scores import _setup
 
 
 def test_shared_frames_and_memos_are_keyed_by_their_arguments():

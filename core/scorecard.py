@@ -1,0 +1,159 @@
+"""The member scorecard: plan the member-score specs, and assemble their built columns
+into one table keyed by member (see ``core.specs.MemberScoreSpec``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from core.errors import CommunityROIError, PluginError
+from core.report import ColumnInfo, Table
+from core.specs import MemberScores, MemberScoreSpec, MetricResult
+from core.stable import _checked, _stable
+from core.text import T
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreJob:
+    spec: MemberScoreSpec
+    options: Any
+    plugin: str
+
+
+def _plan_scores(data, scores, strict, warn) -> list[tuple[ScoreJob, MetricResult, None]]:
+    """Each member-score spec's lazy frames, as a MetricResult the collector understands
+    (a plain LazyFrame becomes the frame ``"scores"``)."""
+    out = []
+    for job in scores:
+        if job.spec.compute is None:
+            continue
+        try:
+            got = job.spec.compute(data, job.options)
+            if isinstance(got, pl.LazyFrame):
+                got = MemberScores({"scores": got}, lambda c: c["scores"])
+            if not isinstance(got, MemberScores):
+                raise TypeError(
+                    f"compute returned {type(got).__name__}, expected LazyFrame or MemberScores"
+                )
+            out.append((job, _checked(MetricResult(got.frames, got.build)), None))
+        except CommunityROIError:
+            raise
+        except Exception as exc:
+            _score_failed(job, "computing", exc, strict, warn)
+    return out
+
+
+def _score_failed(job: ScoreJob, stage: str, exc: BaseException, strict: bool, warn) -> None:
+    if isinstance(exc, CommunityROIError):
+        raise exc
+    msg = (
+        f"member scores '{job.spec.name}' of {job.plugin} failed while {stage}: "
+        f"{type(exc).__name__}: {exc}"
+    )
+    if strict:
+        raise PluginError(msg) from exc
+    warn(msg + "; its columns are left out of the scorecard")
+
+
+SCORECARD_TITLE = T("Member scorecard", "成员评分卡")
+
+
+def scorecard(
+    parts: Sequence[tuple[ScoreJob, Future | pl.DataFrame]],
+    derived: Sequence[ScoreJob],
+    *,
+    strict: bool = False,
+    warn: Callable[[str], None] = lambda _m: None,
+) -> Table | None:
+    """One row per person (every ``member_id`` any spec returned), sorted by id: each
+    spec's columns joined in ``order``, then each ``derive`` step, in one collect.
+
+    ``parts``: each spec's built frame, or the future of its build. The frames are joined
+    on ``member_id`` with full joins (the union of the ids without a separate distinct
+    pass); a spec whose ``member_id`` is not unique would repeat rows, which the sorted
+    result shows as equal neighbours — only then is each spec checked, and the culprits
+    are left out with a warning."""
+    built: list[tuple[ScoreJob, pl.DataFrame]] = []
+    for job, part in parts:
+        try:
+            df = part.result() if isinstance(part, Future) else part
+            if not isinstance(df, pl.DataFrame) or "member_id" not in df.columns:
+                raise TypeError("build must return a DataFrame with a member_id column")
+            missing = set(job.spec.columns) - set(df.columns)
+            if missing:
+                raise TypeError(f"declared columns not returned: {sorted(missing)}")
+            df = df.select(pl.col("member_id").cast(pl.String), *job.spec.columns)
+            built.append((job, _stable(df)))
+        except Exception as exc:
+            _score_failed(job, "building its columns", exc, strict, warn)
+    if not built:
+        return None
+    table = _assemble(built, derived, warn, strict)
+    if not _has_neighbours(table):
+        return _table(table, built, derived)
+    for job, df in built:  # a repeated id: find whose, leave it out, assemble again
+        if df["member_id"].is_duplicated().any():
+            exc = TypeError("member_id is not unique (one row per member expected)")
+            _score_failed(job, "building its columns", exc, strict, warn)
+    built = [(job, df) for job, df in built if not df["member_id"].is_duplicated().any()]
+    if not built:
+        return None
+    return _table(_assemble(built, derived, lambda _m: None, strict), built, derived)
+
+
+def _has_neighbours(frame: pl.DataFrame) -> bool:
+    """Two equal ids side by side in the sorted scorecard (a repeated member), or two
+    missing ids."""
+    ids = frame["member_id"]
+    if ids.null_count() > 1:
+        return True
+    return ids.len() > 1 and bool((ids.slice(1) == ids.slice(0, ids.len() - 1)).any())
+
+
+def _columns(built, derived) -> dict[str, ColumnInfo]:
+    columns: dict[str, ColumnInfo] = {"member_id": ColumnInfo(T("Member", "成员"), "member")}
+    for job, _df in built:
+        if not set(job.spec.columns) & set(columns):
+            columns.update(job.spec.columns)
+    for job in derived:
+        columns.update(job.spec.columns)
+    return columns
+
+
+def _assemble(built, derived, warn, strict) -> pl.DataFrame:
+    taken: set[str] = {"member_id"}
+    frame: pl.LazyFrame | None = None
+    for job, df in built:
+        clash = set(job.spec.columns) & taken
+        if clash:
+            warn(f"member scores '{job.spec.name}' of {job.plugin} repeat column(s) "
+                 f"{sorted(clash)} of another plugin; its columns are left out")  # fmt: skip
+            df = df.select("member_id")  # its members still get a row
+        else:
+            taken.update(job.spec.columns)
+        lf = df.lazy()
+        frame = lf if frame is None else frame.join(lf, on="member_id", how="full",
+                                                    coalesce=True)  # fmt: skip
+    assert frame is not None
+    for job in derived:
+        try:
+            out = job.spec.derive(frame, job.options)
+            if not isinstance(out, pl.LazyFrame):
+                raise TypeError(f"derive returned {type(out).__name__}, expected LazyFrame")
+            out.collect_schema()
+            frame = out
+            taken.update(job.spec.columns)
+        except Exception as exc:
+            _score_failed(job, "deriving its columns", exc, strict, warn)
+    schema = frame.collect_schema()
+    keep = [c for c in _columns(built, derived) if c in schema and c in taken]
+    return frame.select(keep).sort("member_id").collect()
+
+
+def _table(data: pl.DataFrame, built, derived) -> Table:
+    columns = {c: info for c, info in _columns(built, derived).items() if c in data.columns}
+    return Table("members", SCORECARD_TITLE, _stable(data), columns, show=False)
