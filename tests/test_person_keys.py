@@ -94,7 +94,8 @@ def test_cast_person_keys_types_a_plugins_own_frame(data):
     survey = pl.LazyFrame({"member_id": ["amy", "zed"], "score": [9, 3]})
     typed = cast_person_keys(survey)
     assert typed.collect_schema() == pl.Schema({"member_id": PERSON_KEY, "score": pl.Int64})
-    got = typed.join(data.members.select("member_id", "joined_at"), on="member_id", how="left")
+    members = data.members.select("member_id", "joined_at")
+    got = typed.join(members, on="member_id", how="left", maintain_order="left")
     assert got.collect()["joined_at"].is_null().to_list() == [False, True]
     # already typed: the same frame back; other columns by name; numbers through text
     assert cast_person_keys(typed) is typed
