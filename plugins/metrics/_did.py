@@ -87,10 +87,6 @@ class Design:
     def k(self) -> int:
         return int(self.pair_g.size)
 
-    @property
-    def n_period(self) -> int:
-        return self.grid.m - self.grid.p0
-
     def split(self, s: np.ndarray) -> tuple[np.ndarray, ...]:
         """Feature sums ``s`` (B × F) → R (B, M+1, M), Y (B, K), PS (B, K), Q (B, K)."""
         m, k = self.grid.m, self.k

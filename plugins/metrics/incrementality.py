@@ -47,6 +47,7 @@ cohorts of that month.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -289,7 +290,8 @@ def outcome(
         flows["post"].to_numpy()[keep],
         flows["value"].to_numpy()[keep],
     )
-    base = base.with_design(
+    base = replace(
+        base,
         eligible=int(eligible.sum()),
         too_early=int((known & (join_bin - g.pre < 0)).sum()),
         controls=int((join_bin > g.p0).sum()),

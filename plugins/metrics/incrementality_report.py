@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
 
 import numpy as np
 import polars as pl
 
-from communityroi import KPI, Chart, ColumnInfo, Finding, Section, T, Table
+from communityroi import KPI, Chart, ColumnInfo, Section, T, Table
 from plugins.metrics import _did
 from plugins.metrics import incrementality_text as txt
 
@@ -65,13 +64,9 @@ class Outcome:
     placebo_flagged: bool = False
     cohorts: pl.DataFrame | None = None
     groups: pl.DataFrame | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def missing(self, reason: str) -> Outcome:
         return replace(self, status="missing", reason=reason)
-
-    def with_design(self, **counts: Any) -> Outcome:
-        return replace(self, **counts)
 
     def estimated(
         self,
@@ -285,6 +280,3 @@ def _tables(o: Outcome) -> tuple[tuple[Table, ...], tuple[Chart, ...]]:
             )
         )
     return tuple(tables), tuple(charts)
-
-
-__all__ = ["Estimate", "Finding", "Outcome", "section"]
