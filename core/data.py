@@ -36,6 +36,7 @@ class CommunityData:
     costs: pl.LazyFrame
     campaigns: pl.LazyFrame
     groups: pl.LazyFrame
+    operator_days: pl.LazyFrame
     period: Period
     timezone: str
     currency: str
@@ -118,6 +119,7 @@ class CommunityData:
             "activities": lambda f: f.filter(pl.col("at") < end),
             "orders": lambda f: f.filter(pl.col("at") < end),
             "costs": lambda f: f.filter(pl.col("incurred_on") <= day),
+            "operator_days": lambda f: f.filter(pl.col("day") <= day),
         }
         return replace(view, **{t: f(getattr(self, t)) for t, f in clip.items()})
 

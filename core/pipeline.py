@@ -186,6 +186,11 @@ def compute_all(
         enabled = raw.pop("enabled", spec.enabled_by_default or name in settings.metrics)
         if spec.options is not None and "seed" in spec.options.model_fields:
             raw.setdefault("seed", settings.report.seed)  # --seed / report.seed
+        table = settings.targets.get(name)
+        if isinstance(table, dict) and spec.options is not None:
+            if "targets" not in spec.options.model_fields:
+                raise ConfigError(f"[targets.{name}]: metric '{name}' takes no per-item targets")
+            raw.setdefault("targets", table)  # [targets.<metric>]: per-item targets
         if not enabled:
             continue
         opts = validate_options(

@@ -27,7 +27,7 @@ from core.loading import Loaded
 from core.report import Period
 from core.schema import SCHEMA
 
-_OTHER_TABLES = ("costs", "campaigns", "groups")
+_OTHER_TABLES = ("costs", "campaigns", "groups", "operator_days")
 
 
 def describe_sources(

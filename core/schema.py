@@ -22,6 +22,7 @@ integer codes instead of hashing strings, while values still sort and compare as
 
 COST_CATEGORIES = ("labour", "platform_fee", "ads", "content", "campaign", "tools", "other")
 ORDER_STATUSES = ("paid", "refunded", "pending", "cancelled")
+GROUP_PURPOSES = ("presales", "aftersales", "distribution", "vip")
 ACTIVITY_KINDS = (
     "message",
     "reply",
@@ -123,6 +124,19 @@ SCHEMA: dict[str, TableSchema] = {
                 ),
                 Column("email_hash", S, False, "SHA-256 hex of the trimmed, lower-cased e-mail."),
                 Column("phone_hash", S, False, "SHA-256 hex of the phone number in E.164 form."),
+                Column(
+                    "operator_id",
+                    S,
+                    False,
+                    "Operator (运营人员, staff account) who owns the relation, e.g. the WeCom "
+                    "userid who added the customer.",
+                ),
+                Column(
+                    "channel",
+                    S,
+                    False,
+                    "How the member was acquired (WeCom add_way: qr_code, search_phone, …).",
+                ),
             ),
             "One row per member per group; member counts use distinct member_id.",
             ("member_id", "group_id"),
@@ -218,6 +232,18 @@ SCHEMA: dict[str, TableSchema] = {
                 Column("campaign_id", S, False, "Campaign the cost belongs to."),
                 Column("group_id", S, False, "Group the cost belongs to."),
                 Column("note", S, False, "Free text."),
+                Column(
+                    "operator_id",
+                    S,
+                    False,
+                    "Operator the cost belongs to (salary, bonus of one 运营人员).",
+                ),
+                Column(
+                    "hours",
+                    F,
+                    False,
+                    "Working hours the cost pays for (operator time), ≥ 0.",
+                ),
             ),
             "The cost ledger: one row per cost item.",
         ),
@@ -243,9 +269,50 @@ SCHEMA: dict[str, TableSchema] = {
                 Column("platform", S, False, "Platform."),
                 Column("kind", S, False, "flash_group, vip_group, channel, circle, …"),
                 Column("created_at", UTC_TIME, False, "Creation time (UTC)."),
+                Column(
+                    "purpose",
+                    S,
+                    False,
+                    "presales, aftersales, distribution or vip (售前, 售后, 渠道分销, "
+                    "VIP/专属服务); empty when unknown.",
+                    GROUP_PURPOSES,
+                ),
             ),
             "One row per group, channel or circle.",
             ("group_id",),
+        ),
+        TableSchema(
+            "operator_days",
+            (
+                Column("operator_id", S, True, "Operator (staff account), e.g. a WeCom userid."),
+                Column("day", D, True, "Day of the statistics (report time zone)."),
+                Column("platform", S, True, "Platform, e.g. wecom."),
+                Column("new_contacts", F, False, "Customers the operator added that day."),
+                Column("new_applies", F, False, "Friend requests the operator sent that day."),
+                Column("chats", F, False, "1:1 chats in which the operator sent a message."),
+                Column("messages", F, False, "Messages the operator sent in 1:1 chats."),
+                Column(
+                    "reply_rate",
+                    F,
+                    False,
+                    "Percent of customer-started chats the operator answered the same day.",
+                ),
+                Column(
+                    "avg_reply_minutes",
+                    F,
+                    False,
+                    "Mean minutes to the first reply in answered customer-started chats.",
+                ),
+                Column(
+                    "negative_feedback",
+                    F,
+                    False,
+                    "Customers who deleted or blocked the operator that day.",
+                ),
+            ),
+            "One row per operator per day: the operator's own activity as the platform "
+            "counts it (WeCom 联系客户统计).",
+            ("operator_id", "day"),
         ),
     )
 }

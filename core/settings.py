@@ -148,7 +148,9 @@ class Settings(BaseSettings):
     transforms: dict[str, dict[str, Any]] = Field(default_factory=dict)
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)
     renderers: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    targets: dict[str, str | float] = Field(default_factory=dict)  # "roi.roi" = ">= 150"
+    # "roi.roi" = ">= 150"; a table [targets.<metric>] holds per-item targets (per operator)
+    # handed to that metric's ``targets`` option
+    targets: dict[str, str | float | dict[str, Any]] = Field(default_factory=dict)
     base_dir: Path = Path(".")
 
     @classmethod

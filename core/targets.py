@@ -18,6 +18,13 @@ def apply_targets(sections: list[Section], targets: dict[str, Any]) -> list[Sect
     *near* means within 10 % of the target value (relative), on the wrong side.
     """
     known = {f"{s.metric}.{k.key}" for s in sections for k in s.kpis}
+    # a table [targets.<metric>] is that metric's own (per-item targets, its option
+    # ``targets``); the rest are "metric.kpi" keys
+    metrics = {s.metric for s in sections}
+    for key, value in targets.items():
+        if isinstance(value, dict) and key not in metrics:
+            raise ConfigError(f"[targets.{key}]: no such metric in the report")
+    targets = {k: v for k, v in targets.items() if not isinstance(v, dict)}
     for key in targets:
         if key not in known:
             raise ConfigError(f"targets.{key}: no such KPI (use metric.kpi, e.g. roi.roi)")

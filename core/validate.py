@@ -26,6 +26,7 @@ _TIME_COLUMN = {
     "costs": "incurred_on",
     "campaigns": "starts_at",
     "groups": "created_at",
+    "operator_days": "day",
 }
 
 

@@ -127,6 +127,7 @@ LABELS: dict[str, Text] = {
     "dq_table_costs": T("Costs", "成本"),
     "dq_table_campaigns": T("Campaigns", "活动"),
     "dq_table_groups": T("Groups", "群组"),
+    "dq_table_operator_days": T("Operator days", "运营人员日统计"),
     "dq_members": T(
         "{rows} memberships, {accounts} platform accounts, {people} people",
         "{rows} 条成员关系，{accounts} 个平台账号，{people} 人",

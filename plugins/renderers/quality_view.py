@@ -12,7 +12,9 @@ from typing import Any
 from plugins.renderers import formatting as fmt
 from plugins.renderers.labels import label
 
-_TABLES = ("members", "activities", "orders", "costs", "campaigns", "groups")
+_TABLES = (
+    "members", "activities", "orders", "costs", "campaigns", "groups", "operator_days",
+)  # fmt: skip
 KIND_ZH = {  # canonical activity kinds (core.schema.ACTIVITY_KINDS) in Chinese reports
     "message": "消息", "reply": "回复", "reaction": "表情回应", "share": "分享", "post": "发帖",
     "comment": "评论", "checkin": "打卡", "attend": "参加活动", "join": "加入", "leave": "退出",

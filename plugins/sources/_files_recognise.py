@@ -45,6 +45,8 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "segment": ("tier", "level", "分层", "会员等级", "等级"),
         "customer_id": ("customer", "客户ID", "客户编号"),
         "display_name": ("nickname", "昵称", "群昵称", "姓名", "用户名"),
+        "operator_id": ("operator", "运营人员", "跟进人", "添加人", "负责人"),
+        "channel": ("add_way", "来源", "添加渠道", "获客渠道"),
     },
     "activities": {
         "member_id": _ID,
@@ -97,6 +99,8 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "campaign_id": _CAMPAIGN,
         "group_id": _GROUP,
         "note": ("备注", "说明", "摘要"),
+        "operator_id": ("operator", "运营人员", "员工", "人员"),
+        "hours": ("工时", "小时", "工作时长"),
     },
     "campaigns": {
         "campaign_id": ("campaign", "活动ID", "活动编号"),
@@ -113,6 +117,19 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "platform": ("平台",),
         "kind": ("群类型", "类型"),
         "created_at": ("建群时间", "创建时间"),
+        "purpose": ("群用途", "用途", "群定位"),
+    },
+    "operator_days": {
+        "operator_id": ("operator", "userid", "员工ID", "成员ID", "运营人员"),
+        "day": ("date", "stat_time", "日期", "统计日期"),
+        "platform": ("平台",),
+        "new_contacts": ("new_contact_cnt", "新增客户数"),
+        "new_applies": ("new_apply_cnt", "发起申请数"),
+        "chats": ("chat_cnt", "聊天总数"),
+        "messages": ("message_cnt", "发送消息数"),
+        "reply_rate": ("reply_percentage", "已回复聊天占比"),
+        "avg_reply_minutes": ("avg_reply_time", "平均首次回复时长"),
+        "negative_feedback": ("negative_feedback_cnt", "删除/拉黑成员的客户数"),
     },
 }
 

@@ -83,6 +83,7 @@ class FilesOptions(BaseModel):
     costs: str | None = None
     campaigns: str | None = None
     groups: str | None = None
+    operator_days: str | None = None
     columns: dict[str, dict[str, str]] = Field(default_factory=dict)
     values: dict[str, dict[str, dict[str, str]]] = Field(default_factory=dict)
     sheets: dict[str, str] = Field(default_factory=dict)  # XLSX sheet per table

@@ -12,6 +12,8 @@ Chinese ones (below) — or mapped with ``columns = { amount = "金额(元)" }``
 | campaign_id | campaign_id, campaign, 活动, 活动ID, 活动编号 |
 | group_id | group_id, 群, 群ID, 社群 |
 | note | note, 备注, 说明, 摘要 |
+| operator_id | operator_id, operator, 运营人员, 员工, 人员 |
+| hours | hours, 工时, 小时, 工作时长 |
 
 Categories are mapped to the canonical seven (labour, platform_fee, ads, content, campaign,
 tools, other) through :data:`CATEGORY_SYNONYMS` (trimmed, case-insensitive; a trailing
@@ -55,6 +57,8 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "campaign_id": ("campaign_id", "campaign", "活动", "活动ID", "活动编号"),
     "group_id": ("group_id", "群", "群ID", "社群"),
     "note": ("note", "备注", "说明", "摘要"),
+    "operator_id": ("operator_id", "operator", "运营人员", "员工", "人员"),
+    "hours": ("hours", "工时", "小时", "工作时长"),
 }
 
 CATEGORY_SYNONYMS: dict[str, str] = {
@@ -176,7 +180,11 @@ def _ledger(path: Path, opts: LedgerOptions) -> pl.LazyFrame:
     return kept.select(
         canonical.alias("category"),
         pl.col("amount"),
-        *(pl.col(c) for c in ("currency", "campaign_id", "group_id", "note") if c in have),
+        *(
+            pl.col(c)
+            for c in ("currency", "campaign_id", "group_id", "note", "operator_id", "hours")
+            if c in have
+        ),
         day_expr(pl.col("incurred_on").cast(pl.String)).alias("incurred_on"),
     )
 
