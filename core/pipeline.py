@@ -357,8 +357,12 @@ def run(
     out_dir: Path | None = None,
     progress: Progress = _quiet,
     registry: Registry | None = None,
+    more_sections: Callable[[list[Section], Period], list[Section]] | None = None,
 ) -> Run:
-    """Load, compute, build and render: the whole ``communityroi report`` job."""
+    """Load, compute, build and render: the whole ``communityroi report`` job.
+
+    ``more_sections(sections, period)`` may add sections after the metrics' (the agency
+    batch adds its trend lines from the history database, see :mod:`core.trends`)."""
     registry = registry or registry_for(settings)
     result = Run(settings, registry)
     result.loaded, result.data = load(settings, registry, progress=progress)
@@ -372,6 +376,8 @@ def run(
         members=_wants_members(registry, formats),
         progress=progress,
     )
+    if more_sections is not None:
+        sections = [*sections, *more_sections(sections, result.data.period)]
     result.report = build_report(
         settings, sections, result.data, registry.warnings, quality, members=members
     )

@@ -42,6 +42,9 @@ class ReportSettings(_Section):
     agency: str = ""
     period_start: date | None = None
     period_end: date | None = None
+    # a named period (core.periods): last-month, last-quarter, 2026-10, 2026-Q3, 2026,
+    # resolved in ``timezone``; period_start/period_end, when both set, take precedence
+    period: str | None = None
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
     language: Literal["zh-CN", "en"] = "zh-CN"
@@ -70,6 +73,16 @@ class ReportSettings(_Section):
 
     @model_validator(mode="after")
     def _period(self) -> ReportSettings:
+        if self.period and not (self.period_start and self.period_end):
+            if self.period_start or self.period_end:
+                raise ValueError("give either period or both period_start and period_end")
+            from core.periods import resolve
+
+            try:
+                named = resolve(self.period, self.timezone)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+            self.period_start, self.period_end = named.start, named.end
         if self.period_start and self.period_end and self.period_end < self.period_start:
             raise ValueError("period_end is before period_start")
         return self
