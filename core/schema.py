@@ -212,6 +212,20 @@ SCHEMA: dict[str, TableSchema] = {
                 Column("gross_margin", F, False, "Margin of this order, if known (same currency)."),
                 Column("email_hash", S, False, "SHA-256 hex of the buyer's e-mail (see members)."),
                 Column("phone_hash", S, False, "SHA-256 hex of the buyer's phone (E.164)."),
+                Column(
+                    "product",
+                    S,
+                    False,
+                    "What was bought: the product title, or the paid circle a membership fee "
+                    "pays for.",
+                ),
+                Column(
+                    "expires_at",
+                    UTC_TIME,
+                    False,
+                    "For a membership fee (知识星球, 小鹅通 …): when the period it pays for ends "
+                    "(UTC). A later fee of the same buyer for the same product is a renewal.",
+                ),
             ),
             "One row per order.",
             ("order_id",),
