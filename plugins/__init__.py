@@ -14,6 +14,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.sources.discord",
     "plugins.sources.telegram",
     "plugins.sources.discourse",
+    "plugins.sources.wecom",
     "plugins.sources.wechat",
     "plugins.sources.shopify",
     "plugins.sources.ledger",

@@ -7,7 +7,9 @@ Rules (never on display names):
    person_id`` — rename with ``columns``): every listed account becomes ``person_id``. The
    mapping always wins: a mapped account is never moved by rule 2.
 2. **Verified identifiers**: accounts that share an ``email_hash`` or a ``phone_hash``
-   (exact SHA-256 match; both sides must have the value) are one person, transitively
+   (exact SHA-256 match; both sides must have the value) — and, when ``match_on`` lists
+   it, a ``customer_id`` (a shop's customer key such as the WeChat ``unionid``, which
+   the wecom source gives its customers) — are one person, transitively
    (A shares an e-mail with B, B a phone with C → A, B, C): the connected components of
    the account–identifier graph, found by label propagation on integer codes (each round
    every identifier takes the smallest label of its accounts, every account the smallest
@@ -63,6 +65,7 @@ MAPPING_HEADERS = {
     "person_id": ("person_id", "统一ID", "客户ID", "person"),
 }
 KEYS = ("email_hash", "phone_hash")
+MATCHABLE = (*KEYS, "customer_id")  # customer_id only when match_on names it
 
 
 class IdentityOptions(BaseModel):
@@ -207,11 +210,11 @@ def apply(
 ) -> dict[str, pl.LazyFrame]:
     if "members" not in frames:
         return frames
-    unknown = sorted(set(opts.match_on) - set(KEYS))
+    unknown = sorted(set(opts.match_on) - set(MATCHABLE))
     if unknown:
         raise DataError(
-            f"transform identity: match_on '{unknown[0]}' is not email_hash or "
-            f"phone_hash (display names are never used)"
+            f"transform identity: match_on '{unknown[0]}' is not email_hash, phone_hash "
+            f"or customer_id (display names are never used)"
         )
     idmap_df, conflicts, unsettled = _resolve(
         frames["members"], _mapping(opts, ctx), opts.match_on, opts.max_rounds
@@ -246,7 +249,7 @@ def apply(
         )
     orders_report = pl.LazyFrame({"orders": [0], "orders_linked": [0], "orders_ambiguous": [0]})
     if "orders" in frames:
-        keys = ["customer_id", *opts.match_on]
+        keys = ["customer_id", *(k for k in opts.match_on if k != "customer_id")]
         out["orders"], orders_report = _link_orders(frames["orders"], idmap, out["members"], keys)
     out["identity_report"] = _report(idmap, out, orders_report, conflicts, unsettled)
     return out
