@@ -22,6 +22,7 @@ children). Then the medians and the report/floor ratios. Targets: report ≤ 3×
     python bench/generate.py --out /tmp/benchfull       # 1 M members, 10 M activities
     python bench/bench_report.py --data /tmp/benchfull --repeat 3
     python bench/bench_report.py --data /tmp/benchfull --only report --steps   # step timings
+    git archive OLD | tar -x -C /tmp/old && python bench/bench_report.py --tree /tmp/old …
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--formats", default="html,pdf,json")
     ap.add_argument("--language", choices=["zh-CN", "en"], default=None)
     ap.add_argument("--only", choices=["floor", "report"], default=None)
+    ap.add_argument("--tree", type=Path, help="run the CLI from this source tree (A/B)")
     ap.add_argument("--steps", action="store_true", help="print the report's step timings")
     ap.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -159,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"no data in {args.data}: run python bench/generate.py --out {args.data}")
     work = Path(tempfile.mkdtemp(prefix="bench_report_"))
     cfg = write_config(args.data, work, args.language)
-    # the installed console script, as a user runs it (else the module)
-    cli = [shutil.which("communityroi") or sys.executable]
-    cli += [] if shutil.which("communityroi") else ["-m", "core.cli"]
+    # the installed console script, as a user runs it; --tree: that source tree's module
+    script = shutil.which("communityroi")
+    cli = [script] if script and not args.tree else [sys.executable, "-m", "core.cli"]
+    env = {**os.environ, "PYTHONPATH": str(args.tree or ROOT)}
     out = work / "out"
     cmds = {
         "floor": [sys.executable, __file__, "--floor-child", "--data", str(args.data)],
@@ -172,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; {args.data}")
     for i in range(args.repeat):
         for kind in kinds:
-            r = child(cmds[kind], env={**os.environ, "PYTHONPATH": str(ROOT)})
+            r = child(cmds[kind], env=env)
             runs[kind].append(r)
             load = os.getloadavg()[0]
             print(f"run {i + 1} {kind:<6} {_fmt(r)}  (load {load:.2f})", flush=True)
