@@ -38,7 +38,10 @@ _HINT = {
     "Unix timestamp, or map another column",
     "date": "write it as a date such as 2026-10-01, or map another column",
     "amount": "write it as a number such as 1299.00",
+    "flag": "write it as true or false (1/0, yes/no, 是/否)",
 }
+_FLAGS = {"true": True, "1": True, "yes": True, "是": True,
+          "false": False, "0": False, "no": False, "否": False}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,16 @@ def conform(
         elif col.dtype == pl.Float64:
             parsed = parse_amount(src, dtype)
             kind = "amount"
+        elif col.dtype == pl.Boolean:
+            parsed = (
+                src
+                if dtype == pl.Boolean
+                else src.cast(pl.String)
+                .str.strip_chars()
+                .str.to_lowercase()
+                .replace_strict(_FLAGS, default=None, return_dtype=pl.Boolean)
+            )
+            kind = "flag"
         else:
             parsed = src.cast(pl.String).str.strip_chars()
             parsed = pl.when(parsed == "").then(None).otherwise(parsed)

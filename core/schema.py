@@ -163,6 +163,13 @@ SCHEMA: dict[str, TableSchema] = {
                     person_key=True,
                 ),
                 Column("campaign_id", S, False, "Campaign the activity belongs to."),
+                Column(
+                    "filler",
+                    pl.Boolean(),
+                    False,
+                    "True for a message that is only a filler reply (好的, OK, an emoji), "
+                    "per the source's filler list; service-quality metrics skip it.",
+                ),
             ),
             "One row per action of a member.",
         ),

@@ -34,7 +34,7 @@ def hook_names() -> list[str]:
 def _type(dtype: pl.DataType) -> str:
     if isinstance(dtype, pl.Datetime):
         return f"datetime ({dtype.time_zone})" if dtype.time_zone else "datetime"
-    return {pl.String: "text", pl.Float64: "number", pl.Date: "date"}.get(
+    return {pl.String: "text", pl.Float64: "number", pl.Date: "date", pl.Boolean: "true/false"}.get(
         dtype.base_type(), str(dtype)
     )
 

@@ -189,6 +189,15 @@ def test_wecom_archive_jsonl():
     ]
 
 
+def test_wecom_archive_marks_filler_replies():
+    """m6 "收到" is a filler reply by the default list; m1 "早上好" and the image m2 are not;
+    with the list ["早上好"] only m1 is."""
+    acts = load(path="wecom_archive.jsonl")["activities"].sort("at")
+    assert acts["filler"].to_list() == [False, False, True]
+    acts = load(path="wecom_archive.jsonl", filler_replies=["早上好"])["activities"].sort("at")
+    assert acts["filler"].to_list() == [True, False, False]
+
+
 def test_wecom_bad_line(tmp_path):
     path = tmp_path / "a.jsonl"
     lines = [{"msgid": "1", "action": "send", "from": "", "roomid": "r", "msgtime": 1}]

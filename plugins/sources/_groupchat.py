@@ -165,7 +165,8 @@ def frames(
     for chat in chats:
         plat = platform or chat.platform
         events = _with_group(chat.events, chat.group_id)
-        acts = events.select("member_id", "at", "kind", "group_id", "target_member_id")
+        extra = ["filler"] if "filler" in events.collect_schema().names() else []
+        acts = events.select("member_id", "at", "kind", "group_id", "target_member_id", *extra)
         out.append(SourceFrame("activities", acts, chat.origin, platform=plat, timezone=timezone))
         for extra, label in ((chat.mentions, "mentions"), (chat.invites, "invitations")):
             if extra is not None:

@@ -38,8 +38,11 @@ each), ``target_id`` (who was invited, for ``invite`` rows), ``sender_name``.
 ``wecom`` — 企业微信 会话内容存档 messages as JSON Lines, one decrypted message per line as
 the archive SDK returns it (developer.work.weixin.qq.com/document/path/91774): ``msgid``,
 ``action`` (send / recall / switch), ``from``, ``tolist``, ``roomid`` (empty for 1:1
-chats), ``msgtime`` (Unix ms), ``msgtype``. Only ``send`` messages in rooms are used, as
-``message`` activities (the archive carries no reply or mention ids).
+chats), ``msgtime`` (Unix ms), ``msgtype``, ``text.content``. Only ``send`` messages in rooms are
+used, as ``message`` activities (the archive carries no reply or mention ids); a text that
+is only a filler reply (``filler_replies``: 好的, 收到, OK …, compared without spaces and
+punctuation; or only emoji) and an ``emotion`` (sticker) message are marked
+``filler = true``, so service-quality metrics do not count them as answers.
 
 Members are one row per sender per group; ``joined_at`` is the first message (or a join
 event / resolved invitation, if earlier) unless ``first_message_as_joined = false``.
@@ -57,6 +60,7 @@ from pydantic import BaseModel, ConfigDict
 from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
 from plugins.sources import _groupchat as gc
 from plugins.sources import wechat_csv
+from plugins.sources._filler import FILLER_REPLIES, is_filler
 from plugins.sources._io import blank_to_null, check_rows, scan_csv
 
 WECHATMSG_HEADERS = ("localId", "Type", "SubType", "IsSender", "CreateTime", "StrContent")
@@ -81,6 +85,7 @@ class WeChatOptions(BaseModel):
     first_message_as_joined: bool = True
     encoding: str | None = None  # default: detected (UTF-8, UTF-8-BOM, GB18030)
     timezone: str | None = None  # for naive times in the generic layout
+    filler_replies: list[str] = list(FILLER_REPLIES)  # wecom layout: filler = true
 
 
 def _files(opts: WeChatOptions, ctx: SourceContext) -> list[Path]:
@@ -229,7 +234,8 @@ def _wecom(path: Path, opts: WeChatOptions, ctx: SourceContext) -> gc.Chat:
     origin = str(path)
     schema = {c: pl.String for c in ("msgid", "action", "from", "roomid", "msgtype")}
     try:
-        raw = pl.scan_ndjson(path, schema={**schema, "msgtime": pl.Int64})
+        text = pl.Struct({"content": pl.String})
+        raw = pl.scan_ndjson(path, schema={**schema, "msgtime": pl.Int64, "text": text})
         raw.head(1).collect()
     except pl.exceptions.PolarsError as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -258,6 +264,12 @@ def _wecom(path: Path, opts: WeChatOptions, ctx: SourceContext) -> gc.Chat:
         pl.lit(None, pl.String).alias("target_member_id"),
         pl.lit(None, pl.String).alias("display_name"),
         blank_to_null("roomid").alias("group_id"),
+        (
+            (pl.col("msgtype") == "emotion")
+            | is_filler(pl.col("text").struct.field("content"), opts.filler_replies).fill_null(
+                False
+            )
+        ).alias("filler"),
     )
     return gc.Chat(msgs, None, opts.group_id, _group_name(path), origin, platform="wecom")
 
