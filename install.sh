@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything communityroi needs on a fresh Debian/Ubuntu machine:
 # the system libraries WeasyPrint uses (Pango, HarfBuzz), poppler-utils (PDF checks in
-# tests), then the package itself with its development, SQL and peer-library extras.
+# tests), then the package itself with its development, SQL, peer-library and Dask extras.
 # Chinese fonts are bundled (report_templates/fonts), so no system CJK font is needed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,5 +23,5 @@ else
 fi
 
 PY=${PYTHON:-python3}
-"$PY" -m pip install -q --disable-pip-version-check -e ".[dev,sql,peers]"
+"$PY" -m pip install -q --disable-pip-version-check -e ".[dev,sql,peers,dask]"
 echo "communityroi installed: $(command -v communityroi)" >&2

@@ -186,12 +186,17 @@ def run_report(obj: Ctx, settings: Settings, open_: bool) -> None:
 @click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 @report_options
 @click.option("--seed", type=int, default=None, help="Seed of the bootstrap intervals (default 0).")
+@click.option("--period", help="last-month, last-quarter, 2026-10, 2026-Q3 or 2026.")
 @click.pass_obj
 @friendly
-def report(obj, config, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
+def report(obj, config, out_dir, fmt, lang, start, end, show_names, strict, open_, seed, period):
     """Build the report described by CONFIG (a report.toml)."""
+    from core.agency_cli import load_with_period
+
     over = overrides(lang, fmt, out_dir, start, end, show_names, strict)
-    settings = load_settings(config, **merge(over, {"report": {"seed": seed}}))
+    settings = load_with_period(config, merge(over, {"report": {"seed": seed}}), period)
+    if settings.report.period and not obj.quiet:
+        err.print(escape(describe_period(settings)), highlight=False)
     run_report(obj, settings, open_)
 
 
@@ -318,6 +323,11 @@ def new_plugin(name: str, kind: str, target: Path | None):
         soft_wrap=True,
     )
 
+
+from core.agency_cli import batch, describe_period, history  # noqa: E402 (light: click only)
+
+main.add_command(batch)
+main.add_command(history)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
