@@ -35,6 +35,7 @@ from core.schema import (
     cast_person_keys,
 )
 from core.specs import (
+    Detected,
     MemberScores,
     MemberScoreSpec,
     MetricResult,
@@ -63,6 +64,7 @@ __all__ = [
     "CommunityROIError",
     "ConfigError",
     "DataError",
+    "Detected",
     "Finding",
     "Formula",
     "MemberScoreSpec",

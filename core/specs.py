@@ -75,6 +75,17 @@ class SourceFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class Detected:
+    """What a source's ``detect`` may return instead of a string: what matched, and the
+    options ``validate FILE`` puts in the source's config for that file (for example the
+    preset that matched: ``Detected("preset tmall: …", {"preset": "tmall"})``). The options
+    are reported in ``validate --json`` as ``sources[].options``."""
+
+    what: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SourceSpec:
     """A data source type, used in the config as ``[[sources]] type = "<name>"``.
 
@@ -87,8 +98,9 @@ class SourceSpec:
     load: Callable[[Any, SourceContext], Iterable[SourceFrame]]
     options: type[BaseModel] | None = None
     # does this path look like our export? A non-empty string says what matched
-    # ("users.json + channels.json"); True/False are fine too.
-    detect: Callable[[Path], bool | str] | None = None
+    # ("users.json + channels.json"); True/False are fine too, and so is a Detected
+    # (what matched + options for the config validate builds).
+    detect: Callable[[Path], bool | str | Detected] | None = None
     # when no source recognises a path: what this source can say about it (the headers
     # found, a [[sources]] snippet to start from), or None
     hint: Callable[[Path], str | None] | None = None

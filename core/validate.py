@@ -18,6 +18,7 @@ from core.manager import build_registry
 from core.quality import notes
 from core.schema import SCHEMA
 from core.settings import load_settings
+from core.specs import Detected
 
 _TIME_COLUMN = {
     "members": "joined_at",
@@ -55,14 +56,24 @@ def _ask(path: Path, registry, attr: str) -> list[tuple[str, object, object]]:
     return answers
 
 
+def _detections(path: Path, registry) -> list[tuple[str, str, dict]]:
+    """``(source type, what matched, options)`` per source that recognises ``path``,
+    platform sources before generic ones (``SourceSpec.generic``)."""
+    found = []
+    for name, spec, hit in _ask(path, registry, "detect"):
+        if isinstance(hit, Detected):
+            why, options = hit.what, dict(hit.options)
+        else:
+            why, options = (hit if isinstance(hit, str) else f"{name} export"), {}
+        found.append((spec.generic, name, why, options))
+    found.sort(key=lambda f: (f[0], f[1], f[2]))
+    return [(name, why, options) for _generic, name, why, options in found]
+
+
 def detect_source(path: Path, registry) -> list[tuple[str, str]]:
     """``(source type, what matched)`` for every source whose ``detect`` recognises ``path``,
     platform sources before generic ones (``SourceSpec.generic``)."""
-    found = sorted(
-        (spec.generic, name, hit if isinstance(hit, str) else f"{name} export")
-        for name, spec, hit in _ask(path, registry, "detect")
-    )
-    return [(name, why) for _generic, name, why in found]
+    return [(name, why) for name, why, _options in _detections(path, registry)]
 
 
 def _hints(path: Path, registry) -> list[str]:
@@ -73,7 +84,7 @@ def _hints(path: Path, registry) -> list[str]:
 def _settings_for(target: Path, registry, out: Console | None):
     if not target.exists():
         raise ConfigError(f"{target}: no such file or folder")
-    kinds = detect_source(target, registry)
+    kinds = _detections(target, registry)
     if not kinds:
         hints = _hints(target, registry)
         raise ConfigError(
@@ -86,14 +97,14 @@ def _settings_for(target: Path, registry, out: Console | None):
                 "validate that"
             )
         )
-    (kind, why), others = kinds[0], [k for k, _ in kinds[1:]]
+    (kind, why, options), others = kinds[0], [k for k, _w, _o in kinds[1:]]
     if out is not None:
         out.print(
             f"{escape(str(target))} looks like a [bold]{kind}[/] export ({escape(why)})"
             + (f"; also matches: {', '.join(others)}" if others else "")
         )
-    settings = load_settings(None, sources=[{"type": kind, "path": str(target.resolve())}])
-    return settings, why
+    source = {**options, "type": kind, "path": str(target.resolve())}
+    return load_settings(None, sources=[source]), why, options
 
 
 def validate(
@@ -109,16 +120,18 @@ def validate(
     problem. ``as_json`` prints only the summary document (docs/json-format.md)."""
     from core.pipeline import data_quality, load
 
-    detected_by = None
+    detected_by, options = None, {}
     if target.suffix.lower() == ".toml":
         settings = load_settings(target)
         registry = build_registry(disabled=settings.plugins.disable, strict=strict)
     else:  # an export: detect its type with every plugin, env disables applied
         registry = build_registry(disabled=load_settings(None).plugins.disable, strict=strict)
-        settings, detected_by = _settings_for(target, registry, None if as_json else out)
+        settings, detected_by, options = _settings_for(target, registry, None if as_json else out)
     # only the period is read from data: no person-keyed tables to collect
     loaded, data = load(settings, registry, raise_problems=False, materialize=False)
     summary = data_quality(settings, loaded, data.period, detected_by=detected_by)
+    if options:  # what the detector chose for this export, e.g. {"preset": "tmall"}
+        summary["sources"][0]["options"] = options
     for w in registry.warnings:
         err.print(f"[yellow]warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     if as_json:

@@ -17,6 +17,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.sources.wecom",
     "plugins.sources.wechat",
     "plugins.sources.shopify",
+    "plugins.sources.preset",
     "plugins.sources.ledger",
     "plugins.sources.sql",
     "plugins.transforms.identity",
