@@ -142,7 +142,8 @@ def _rows(frame: pl.LazyFrame, fit: Fit, origin: str) -> pl.LazyFrame:
             word,
         ))  # fmt: skip
     _io.check_rows(frame, checks, origin=origin)
-    gross = gross_paid + refund if p.amounts.net_of_refund else gross_paid
+    # (rounded to 6 decimals: 148.9 + 178.8 is 327.70000000000005 in floating point)
+    gross = (gross_paid + refund).round(6) if p.amounts.net_of_refund else gross_paid
     full = (
         (after == "refunded")
         | (state == "refunded")
@@ -177,7 +178,7 @@ def orders(frame: pl.LazyFrame, fit: Fit, origin: str, ctx: SourceContext) -> pl
                 "empty order id; fill it in or remove the row")], origin=origin,
     )  # fmt: skip
     counted = pl.col("state").is_in(["paid", "refunded"])
-    take = (lambda e: e.sum()) if p.amounts.rollup == "sum" else (lambda e: e.first())
+    take = (lambda e: e.sum().round(6)) if p.amounts.rollup == "sum" else (lambda e: e.first())
 
     def money(col: str) -> pl.Expr:
         return (
