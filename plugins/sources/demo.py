@@ -26,7 +26,7 @@ Story in October 2026 (seed 2026, the demo period): the shop's heavy buyers are 
 ones who joined, so the ROI on all revenue from members is ≈ 460 %, while the revenue
 the community caused — the planted 25 % lift and the campaigns' own orders, ¥59,080 in
 truth (:func:`planted_incremental`) — gives an incremental ROI of ≈ 45 % (estimate
-¥52,753, 90 % interval ¥25,907 to ¥76,622). The VIP group returns several times what the
+¥52,753, 90 % interval ¥25,565 to ¥76,752). The VIP group returns several times what the
 flash group does.
 
 See ``demo_people``, ``demo_activity`` and ``demo_orders`` for the formulas behind the
