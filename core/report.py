@@ -14,7 +14,9 @@ import polars as pl
 
 from core.text import Text
 
-Unit = Literal["count", "currency", "percent", "ratio", "days", "hours", "score", "per_member"]
+Unit = Literal[
+    "count", "currency", "percent", "ratio", "days", "hours", "minutes", "score", "per_member"
+]
 Status = Literal["met", "near", "missed"]
 
 

@@ -161,6 +161,7 @@ LABELS: dict[str, Text] = {
     # units
     "unit_days": T("days", "天"),
     "unit_hours": T("hours", "小时"),
+    "unit_minutes": T("min", "分钟"),
     "unit_per_member": T("per member", "/人"),
 }
 

@@ -35,7 +35,9 @@ FALLBACK_FONTS = (
     "Noto Sans SC",
     "sans-serif",
 )
-NUMERIC_UNITS = {"count", "currency", "percent", "ratio", "days", "hours", "score", "per_member"}
+NUMERIC_UNITS = {
+    "count", "currency", "percent", "ratio", "days", "hours", "minutes", "score", "per_member"
+}  # fmt: skip
 INVESTMENT_KEYS = ("investment", "cost", "total_cost", "costs")
 RETURN_KEYS = ("return", "revenue", "attributed_return", "attributed_revenue")
 

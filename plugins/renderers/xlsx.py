@@ -30,6 +30,7 @@ NUMBER_FORMATS = {
     "ratio": "0.00",
     "days": "0.0",
     "hours": "0.0",
+    "minutes": "0.0",
     "score": "0.0",
     "per_member": "0.00",
 }
