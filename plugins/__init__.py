@@ -30,6 +30,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.campaigns",
     "plugins.metrics.operators",
     "plugins.metrics.retention",
+    "plugins.metrics.circles",
     "plugins.metrics.funnel",
     "plugins.metrics.timing",
     "plugins.metrics.member_scores",

@@ -246,3 +246,27 @@ def test_every_builtin_preset_documents_its_header_row_and_sources():
     for p in all_presets().values():
         assert p.header and p.sources, p.name
         assert fit(p.header, p).ok, p.name  # its own documented row fits it
+
+
+def test_zsxq_memberships_give_fees_members_and_renewals():
+    got = load("zsxq_成员付费.csv")
+    orders, members, acts = got["orders"], got["members"], got["activities"]
+    assert orders.height == 6 and set(orders["status"]) == {"paid"}
+    assert set(orders["product"]) == {"增长实验室"}
+    first = orders.sort("order_id").row(0, named=True)
+    assert first["expires_at"].isoformat() == "2026-01-10T01:00:00+00:00"  # 09:00 Beijing
+    assert first["customer_id"] == "zsxq:" + sha("48512121")
+    m = members.sort("joined_at")
+    assert m["member_id"].to_list() == [
+        "zsxq:" + sha(u) for u in ("48512121", "48512122", "48512123", "48512124")
+    ]
+    assert m["left_at"][0].isoformat() == "2027-01-10T01:00:00+00:00"  # the last paid expiry
+    assert (m["customer_id"] == m["member_id"]).all()
+    assert sorted(acts["kind"].to_list()) == ["renew", "renew"]
+
+
+def test_xiaoe_membership_refunded_fee_is_no_stay():
+    got = load("xiaoe_会员开通.csv")
+    assert summary(got["orders"])["paid"] == (3, 1058.5)
+    assert got["members"].height == 2  # u_aa03 was refunded in full
+    assert got["members"]["phone_hash"].to_list().count(sha("+8613500135000")) == 1

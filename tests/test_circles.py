@@ -1,0 +1,70 @@
+"""Paid circles (issue 18 part 5): renewal rate and fee revenue per member, from the
+hand-written 知识星球 fixture tests/data/presets/zsxq_成员付费.csv read through the preset.
+
+Fees (circle 增长实验室; Beijing time):
+
+| member | paid | expires | fee |
+|---|---|---|---|
+| 甲 | 2025-01-10 | 2026-01-10 | 199 |
+| 甲 | 2025-12-20 (renewal, early) | 2027-01-10 | 199 |
+| 乙 | 2025-03-01 | 2026-03-01 | 199 |
+| 丙 | 2025-06-15 | 2026-06-15 | 199 |
+| 丙 | 2026-07-01 (renewal, 16 days late) | 2027-07-01 | 169 |
+| 丁 | 2026-02-01 | 2027-02-01 | 199 |
+
+Period 2026-01-01 … 2026-07-31: due = 甲's first, 乙, 丙's first (3); renewed = 甲 (early)
+and 丙 (within the 30 grace days) → 2 / 3 = 66.67 %. Paying members (paid period overlapping
+the period) = 4; fees paid in the period 169 + 199 = 368 → 92.00 per member; renewals paid
+in the period 1; fees to date 4 × 199 + 199 + 169 = 1164 over 4 payers = 291.00.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from communityroi.testing import check_source, make_data, run_metric
+from plugins.metrics import circles
+from plugins.sources import preset
+
+DATA = Path(__file__).parent / "data" / "presets"
+
+
+def _data(start: date, end: date):
+    tables = check_source(
+        preset.communityroi_sources()[0], {"path": "zsxq_成员付费.csv"}, base_dir=DATA
+    )
+    return make_data(tables, start=start, end=end, timezone="Asia/Shanghai")
+
+
+def kpis(section):
+    return {k.key: k.value for k in section.kpis}
+
+
+def test_renewal_rate_and_revenue_per_member():
+    section = run_metric(circles.SPEC, _data(date(2026, 1, 1), date(2026, 7, 31)))
+    got = kpis(section)
+    assert got["renewal_rate"] == pytest.approx(200 / 3)
+    assert got["paid_members"] == 4
+    assert got["revenue_per_member"] == pytest.approx(92.0)
+    assert got["renewals"] == 1
+    assert got["fees_per_member_to_date"] == pytest.approx(291.0)
+    row = section.table("by_circle").data.row(0, named=True)
+    assert (row["circle"], row["due"], row["renewed"], row["fee_revenue"]) == (
+        "增长实验室", 3, 2, 368.0,
+    )  # fmt: skip
+
+
+def test_grace_days_decide_a_late_renewal():
+    data = _data(date(2026, 1, 1), date(2026, 7, 31))
+    got = kpis(run_metric(circles.SPEC, data, {"grace_days": 10}))
+    assert got["renewal_rate"] == pytest.approx(100 / 3)  # 丙 paid 16 days after expiry
+
+
+def test_a_renewal_after_the_period_is_not_known_yet():
+    got = kpis(run_metric(circles.SPEC, _data(date(2026, 1, 1), date(2026, 6, 30))))
+    assert got["renewal_rate"] == pytest.approx(100 / 3)
+    assert got["revenue_per_member"] == pytest.approx(199 / 4)
+    assert got["renewals"] == 0
