@@ -29,6 +29,7 @@ BUILTIN: tuple[str, ...] = (
     "plugins.metrics.engagement",
     "plugins.metrics.campaigns",
     "plugins.metrics.operators",
+    "plugins.metrics.purposes",
     "plugins.metrics.retention",
     "plugins.metrics.circles",
     "plugins.metrics.funnel",
