@@ -86,6 +86,35 @@ def test_hand_computed_shop():
     assert groups["incremental"].to_list() == pytest.approx([160 - 93.3333333, 30 - 7.2])
 
 
+def test_split_by_campaign_taken_part_in():
+    # m1: a message tagged k1 in the period (and one tagged k3 before it: not counted);
+    # m2: the Mar 12 order carries k1, a reply is tagged k2. Campaign k1 is named.
+    tables = {
+        "members": MEMBERS,
+        "orders": [
+            {"order_id": f"o{i}", "customer_id": c, "at": at, "amount": str(a)}
+            | ({"campaign_id": "k1"} if (c, at) == ("c3", "2026-03-12 09:00") else {})
+            for i, (c, at, a) in enumerate(ORDERS)
+        ],
+        "activities": [
+            {"member_id": "m1", "at": "2026-03-04 10:00", "kind": "message", "campaign_id": "k1"},
+            {"member_id": "m1", "at": "2026-02-20 10:00", "kind": "message", "campaign_id": "k3"},
+            {"member_id": "m2", "at": "2026-03-13 10:00", "kind": "reply", "campaign_id": "k2"},
+        ],
+        "campaigns": [{"campaign_id": "k1", "name": "春季团购"}, {"campaign_id": "k2"}],
+        "costs": [{"category": "labour", "amount": "50", "incurred_on": "2026-03-05"}],
+    }
+    data = make_data(tables, start=date(2026, 3, 2), end=date(2026, 3, 15))
+    sec = run_metric(SPEC, data, OPTS)
+    camps = sec.table("by_campaign").data
+    assert camps["campaign"].to_list() == ["春季团购", "k2"]
+    assert camps["members"].to_list() == [2, 1]
+    assert camps["observed"].to_list() == pytest.approx([190, 30])
+    assert camps["incremental"].to_list() == pytest.approx([89.4666667, 30 - 7.2])
+    # the total is unchanged by the split
+    assert sec.kpi("incremental_return").value == pytest.approx(89.4666667)
+
+
 def test_same_seed_same_interval_and_seed_matters():
     s = shop(1, n=300)
     data = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])

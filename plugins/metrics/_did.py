@@ -278,18 +278,22 @@ def _placebo(d: Design, r, sr, cum) -> tuple[np.ndarray, np.ndarray]:
     return obs, cf
 
 
-def by_customer(d: Design, est: Estimates, key: np.ndarray, size: int):
-    """The estimate (row 0) summed by ``key`` (an int code per customer, e.g. the first
-    group): value after joining and counterfactual of the treated customers, leaving out
-    the pairs that cannot be estimated."""
-    idx = np.flatnonzero(d.cust_pair >= 0)
-    pair = d.cust_pair[idx]
-    ok = np.isfinite(est.counterfactual[0, pair])
-    idx, pair = idx[ok], pair[ok]
+def by_customer(d: Design, est: Estimates, key: np.ndarray, size: int, who=None):
+    """The estimate (row 0) summed by ``key``, an int code in ``0 … size−1`` per customer
+    of ``who`` (customer positions; all customers by default, one code each; a customer
+    may appear in ``who`` more than once, e.g. once per campaign taken part in): value after
+    joining, counterfactual and members of the treated customers, leaving out the pairs
+    that cannot be estimated."""
+    who = np.arange(d.cust_pair.size) if who is None else np.asarray(who, dtype=np.int64)
+    key = np.asarray(key, dtype=np.int64)
+    pair = d.cust_pair[who]
+    keep = pair >= 0
+    keep[keep] = np.isfinite(est.counterfactual[0, pair[keep]])
+    idx, pair, key = who[keep], pair[keep], key[keep]
     cf = d.cust_ps[idx] * est.later[0, pair] + d.cust_q[idx] * est.at_join[0, pair]
-    obs = np.bincount(key[idx], d.cust_y[idx], minlength=size)
-    members = np.bincount(key[idx], minlength=size)
-    return obs, np.bincount(key[idx], cf, minlength=size), members
+    obs = np.bincount(key, d.cust_y[idx], minlength=size)
+    members = np.bincount(key, minlength=size)
+    return obs, np.bincount(key, cf, minlength=size), members
 
 
 def interval(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -41,7 +41,10 @@ Members who joined before that, unlinked members and members with an unknown joi
 left out and counted. Members who later left stay treated (intent to treat). When nobody
 can be estimated, or no controls exist, the section says what is missing and shows the
 attributed return only as an upper bound. Results by join *month* add up the weekly
-cohorts of that month.
+cohorts of that month (with intervals); by first group and by campaign taken part in (an
+activity tagged with it or a paid order carrying its id, in the period) they add up the
+members' own terms, without intervals — a campaign row is what the community caused
+among its participants, not the campaign's own effect.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from communityroi import CommunityData, MetricResult, MetricSpec, T, hookimpl
-from communityroi.views import attributed_orders, paid_orders, roster
+from communityroi.views import attributed_orders, engaged, paid_orders, roster
 from plugins.metrics import _did
 from plugins.metrics.incrementality_report import Outcome, section
 
@@ -224,9 +227,38 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         .select("ci", "week", "post", "value")
         .sort("ci", "week", "post")  # a fixed order: the same sums to the last bit every run
     )
+    # members who took part in a campaign in the period: an engaged activity tagged with
+    # it, or a paid order carrying its id (one row per member and campaign)
+    took_part = (
+        pl.concat(
+            [
+                engaged(data.activities)
+                .filter(pl.col("campaign_id").is_not_null() & data.in_period("at"))
+                .select("member_id", "campaign_id"),
+                orders.filter(
+                    pl.col("_member") & pl.col("campaign_id").is_not_null() & data.in_period("at")
+                ).select(pl.col("buyer_id").alias("member_id"), "campaign_id"),
+            ]
+        )
+        .unique()
+        .join(
+            customers.filter(pl.col("kind") == 0).select(pl.col("pid").alias("member_id"), "ci"),
+            on="member_id",
+            how="inner",
+        )
+        .join(data.campaigns.select("campaign_id", "name"), on="campaign_id", how="left")
+        .select(
+            "ci",
+            pl.coalesce(
+                pl.col("name").cast(pl.String), pl.col("campaign_id").cast(pl.String)
+            ).alias("campaign"),
+        )
+        .sort("ci", "campaign")
+    )
     return MetricResult(
         frames={
             "summary": summary,
+            "took_part": took_part,
             "customers": customers.drop("kind", "pid"),
             "flows": flows,
             "group_names": data.groups.select(
@@ -312,7 +344,16 @@ def outcome(
         return base.missing("controls")
     names = dict(got["group_names"].iter_rows())
     labels = [names.get(x) or x or "—" for x in groups]
-    return base.estimated(d, est, labels, gcode.astype(np.int64), opts.placebo_tolerance)
+    took = got["took_part"]
+    camps = took["campaign"].unique().sort()
+    return base.estimated(
+        d,
+        est,
+        labels,
+        gcode.astype(np.int64),
+        opts.placebo_tolerance,
+        campaigns=(camps.to_list(), took["ci"].to_numpy(), camps.search_sorted(took["campaign"])),
+    )
 
 
 SPEC = MetricSpec(

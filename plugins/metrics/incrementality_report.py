@@ -64,6 +64,7 @@ class Outcome:
     placebo_flagged: bool = False
     cohorts: pl.DataFrame | None = None
     groups: pl.DataFrame | None = None
+    campaigns: pl.DataFrame | None = None
 
     def missing(self, reason: str) -> Outcome:
         return replace(self, status="missing", reason=reason)
@@ -75,6 +76,7 @@ class Outcome:
         groups: list[str],
         group_of: np.ndarray,
         tolerance: float,
+        campaigns: tuple[list[str], np.ndarray, np.ndarray] = ([], np.zeros(0), np.zeros(0)),
     ) -> Outcome:
         ok = np.isfinite(est.counterfactual[0])  # pairs that can be estimated
         obs = np.where(ok, est.observed, 0.0)
@@ -105,7 +107,8 @@ class Outcome:
             cohorts=_breakdown(d.pair_label, d.pair_members, obs, cf, lvl).with_columns(
                 pl.col("key").replace_strict(_month_labels(d.pair_label), return_dtype=pl.String)
             ),
-            groups=_by_group(d, est, groups, group_of),
+            groups=_split(d, est, groups, group_of),
+            campaigns=_split(d, est, campaigns[0], campaigns[2], campaigns[1]),
         )
 
 
@@ -139,13 +142,15 @@ def _breakdown(key, members, obs, cf, level) -> pl.DataFrame:
     ).with_columns(pl.col("lift").fill_nan(None))
 
 
-def _by_group(d, est, groups: list[str], group_of: np.ndarray) -> pl.DataFrame:
-    """The estimate by first group (no interval: the bootstrap runs by join week)."""
-    obs, cf, members = _did.by_customer(d, est, group_of, len(groups))
+def _split(d, est, keys: list[str], key_of: np.ndarray, who=None) -> pl.DataFrame:
+    """The estimate split by a label per treated customer (``who``: their positions, one
+    row per label they carry; all customers by default). No interval: the bootstrap runs
+    by join week."""
+    obs, cf, members = _did.by_customer(d, est, key_of, len(keys), who)
     return (
         pl.DataFrame(
             {
-                "key": groups,
+                "key": pl.Series(keys, dtype=pl.String),
                 "members": members.astype(np.int64),
                 "observed": obs,
                 "counterfactual": cf,
@@ -155,7 +160,7 @@ def _by_group(d, est, groups: list[str], group_of: np.ndarray) -> pl.DataFrame:
         )
         .with_columns(pl.col("lift").fill_nan(None))
         .filter(pl.col("members") > 0)
-        .sort("incremental", descending=True)
+        .sort("incremental", "key", descending=[True, False])
     )
 
 
@@ -268,6 +273,20 @@ def _tables(o: Outcome) -> tuple[tuple[Table, ...], tuple[Chart, ...]]:
                 note=txt.GROUP_NOTE,
             )
         )
+        if o.campaigns is not None and o.campaigns.height:
+            cols = txt.breakdown_columns(T("Campaign taken part in", "参与的活动"))
+            tables.append(
+                Table(
+                    "by_campaign",
+                    T("Incremental revenue of campaign participants", "活动参与者的增量收入"),
+                    o.campaigns.rename({"key": "campaign"}),
+                    {
+                        "campaign": cols.pop("key"),
+                        **{c: cols[c] for c in o.campaigns.columns if c in cols},
+                    },
+                    note=txt.CAMPAIGN_NOTE,
+                )
+            )
         charts.append(
             Chart(
                 "cohort_bars",

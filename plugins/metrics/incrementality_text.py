@@ -96,6 +96,17 @@ GROUP_NOTE = T(
     "同一估计按成员首个社群拆分；区间仅按加入月份给出。",
 )
 
+CAMPAIGN_NOTE = T(
+    "The same estimate for the members who took part in each campaign in the period (an "
+    "activity tagged with it, or an order carrying its id): what the community caused among "
+    "them, not the campaign's own effect, since those who take part differ from those who do "
+    "not. A member in two campaigns counts in both, so the rows do not add up to the total. "
+    "No interval: intervals are given by join month only.",
+    "同一估计按期内参与各活动的成员（有标记该活动的互动，或订单带有该活动编号）拆分：表示社群"
+    "在这些成员身上带来的增量，并非活动本身的效果——参与者与未参与者本就不同。参与两个活动的成员"
+    "在两行都计入，各行之和不等于总数。区间仅按加入月份给出。",
+)
+
 COHORT_NOTE = T(
     "Members are compared week by week with their own baseline and the customers not yet "
     "joined; the rows add up the members who joined in each month, each with its own "
