@@ -235,7 +235,7 @@ def test_a_users_own_preset_from_the_config_and_from_the_user_folder(tmp_path, m
 def test_a_broken_preset_says_what_is_wrong(tmp_path):
     (tmp_path / "bad.toml").write_text(USER_PRESET.replace('buyer = ["会员"]', 'who = ["会员"]'))
     (tmp_path / "o.csv").write_text("单号\n1\n", encoding="utf-8")
-    with pytest.raises(DataError, match="'who' is not a orders role"):
+    with pytest.raises(DataError, match=r"bad\.toml: 'who' is not a role of orders presets"):
         check_source(SPEC, {"path": "o.csv", "presets": ["bad.toml"]}, base_dir=tmp_path)
     (tmp_path / "bad.toml").write_text(USER_PRESET.replace('"paid"', '"ok"'))
     with pytest.raises(DataError, match=r"status.*maps to one of paid"):

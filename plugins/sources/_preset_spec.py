@@ -100,7 +100,9 @@ class Preset(BaseModel):
         roles = ORDER_ROLES if self.table == "orders" else MEMBERSHIP_ROLES
         unknown = [r for r in (*self.columns, *self.detect) if r not in roles]
         if unknown:
-            raise ValueError(f"'{unknown[0]}' is not a {self.table} role; use {', '.join(roles)}")
+            raise ValueError(
+                f"'{unknown[0]}' is not a role of {self.table} presets; use {', '.join(roles)}"
+            )
         missing = [r for r in REQUIRED[self.table] if not self.columns.get(r)]
         if missing:
             raise ValueError(f"columns.{missing[0]} is required for a {self.table} preset")
@@ -127,7 +129,7 @@ def read_preset(path: Path) -> Preset:
     except (ValidationError, ValueError) as exc:
         first = exc.errors()[0] if isinstance(exc, ValidationError) else None
         where = ".".join(str(p) for p in first["loc"]) if first and first["loc"] else ""
-        msg = first["msg"] if first else str(exc)
+        msg = (first["msg"] if first else str(exc)).removeprefix("Value error, ")
         raise DataError(
             f"preset {path}: {where + ': ' if where else ''}{msg}; see 'Presets' in "
             "docs/connectors-business.md"
