@@ -270,3 +270,14 @@ def test_xiaoe_membership_refunded_fee_is_no_stay():
     assert summary(got["orders"])["paid"] == (3, 1058.5)
     assert got["members"].height == 2  # u_aa03 was refunded in full
     assert got["members"]["phone_hash"].to_list().count(sha("+8613500135000")) == 1
+
+
+def test_an_xlsx_download_reads_like_the_csv(tmp_path):
+    text = (DATA / "tmall_订单报表.csv").read_bytes().decode("gb18030")
+    sheet = pl.read_csv(text.encode(), infer_schema=False)
+    sheet.write_excel(tmp_path / "ExportOrderList.xlsx", worksheet="订单报表")
+    assert best_fit(headers_of(tmp_path / "ExportOrderList.xlsx"), all_presets()).preset.name == (
+        "tmall"
+    )
+    orders = check_source(SPEC, {"path": "ExportOrderList.xlsx"}, base_dir=tmp_path)["orders"]
+    assert summary(orders)["paid"] == (4, 527.50)
