@@ -14,6 +14,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from core.friendly import friendly
+
 err = Console(stderr=True)
 out = Console()
 
@@ -28,12 +30,6 @@ def describe_period(settings) -> str:
     rs = settings.report
     name = f"{rs.period} = " if rs.period else ""
     return f"period {name}{rs.period_start} … {rs.period_end} ({rs.timezone})"
-
-
-def _friendly(fn):
-    from core.cli import friendly
-
-    return friendly(fn)
 
 
 def _line(o) -> str:
@@ -72,7 +68,7 @@ def batch(obj, agency_toml, out_dir, period, only, force, engine, scheduler, wor
     """Build every client's report listed in AGENCY_TOML, with a portfolio page.
 
     Exit code 1 when any client failed (each is named with its error), 0 otherwise."""
-    _friendly(_batch)(obj, agency_toml, out_dir, period, only, force, engine, scheduler, workers)
+    friendly(_batch)(obj, agency_toml, out_dir, period, only, force, engine, scheduler, workers)
 
 
 def _batch(obj, agency_toml, out_dir, period, only, force, engine, scheduler, workers):
@@ -156,7 +152,7 @@ def _batch(obj, agency_toml, out_dir, period, only, force, engine, scheduler, wo
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 def history(client, agency_toml, kpi, as_json):
     """Print a client's KPIs by period from the agency's history database."""
-    _friendly(_history)(client, agency_toml, kpi, as_json)
+    friendly(_history)(client, agency_toml, kpi, as_json)
 
 
 def _history(client, agency_toml, kpi, as_json):
@@ -199,13 +195,15 @@ def _history(client, agency_toml, kpi, as_json):
         doc = {"client": client, "kpis": keys, "periods": list(periods.values())}
         click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"{client}")
-    table.add_column("period", no_wrap=True)
+    # one row per KPI, one column per period (the latest 12): fits a terminal
+    shown = list(periods.values())[-12:]
+    table = Table(title=escape(client))
+    table.add_column("KPI", overflow="fold", min_width=12)
+    for p in shown:
+        table.add_column(escape(p["label"]), justify="right", no_wrap=True)
     for key, info in keys.items():
-        table.add_column(escape(f"{info['label']['en']}\n{key}"), justify="right")
-    for p in periods.values():
-        cells = [_num(p["kpis"].get(k), keys[k]["unit"]) for k in keys]
-        table.add_row(escape(p["label"]), *cells)
+        cells = [_num(p["kpis"].get(key), info["unit"]) for p in shown]
+        table.add_row(escape(f"{info['label']['en']} ({key})"), *cells)
     out.print(table)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import time
@@ -15,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from core.errors import CommunityROIError, PluginError
+from core.friendly import friendly
 from core.settings import Settings, load_settings
 
 err = Console(stderr=True)
@@ -35,25 +34,6 @@ class Ctx:
                 status.update(f"[bold]{msg}…")
 
         return progress
-
-
-def friendly(fn):
-    """User mistakes print one line and exit 2; --verbose adds the traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except CommunityROIError as exc:
-            ctx = click.get_current_context()
-            if ctx.obj and ctx.obj.verbose:
-                err.print_exception()
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            if isinstance(exc, PluginError) and not (ctx.obj and ctx.obj.verbose):
-                err.print("[dim](run with --verbose for the plugin's traceback)[/]")
-            sys.exit(2)
-
-    return wrapper
 
 
 class PluginCommands(click.Group):

@@ -7,7 +7,7 @@ one worker (or one job) the jobs run in this process, one after another. A worke
 that dies (killed, out of memory) breaks the pool: its unfinished jobs are retried once in
 a fresh pool, and are reported failed if that dies too.
 
-**dask** submits :func:`core.batch.run_client` once per client to the scheduler at
+**dask** submits :func:`core.jobs.run_client` once per client to the scheduler at
 ``scheduler`` (``tcp://host:8786``), or, without one, to a local cluster of ``workers``
 single-threaded processes that lives for the batch. When a worker dies mid-task the
 scheduler gives the task to another worker (up to ``distributed.scheduler.allowed-failures``
@@ -26,8 +26,8 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 
-from core.batch import Job, Outcome, run_client
 from core.errors import ConfigError
+from core.jobs import Job, Outcome, one_line, run_client
 
 Done = Callable[[Outcome], None]
 
@@ -112,7 +112,7 @@ def _dask(jobs: list[Job], workers: int | None, scheduler: str | None, on_done: 
     cluster = None
     try:
         if scheduler:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout="10s")
         else:
             cluster = LocalCluster(
                 n_workers=workers or os.cpu_count() or 1,
@@ -145,8 +145,6 @@ def _dask(jobs: list[Job], workers: int | None, scheduler: str | None, on_done: 
                     )
                 )
             except Exception as exc:  # e.g. the job could not be sent or unpickled
-                from core.batch import one_line
-
                 on_done(Outcome(job.name, "failed", f"dask: {one_line(exc)}", period=job.period))
     finally:
         client.close()

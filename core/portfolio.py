@@ -31,7 +31,7 @@ from core.outputs import write_atomically
 from core.text import T
 
 if TYPE_CHECKING:
-    from core.batch import Batch
+    from core.jobs import Batch
 
 FORMAT, VERSION = "communityroi-portfolio", 1
 COLUMNS = 4  # KPI columns when [agency] kpis is not set: the first headline KPIs
