@@ -54,8 +54,9 @@ class NamedPeriod:
         number of days just before)."""
         if self.kind == "days":
             n = (self.end - self.start).days + 1
-            return NamedPeriod(self.start - timedelta(days=n), self.start - timedelta(days=1),
-                               "days")  # fmt: skip
+            return NamedPeriod(
+                self.start - timedelta(days=n), self.start - timedelta(days=1), "days"
+            )
         step = {"month": 1, "quarter": 3, "year": 12}[self.kind]
         return _span(_add_months(self.start, -step), step, self.kind)
 
