@@ -23,7 +23,6 @@ import pytest
 
 from communityroi.testing import make_data, run_metric
 from plugins.metrics import operators
-from plugins.metrics.operators_report import per_operator
 from plugins.metrics.operators_staffing import staffing
 
 SPEC = operators.SPEC
@@ -106,8 +105,8 @@ def _row(section, table, op):
 
 
 def test_customers_revenue_cost_per_operator(section):
-    a, b, none = (_row(section, "ranking", x) for x in ("A", "B", "—"))
-    assert (a["name"], b["name"], none["name"]) == ("张三", "B", "No operator")
+    a, b, none = (_row(section, "operators", x) for x in ("A", "B", "—"))
+    assert (a["name"], b["name"], none["name"]) == ("张三", "B", "—")  # shown: No operator
     assert [a[k] for k in ("customers", "added", "reachable", "active")] == [3, 1, 1, 1]
     assert a["retention"] == pytest.approx(50.0)  # c1 and c6 at the start, c6 left
     assert [b[k] for k in ("customers", "added", "reachable", "active")] == [2, 0, 1, 1]
@@ -119,11 +118,12 @@ def test_customers_revenue_cost_per_operator(section):
     assert a["revenue_per_customer"] == pytest.approx(150.0)
     assert (a["revenue_per_hour"], b["revenue_per_hour"]) == (450 / 160, 100 / 40)
     # ranked by revenue, the customers without an operator last
-    assert section.table("ranking").data["operator_id"].to_list() == ["A", "B", "—"]
+    assert section.table("operators").data["operator_id"].to_list() == ["A", "B", "—"]
+    assert section.table("ranking").data["name"].to_list() == ["张三", "B", "—"]
 
 
 def test_wecom_statistics(section):
-    a, b = _row(section, "service", "A"), _row(section, "service", "B")
+    a, b = _row(section, "operators", "A"), _row(section, "operators", "B")
     assert [a[k] for k in ("new_contacts", "chats", "messages", "negative_feedback")] == [
         3,
         6,
@@ -135,7 +135,7 @@ def test_wecom_statistics(section):
 
 
 def test_service_quality_in_working_hours(section):
-    a, b = _row(section, "service", "A"), _row(section, "service", "B")
+    a, b = _row(section, "operators", "A"), _row(section, "operators", "B")
     # A's customers asked Q1 (answered by B after 5 min; A's "好的" is filler) and Q3
     assert (a["questions"], a["first_response_minutes"]) == (2, 5.0)
     assert (a["reply_within_rate"], a["unreplied_rate"]) == (0.0, 50.0)
@@ -155,16 +155,12 @@ def test_section_kpis(section):
 
 
 def test_targets_met_and_missed(section):
-    got = (
-        section.table("targets")
-        .data.select("operator_id", "kpi", "status")
-        .sort("operator_id", "kpi")
-    )
+    got = section.table("targets").data.select("name", "kpi", "status").sort("name", "kpi")
     assert got.rows() == [
-        ("A", "first_response_minutes", "missed"),  # 5 > 3
-        ("A", "retention", "missed"),  # 50 < 80
-        ("A", "revenue", "met"),  # 450 ≥ 400
         ("B", "retention", "met"),
+        ("张三", "first_response_minutes", "missed"),  # 5 > 3
+        ("张三", "retention", "missed"),  # 50 < 80
+        ("张三", "revenue", "met"),  # 450 ≥ 400
     ]
 
 
@@ -198,5 +194,6 @@ def test_per_operator_without_any_operator():
                      end=date(2026, 10, 31))  # fmt: skip
     section = run_metric(SPEC, data, {})
     assert section.kpi("operators").value == 0
-    assert section.table("ranking").data["operator_id"].to_list() == ["—"]
-    assert per_operator  # the table builder is public for plugin authors' tests
+    assert section.table("operators").data["operator_id"].to_list() == ["—"]
+    assert section.kpi("first_response_minutes") is None  # no chats: no response KPIs
+    assert section.table("service_by_group") is None

@@ -20,6 +20,7 @@ from plugins.metrics.operators_text import (
     methodology,
     within_label,
 )
+from plugins.metrics.purposes_text import LABELS as PURPOSE_LABELS
 
 KPI_KEYS = tuple(OPERATOR_KPIS)
 NONE = "—"
@@ -75,7 +76,7 @@ def per_operator(got: Mapping[str, pl.DataFrame], opts: Any) -> pl.DataFrame:
             .then(pl.col("revenue") / pl.col("hours"))
             .alias("revenue_per_hour"),
             pl.when(none)
-            .then(pl.lit(NO_OPERATOR.en))
+            .then(pl.lit(NONE))
             .otherwise(
                 pl.col("operator_id").replace_strict(
                     opts.names, default=pl.col("operator_id"), return_dtype=pl.String
@@ -98,7 +99,7 @@ def kpis(got: Mapping[str, pl.DataFrame], opts: Any) -> tuple[KPI, ...]:
     n = staff.height
     rev, cost = staff["revenue"].sum(), staff["cost"].fill_null(0).sum()
     svc = got["service_all"].row(0, named=True)
-    return (
+    base = (
         KPI(
             "operators",
             T("Operators", "运营人员数"),
@@ -136,6 +137,11 @@ def kpis(got: Mapping[str, pl.DataFrame], opts: Any) -> tuple[KPI, ...]:
                 "（运营人员客户收入之和 − 运营人员成本之和）÷ 运营人员成本之和 × 100%",
             ),
         ),
+    )
+    if not svc["questions"]:  # no operator accounts in the chats: no response KPIs
+        return base
+    return (
+        *base,
         KPI(
             "first_response_minutes",
             T("First response in groups", "群内首次响应时长"),
@@ -172,10 +178,13 @@ def kpis(got: Mapping[str, pl.DataFrame], opts: Any) -> tuple[KPI, ...]:
     )
 
 
+EXTRA = ("median_response_minutes", "new_applies", "at_start", "retained", "orders")
+
+
 def _columns(keys: tuple[str, ...]) -> dict[str, ColumnInfo]:
     cols = {
-        "operator_id": ColumnInfo(T("Operator", "运营人员")),
-        "name": ColumnInfo(T("Name", "姓名")),
+        "operator_id": ColumnInfo(T("Operator account", "运营人员账号")),
+        "name": ColumnInfo(T("Operator", "运营人员"), values={NONE: NO_OPERATOR}),
     }
     return cols | {k: column(k) for k in keys}
 
@@ -206,63 +215,65 @@ SERVICE = (
 def build(got: Mapping[str, pl.DataFrame], opts: Any) -> Section:
     ops = per_operator(got, opts)
     within = within_label(opts.reply_within_minutes)
-    ranking = ops.select(
-        "operator_id",
-        "name",
-        *RANKING,
-        "revenue_per_hour",
-        "hours",
-        "reachable",
-        "activity_rate",
-        "buyers",
+    chat = bool(got["service_all"]["questions"][0])  # questions counted from the chats
+    service_keys = SERVICE if chat else SERVICE[4:]
+    svc_cols = _columns(service_keys) | (
+        {"reply_within_rate": ColumnInfo(within, "percent")} if chat else {}
     )
-    service = ops.filter(pl.col("operator_id") != NONE).select(
-        "operator_id", "name", *SERVICE, "median_response_minutes", "messages", "new_applies"
-    )
-    groups = got["service_groups"].select(
-        "group_id",
-        pl.coalesce("name", "group_id").alias("name"),
-        "purpose",
-        *[c for c in got["service_groups"].columns if c not in ("group_id", "name", "purpose")],
-    )
-    tgt = targets(ops, opts)
-    svc_cols = _columns(SERVICE) | {"reply_within_rate": ColumnInfo(within, "percent")}
+    every = [k for k in (*KPI_KEYS, *EXTRA) if k in ops.columns]
+    labels = _columns(tuple(every)) | {"reply_within_rate": ColumnInfo(within, "percent")}
     tables = [
         Table(
             "ranking",
             T("Operators ranked by their customers' revenue", "运营人员排名（按客户贡献收入）"),
-            ranking,
+            ops.select("name", *RANKING),
             _columns(RANKING),
         ),
         Table(
             "service",
             T("Response and WeCom statistics per operator", "各运营人员响应与企微统计"),
-            service,
+            ops.filter(pl.col("operator_id") != NONE).select("name", *service_keys),
             svc_cols,
         ),
         Table(
-            "service_by_group",
-            T("Response in each group", "各群响应情况"),
-            groups,
-            {
-                "name": ColumnInfo(T("Group", "群")),
-                "purpose": ColumnInfo(T("Purpose", "用途")),
-                "questions": column("questions"),
-                "first_response_minutes": column("first_response_minutes"),
-                "reply_within_rate": ColumnInfo(within, "percent"),
-                "unreplied_rate": column("unreplied_rate"),
-            },
+            "operators",
+            T("Every figure per operator", "各运营人员全部指标"),
+            ops.select("operator_id", "name", *every),
+            labels,
+            show=False,  # report.json and the spreadsheet
         ),
     ]
+    if chat:
+        groups = got["service_groups"].select(
+            pl.coalesce("name", "group_id").alias("name"),
+            "purpose",
+            *[c for c in got["service_groups"].columns if c not in ("group_id", "name", "purpose")],
+        )
+        tables.append(
+            Table(
+                "service_by_group",
+                T("Response in each group", "各群响应情况"),
+                groups,
+                {
+                    "name": ColumnInfo(T("Group", "群")),
+                    "purpose": ColumnInfo(T("Purpose", "用途"), values=PURPOSE_LABELS),
+                    "questions": column("questions"),
+                    "first_response_minutes": column("first_response_minutes"),
+                    "reply_within_rate": ColumnInfo(within, "percent"),
+                    "unreplied_rate": column("unreplied_rate"),
+                },
+            )
+        )
+    tgt = targets(ops, opts)
     if tgt.height:
         labels = {k: v[0] for k, v in OPERATOR_KPIS.items()}
         tables.append(
             Table(
                 "targets",
                 T("Targets per operator", "运营人员目标达成"),
-                tgt,
+                tgt.drop("operator_id"),
                 {
-                    "name": ColumnInfo(T("Name", "姓名")),
+                    "name": ColumnInfo(T("Operator", "运营人员")),
                     "kpi": ColumnInfo(T("KPI", "指标"), values=labels),
                     "target": ColumnInfo(T("Target", "目标")),
                     "actual": ColumnInfo(T("Actual", "实际"), "score"),
@@ -282,7 +293,7 @@ def build(got: Mapping[str, pl.DataFrame], opts: Any) -> Section:
             y_label=T("Amount", "金额"),
         )
     ]
-    if service["first_response_minutes"].drop_nulls().len():
+    if chat:
         charts.append(
             Chart(
                 "operator_response",
@@ -314,7 +325,7 @@ def build(got: Mapping[str, pl.DataFrame], opts: Any) -> Section:
         findings.append(
             Finding(
                 T(
-                    "{n} operator targets missed, {m} met.",
+                    "Operator targets: {m} met, {n} missed.",
                     "运营人员目标：{m} 项达成，{n} 项未达成。",
                 ).format(n=missed.height, m=tgt.filter(pl.col("status") == "met").height),
                 "bad",

@@ -125,7 +125,7 @@ def staffing_findings(s: dict[str, Any]) -> tuple[Finding, ...]:
             "one more operator taking half of {o}'s {n:,} customers would add about {g:,.0f}"
             + tail.en
             + ".",
-            "客户盘每多 1 位客户，客均收入下降 {b:,.1f}：增加一名运营人员接手 {o} 的 {n:,} "
+            "客户盘每多 1 位客户，客均收入下降 {b:,.1f}：增加一名运营人员接手{o}的 {n:,} "
             "位客户中的一半，预计增加收入约 {g:,.0f}" + tail.zh + "。",
         ).format(b=-s["slope"], o=s["largest_name"], n=s["largest_customers"], g=s["gain"])
         out.append(Finding(text, "good" if pays else "neutral", 5))

@@ -32,12 +32,19 @@ OPERATOR_KPIS = {
     "reply_within_rate": (T("Answered within 3 min", "3 分钟回复率"), "percent", True),
     "unreplied_rate": (T("Unreplied", "未回复率"), "percent", False),
 }
+EXTRA_COLUMNS = {  # in report.json and the spreadsheet only
+    "median_response_minutes": (T("Median first response", "首次响应中位数"), "minutes"),
+    "new_applies": (T("Friend requests (WeCom)", "发起好友申请数"), "count"),
+    "at_start": (T("Customers at the start", "期初客户"), "count"),
+    "retained": (T("Of them still reachable", "期初客户中仍可触达"), "count"),
+    "orders": (T("Orders", "订单数"), "count"),
+}
 STATUS = {"met": T("met", "达成"), "missed": T("missed", "未达成")}
 NO_OPERATOR = T("No operator", "无负责人")
 
 
 def column(key: str) -> ColumnInfo:
-    label, unit, _ = OPERATOR_KPIS[key]
+    label, unit = OPERATOR_KPIS[key][:2] if key in OPERATOR_KPIS else EXTRA_COLUMNS[key]
     return ColumnInfo(label, unit)
 
 

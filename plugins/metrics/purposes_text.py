@@ -41,11 +41,12 @@ def findings(by: pl.DataFrame) -> tuple[Finding, ...]:
             )
             out.append(Finding(text.format(v=row["conversion"], n=row["members"]), "neutral", 4))
         elif p in ("aftersales", "vip") and row["repeat_rate"] is not None:
-            r = "–" if row["retention"] is None else f"{row['retention']:.1f} %"
+            ret = row["retention"]
+            r_en, r_zh = ("–", "–") if ret is None else (f"{ret:.1f} %", f"{ret:.1f}%")
             text = T(
                 f"{label.en} groups: {row['repeat_rate']:.1f} % of earlier buyers bought "
-                f"again; retention {r}.",
-                f"{label.zh}群：{row['repeat_rate']:.1f}% 的老客户再次购买；留存率 {r}。",
+                f"again; retention {r_en}.",
+                f"{label.zh}群：{row['repeat_rate']:.1f}% 的老客户再次购买；留存率 {r_zh}。",
             )
             out.append(Finding(text, "neutral", 4))
         elif p == "distribution":

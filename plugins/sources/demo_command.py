@@ -10,11 +10,16 @@ import click
 from communityroi import DEMO_KEY, hookimpl
 from communityroi.cli import friendly, load_settings, merge, overrides, report_options, run_report
 
+OPERATOR_NAMES = {"LinXiao": "小林", "ChenMei": "陈美", "ZhouZhe": "周哲"}
 TARGETS = {  # what the demo agency promised its client
     "roi.roi": ">= 150",
     "roi.growth_rate": ">= 5",
     "roi.activity_rate": ">= 40",
     "roi.conversion_rate": ">= 10",
+    "operators": {  # per operator ([targets.operators])
+        "*": {"retention": ">= 80", "avg_reply_minutes": "<= 5"},
+        "LinXiao": {"added": ">= 60"},
+    },
 }
 
 
@@ -43,6 +48,9 @@ def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
         },
         "sources": [{"type": "demo", **({"seed": seed} if seed is not None else {})}],
         "targets": TARGETS,
+        # the operators section (运营人员考核) and groups by purpose, with the demo's
+        # operators' names and the targets the agency set each of them
+        "metrics": {"operators": {"names": OPERATOR_NAMES}, "purposes": {"enabled": True}},
         "privacy": {"key": DEMO_KEY},  # the documented demo key: same labels every run
         "output": {"dir": "demo-report"},
     }
