@@ -44,7 +44,16 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from communityroi import CommunityData, MetricResult, MetricSpec, T, cast_person_keys, hookimpl
+from communityroi import (
+    ColumnInfo,
+    CommunityData,
+    MemberScoreSpec,
+    MetricResult,
+    MetricSpec,
+    T,
+    cast_person_keys,
+    hookimpl,
+)
 from communityroi.views import active_members, attributed_orders, roster
 from plugins.metrics import _service
 from plugins.metrics.operators_report import KPI_KEYS, build, kpis
@@ -231,6 +240,26 @@ SPEC = MetricSpec(
 )
 
 
+def operator_column(data: CommunityData, _opts: object = None) -> pl.LazyFrame:
+    """The scorecard's ``operator``: each member's operator (see :func:`owners`)."""
+    return data.shared(owners).select("member_id", pl.col("operator_id").alias("operator"))
+
+
+SCORES = MemberScoreSpec(
+    "operator",
+    "The operator (运营人员) who owns each member's relation",
+    {"operator": ColumnInfo(T("Operator", "负责运营人员"))},
+    compute=operator_column,
+    metric="operators",
+    order=15,
+)
+
+
 @hookimpl
 def communityroi_metrics() -> list[MetricSpec]:
     return [SPEC]
+
+
+@hookimpl
+def communityroi_member_scores() -> list[MemberScoreSpec]:
+    return [SCORES]
