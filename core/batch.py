@@ -62,8 +62,11 @@ def run_batch(
     with History.open(
         agency.agency.history, agency.base_dir, agency.agency.history_password_env
     ) as db:
+        shown = {p.name: p.settings.report for p in plans if p.settings}
 
         def finish(o: Outcome) -> None:
+            if o.name in shown:
+                o.currency, o.client = shown[o.name].currency, shown[o.name].client
             outcomes[o.name] = o
             _record(db, o, engine)
             on_event("done", o)

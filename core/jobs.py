@@ -48,6 +48,8 @@ class Outcome:
     seconds: float = 0.0
     period: NamedPeriod | None = None
     input_hash: str | None = None
+    currency: str | None = None  # the client's report currency and display name
+    client: str | None = None  # (report.client), for the portfolio
 
 
 def one_line(exc: BaseException) -> str:

@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from babel.numbers import format_currency, format_decimal
 
 from core.history import KpiRow
+from core.jobs import Outcome
 from core.outputs import write_atomically
+from core.periods import classify
 from core.text import T
 
 if TYPE_CHECKING:
@@ -55,9 +57,57 @@ LABELS = {
 }
 
 
-def document(batch: Batch) -> dict[str, Any]:
+def carried_over(batch: Batch) -> list[Outcome]:
+    """The enabled clients this run left out (``--only``), as the previous index.json of
+    OUT listed them, so the portfolio keeps one row per client."""
+    ran = {o.name for o in batch.outcomes}
+    wanted = [c.name for c in batch.agency.clients if c.enabled and c.name not in ran]
+    path = batch.out / "index.json"
+    if not wanted or not path.is_file():
+        return []
+    try:
+        entries = {c["name"]: c for c in json.loads(path.read_text(encoding="utf-8"))["clients"]}
+        out = []
+        for name in (n for n in wanted if n in entries):
+            c, p = entries[name], entries[name]["period"]
+            period = (
+                classify(date.fromisoformat(p["start"]), date.fromisoformat(p["end"]))
+                if p
+                else None
+            )
+            kpis = [
+                KpiRow(k, v["value"], v["unit"], True, v["label"]["en"], v["label"]["zh-CN"],
+                       v["previous"], v["change"])
+                for k, v in c["kpis"].items()
+            ]  # fmt: skip
+            outputs = [f.split("/", 1)[1] for f in c["outputs"]]
+            out.append(
+                Outcome(
+                    name,
+                    c["status"],
+                    c["error"],
+                    outputs,
+                    kpis,
+                    c["seconds"],
+                    period,
+                    currency=c.get("currency"),
+                    client=c.get("client"),
+                )
+            )
+        return out
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        return []  # an index.json of another version or edited by hand: start afresh
+
+
+def rows(batch: Batch) -> list[Outcome]:
+    """This run's clients and the carried-over ones, in agency.toml order."""
+    order = {c.name: i for i, c in enumerate(batch.agency.clients)}
+    return sorted([*batch.outcomes, *carried_over(batch)], key=lambda o: order.get(o.name, 0))
+
+
+def document(batch: Batch, outcomes: list[Outcome]) -> dict[str, Any]:
     clients = []
-    for o in batch.outcomes:
+    for o in outcomes:
         kpis = {
             k.kpi: {
                 "value": k.value,
@@ -78,6 +128,8 @@ def document(batch: Batch) -> dict[str, Any]:
                 "outputs": [f"{o.name}/{f}" for f in o.outputs],
                 "kpis": kpis,
                 "seconds": round(o.seconds, 3),
+                "client": o.client,
+                "currency": o.currency,
                 "period": {"start": p.start.isoformat(), "end": p.end.isoformat(), "label": p.label}
                 if p
                 else None,
@@ -95,10 +147,10 @@ def document(batch: Batch) -> dict[str, Any]:
     }
 
 
-def _columns(batch: Batch) -> list[tuple[str, KpiRow]]:
+def _columns(batch: Batch, outcomes: list[Outcome]) -> list[tuple[str, KpiRow]]:
     """The KPI columns: ``[agency] kpis`` or the first headline KPIs, with a sample row."""
     seen: dict[str, KpiRow] = {}
-    for o in batch.outcomes:
+    for o in outcomes:
         for k in o.kpis:
             if k.headline or k.kpi in batch.agency.agency.kpis:
                 seen.setdefault(k.kpi, k)
@@ -135,7 +187,7 @@ def _change(k: KpiRow | None, lang: str) -> tuple[str, str]:
     return text, ("good" if c > 0 else "bad" if c < 0 else "")
 
 
-def html(batch: Batch) -> str:
+def html(batch: Batch, outcomes: list[Outcome]) -> str:
     from report_templates import bundled
 
     lang = batch.agency.agency.language
@@ -146,12 +198,11 @@ def html(batch: Batch) -> str:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    columns = _columns(batch)
-    settings = {p.name: p.settings for p in batch.plans if p.settings is not None}
+    columns = _columns(batch, outcomes)
     rows = []
-    for o in batch.outcomes:
+    for o in outcomes:
         by_key = {k.kpi: k for k in o.kpis}
-        currency = settings[o.name].report.currency if o.name in settings else "CNY"
+        currency = o.currency or "CNY"
         cells = []
         for key, sample in columns:
             k = by_key.get(key)
@@ -169,7 +220,7 @@ def html(batch: Batch) -> str:
         rows.append(
             {
                 "name": o.name,
-                "client": settings[o.name].report.client if o.name in settings else o.name,
+                "client": o.client or o.name,
                 "status": o.status,
                 "status_text": LABELS[o.status].get(lang),
                 "error": o.error,
@@ -179,7 +230,7 @@ def html(batch: Batch) -> str:
                 "seconds": f"{o.seconds:.1f}",
             }
         )
-    counts = {s: sum(o.status == s for o in batch.outcomes) for s in ("ok", "skipped", "failed")}
+    counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
     brand = batch.agency.agency.branding
     return env.get_template("index.html").render(
         lang=lang,
@@ -199,6 +250,7 @@ def html(batch: Batch) -> str:
 
 def write_portfolio(batch: Batch) -> None:
     """Write OUT/index.json and OUT/index.html atomically."""
-    text = json.dumps(document(batch), ensure_ascii=False, indent=2, allow_nan=False)
+    outcomes = rows(batch)
+    text = json.dumps(document(batch, outcomes), ensure_ascii=False, indent=2, allow_nan=False)
     write_atomically(batch.out / "index.json", (text + "\n").encode("utf-8"))
-    write_atomically(batch.out / "index.html", html(batch).encode("utf-8"))
+    write_atomically(batch.out / "index.html", html(batch, outcomes).encode("utf-8"))

@@ -70,7 +70,7 @@ def trend_section(
     )
     info = {"period": ColumnInfo(T("Period", "期间"))}
     info |= {key: ColumnInfo(k.label, k.unit) for key, k in kpis}
-    table = Table("trends", TITLE, data, info)
+    table = Table("trends", TITLE, data, info, show=False)  # the charts show it; JSON holds it
     charts = tuple(
         Chart(
             f"trend_{key.replace('.', '_')}",
@@ -85,7 +85,10 @@ def trend_section(
     )
     method = Formula(
         T("Trend lines", "趋势线"),
-        T("value of the KPI in each period's own report; this period: this report"),
+        T(
+            "value of the KPI in each period's own report; this period: this report",
+            "各期取该期报告中的指标值；本期取本报告的值",
+        ),
         T(
             "Read from the history database the agency batch writes "
             "(communityroi history CLIENT prints it); periods of the same length only.",
@@ -101,5 +104,6 @@ def trend_section(
             intro=INTRO.format(n=PERIODS - 1),
             metric="trends",
             title=TITLE,
+            template="trends.html",
         )
     ]

@@ -287,3 +287,46 @@ def test_out_defaults_are_relative_to_the_current_folder(tmp_path, monkeypatch):
     agency = make_agency(tmp_path)
     res = cli("batch", str(agency), "--period", "2026-10", "--workers", "1", "--only", GOOD[0])
     assert res.exit_code == 0 and (Path("agency-reports") / GOOD[0] / "report.json").is_file()
+
+
+def test_a_killed_pool_worker_is_retried_in_a_fresh_pool(tmp_path):
+    """SIGKILL one process of the local pool while it runs a client: the pool breaks, its
+    unfinished clients run again in a new pool, and every good report is still built."""
+    import multiprocessing
+    import os
+    import signal
+
+    from core.agency import load_agency
+    from core.batch import run_batch
+
+    agency = load_agency(make_agency(tmp_path))
+    killed = []
+
+    def on_event(kind, value):
+        if kind == "done" and value.status == "ok" and not killed:
+            alive = [p for p in multiprocessing.active_children() if p.is_alive()]
+            os.kill(alive[0].pid, signal.SIGKILL)
+            killed.append(alive[0].pid)
+
+    batch = run_batch(agency, tmp_path / "out", period="2026-10", workers=2, on_event=on_event)
+    assert killed
+    assert {o.name: o.status for o in batch.outcomes} == {
+        **dict.fromkeys(GOOD, "ok"), BROKEN: "failed"}  # fmt: skip
+    assert all((tmp_path / "out" / n / "report.json").is_file() for n in GOOD)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_only_keeps_the_other_clients_rows_in_the_portfolio(tmp_path):
+    agency = make_agency(tmp_path)
+    out = tmp_path / "out"
+    base = ("batch", str(agency), "--out", str(out), "--period", "2026-10", "--workers", "1")
+    cli(*base, "--only", GOOD[0], "--only", GOOD[1])
+    first = json.loads((out / "index.json").read_text(encoding="utf-8"))["clients"]
+    res = cli(*base, "--only", GOOD[1], "--force")
+    assert "1 built, 0 unchanged, 0 failed" in res.stdout  # counts of this run only
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))["clients"]
+    assert [c["name"] for c in index] == [GOOD[0], GOOD[1]]  # agency.toml order
+    assert index[0] == first[0]  # carried over as the previous index had it
+    assert index[0]["client"] == "Demo shop 11" and index[0]["currency"] == "CNY"
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert html.count("<tr data-client=") == 2 and "Demo shop 11" in html
