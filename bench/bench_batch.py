@@ -93,8 +93,15 @@ def run_local(agency, out: Path, workers: int) -> dict:
 
     me = psutil.Process()
 
-    def children() -> list[int]:
-        return [c.pid for c in me.children(recursive=True)]
+    def children() -> list[int]:  # the pool's workers, not its resource tracker
+        out = []
+        for c in me.children(recursive=True):
+            try:
+                if "spawn_main" in " ".join(c.cmdline()):
+                    out.append(c.pid)
+            except psutil.Error:
+                continue
+        return out
 
     with Sampler(children) as s:
         t0 = time.perf_counter()
