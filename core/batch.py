@@ -23,7 +23,7 @@ from core.engines import execute
 from core.errors import ConfigError
 from core.history import History
 from core.jobs import Batch, Job, Outcome
-from core.periods import NamedPeriod
+from core.periods import NamedPeriod, resolve
 from core.portfolio import write_portfolio
 from core.settings import Settings
 from core.trends import PERIODS as TREND_PERIODS
@@ -50,6 +50,12 @@ def run_batch(
     unknown = sorted(set(only) - {c.name for c in agency.clients})
     if unknown:
         raise ConfigError(f"--only {unknown[0]}: no such client in agency.toml")
+    for name, where in ((period, "--period"), (agency.agency.period, "[agency] period")):
+        if name is not None:
+            try:
+                resolve(name, "UTC")  # the name only; each client resolves it in its zone
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
     out = Path(out).resolve()
     plans = [plan_client(agency, e, period) for e in entries]
     on_event("planned", len(plans))

@@ -181,8 +181,11 @@ def test_bad_agency_toml_is_one_line(tmp_path):
     path.write_text('[agency]\nname = "x"\n[[clients]]\nname = "a/b"\nconfig = "c.toml"\n')
     res = cli("batch", str(path))
     assert res.exit_code == 2 and "clients.0.name" in res.stderr and "Traceback" not in res.output
+    make_agency(tmp_path)
     res = cli("batch", str(tmp_path / "agency.toml"), "--only", "zzz")
-    assert res.exit_code == 2
+    assert res.exit_code == 2 and "--only zzz: no such client" in res.stderr
+    res = cli("batch", str(tmp_path / "agency.toml"), "--period", "October")
+    assert res.exit_code == 2 and "--period: period 'October' is not a period name" in res.stderr
 
 
 def test_a_client_config_error_does_not_stop_the_others(tmp_path):
