@@ -281,3 +281,14 @@ def test_an_xlsx_download_reads_like_the_csv(tmp_path):
     )
     orders = check_source(SPEC, {"path": "ExportOrderList.xlsx"}, base_dir=tmp_path)["orders"]
     assert summary(orders)["paid"] == (4, 527.50)
+
+
+def test_a_broken_user_preset_is_named_when_validate_finds_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "cfg"))
+    folder = tmp_path / "cfg" / "communityroi" / "presets"
+    folder.mkdir(parents=True)
+    (folder / "oops.toml").write_text("name = 'oops'\n", encoding="utf-8")
+    (tmp_path / "x.csv").write_text("单号,时间\n1,2026-10-01\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "x.csv")])
+    assert res.exit_code != 0
+    assert "oops.toml" in res.output and "title" in res.output

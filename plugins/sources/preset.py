@@ -109,7 +109,11 @@ def _hint(path: Path) -> str | None:
     if not path.is_file() or path.suffix.lower() not in TABULAR:
         return None
     try:
-        near = nearest(headers_of(path), all_presets())
+        presets = all_presets()
+    except DataError as exc:  # a broken preset in the user's folder: say so, not nothing
+        return f"preset: {exc}"
+    try:
+        near = nearest(headers_of(path), presets)
     except Exception:
         return None
     if near is None:
