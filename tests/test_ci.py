@@ -38,4 +38,4 @@ def test_ci_runs_install_sh_in_a_fresh_venv_then_the_readme_test_command():
     assert commands[0] == "set -euo pipefail"  # a failing install step fails CI
     assert run.stat().st_mode & 0o111, ".ci/run must be executable"
     install_sh = (ROOT / "install.sh").read_text(encoding="utf-8")
-    assert '-e ".[dev,sql,peers]"' in install_sh  # the extras the tests import
+    assert '-e ".[dev,sql,peers,dask]"' in install_sh  # the extras the tests import
