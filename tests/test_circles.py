@@ -68,3 +68,19 @@ def test_a_renewal_after_the_period_is_not_known_yet():
     assert got["renewal_rate"] == pytest.approx(100 / 3)
     assert got["revenue_per_member"] == pytest.approx(199 / 4)
     assert got["renewals"] == 0
+
+
+def test_renewals_feed_retention_and_clv():
+    from communityroi import views
+    from plugins.metrics import retention
+
+    data = _data(date(2026, 1, 1), date(2026, 7, 31))
+    cells = run_metric(retention.SPEC, data, {"cohorts": 24}).table("cells").data
+    # 丙 joined 2025-06 and renewed 2026-07-01: active in month 13 of the 2025-06 cohort;
+    # 甲 (2025-01) renewed 2025-12-20: month 11
+    active = {(c, o) for c, o, a in cells.select("cohort", "offset", "active").iter_rows() if a}
+    assert active == {("2025-06", 13), ("2025-01", 11)}
+    # every fee is a paid order of its member: two buyers with a repeat purchase
+    paid = views.paid_orders(data).collect()
+    per_buyer = paid.group_by("buyer_id").len()["len"].sort().to_list()
+    assert per_buyer == [1, 1, 2, 2]
