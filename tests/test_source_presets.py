@@ -292,3 +292,17 @@ def test_a_broken_user_preset_is_named_when_validate_finds_nothing(tmp_path, mon
     res = CliRunner().invoke(main, ["validate", str(tmp_path / "x.csv")])
     assert res.exit_code != 0
     assert "oops.toml" in res.output and "title" in res.output
+
+
+def test_plain_files_name_product_and_expiry_too(tmp_path):
+    from plugins.sources import files
+
+    (tmp_path / "fees.csv").write_text(
+        "订单号,客户ID,下单时间,实付金额,商品名称,到期时间\n"
+        "F1,c1,2026-10-01 10:00,199,读书会星球,2027-10-01 10:00\n",
+        encoding="utf-8",
+    )
+    spec = files.communityroi_sources()[0]
+    got = check_source(spec, {"path": "fees.csv"}, base_dir=tmp_path)["orders"].row(0, named=True)
+    assert got["product"] == "读书会星球"
+    assert got["expires_at"].isoformat() == "2027-10-01T10:00:00+00:00"

@@ -90,6 +90,8 @@ HEADERS: dict[str, dict[str, tuple[str, ...]]] = {
         "gross_margin": ("margin", "毛利", "毛利润"),
         "paid_at": ("支付时间", "付款时间"),
         "refunded_amount": ("refund_amount", "refund", "退款金额"),
+        "product": ("product_name", "item", "商品名称", "商品", "宝贝标题", "商品标题"),
+        "expires_at": ("expiry", "expires", "valid_until", "到期时间", "有效期至", "过期时间"),
     },
     "costs": {
         "category": ("类别", "费用类别", "分类", "费用类型", "类型", "科目"),
