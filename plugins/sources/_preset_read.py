@@ -230,7 +230,8 @@ def orders(frame: pl.LazyFrame, fit: Fit, origin: str, ctx: SourceContext) -> pl
         LINE,
         (pl.lit("order ") + pl.col("order_id")).alias("__ref"),
     ]
-    return grouped.select([c for c in out if c is not None])
+    # cached: the boundary's checks and its typed table read the grouped orders once
+    return grouped.select([c for c in out if c is not None]).cache()
 
 
 def memberships(
