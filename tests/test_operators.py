@@ -21,6 +21,7 @@ from datetime import date
 import polars as pl
 import pytest
 
+from communityroi import T
 from communityroi.testing import make_data, run_metric
 from plugins.metrics import operators
 from plugins.metrics.operators_staffing import staffing
@@ -197,3 +198,18 @@ def test_per_operator_without_any_operator():
     assert section.table("operators").data["operator_id"].to_list() == ["—"]
     assert section.kpi("first_response_minutes") is None  # no chats: no response KPIs
     assert section.table("service_by_group") is None
+
+
+def test_targets_tables_are_the_metrics_own():
+    """[targets.operators] is handed to the metric; the core's KPI targets skip it, and a
+    table naming no metric of the report is an error."""
+    from core.errors import ConfigError
+    from core.report import KPI, Section
+    from core.targets import apply_targets
+
+    sections = [Section(kpis=(KPI("operators", T("n"), 2),), metric="operators")]
+    table = {"operators": {"A": {"revenue": ">= 1"}}, "operators.operators": ">= 3"}
+    (got,) = apply_targets(sections, table)
+    assert got.kpi("operators").status == "missed"  # 2 < 3; the table itself is skipped
+    with pytest.raises(ConfigError, match=r"\[targets.nope\]: no such metric"):
+        apply_targets(sections, {"nope": {"A": {"revenue": ">= 1"}}})
