@@ -44,8 +44,16 @@ campaigns = "exports/campaigns.csv"
 # columns = { orders = { 订单号 = "order_id", 下单时间 = "at", 实付金额 = "amount" } }
 # values = { orders = { status = { 已支付 = "paid", 已退款 = "refunded" } } }
 
+# A shop export as the platform writes it (天猫/淘宝 订单报表, 抖店, 有赞 …) or a paid-circle
+# membership export (知识星球, 小鹅通), read through a preset recognised from its header row:
+# [[sources]]
+# type = "preset"
+# path = "exports/ExportOrderList*.csv"
+
 [metrics.roi]
 return_basis = "revenue"          # or "gross_margin" with margin = 0.4
+
+# [metrics.circles]               # paid circles: renewal rate, fee revenue per member
 
 [targets]                         # shown as met / near / missed
 "roi.roi" = ">= 150"
