@@ -129,3 +129,14 @@ def test_category_expression():
         "other",
         "tools",
     ]
+
+
+def test_operator_and_hours_columns(tmp_path):
+    """运营人员 and 工时 become costs.operator_id and hours (the operators section)."""
+    path = tmp_path / "人力.csv"
+    path.write_text(
+        "日期,类别,金额,运营人员,工时\n2026-10-31,工资,8000,zhangsan,168\n2026-10-31,工具,99,,\n",
+        encoding="utf-8",
+    )
+    costs = load(path=str(path))
+    assert costs.select("operator_id", "hours").rows() == [("zhangsan", 168.0), (None, None)]
