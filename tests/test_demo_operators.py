@@ -90,3 +90,35 @@ def test_wecom_fixture_into_the_operators_section():
     # behaviour data on 10-01/10-02: zhangsan 2 new contacts, 6 chats; lisi 0 and 1
     assert (ops["zhangsan"]["new_contacts"], ops["zhangsan"]["chats"]) == (2, 6)
     assert (ops["lisi"]["new_contacts"], ops["lisi"]["chats"]) == (0, 1)
+
+
+def test_service_quality_from_the_wecom_archive(tmp_path):
+    """Customers from the wecom source, chats from the WeCom archive (wechat source): wmA
+    asks on Mon 10-05 at 10:00, zhangsan says 好的 at 10:01 (a filler reply, marked by the
+    archive reader) and answers at 10:04 — one question, answered in 4 minutes."""
+    import json
+
+    from plugins.sources import wechat
+
+    lines = [
+        {"msgid": "1", "action": "send", "from": "wmA", "roomid": "wrPRE",
+         "msgtime": 1791165600000, "msgtype": "text", "text": {"content": "请问有货吗"}},
+        {"msgid": "2", "action": "send", "from": "zhangsan", "roomid": "wrPRE",
+         "msgtime": 1791165660000, "msgtype": "text", "text": {"content": "好的～"}},
+        {"msgid": "3", "action": "send", "from": "zhangsan", "roomid": "wrPRE",
+         "msgtime": 1791165840000, "msgtype": "text", "text": {"content": "有的，今天发货"}},
+    ]  # fmt: skip
+    archive = tmp_path / "archive.jsonl"
+    archive.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), "utf-8")
+    contacts = check_source(wecom.communityroi_sources()[0],
+                            {"path": str(Path(__file__).parent / "data" / "wecom")})  # fmt: skip
+    chats = check_source(wechat.communityroi_sources()[0], {"path": str(archive)})
+    frames = {
+        "members": contacts["members"],
+        "operator_days": contacts["operator_days"],
+        "activities": pl.concat([contacts["activities"], chats["activities"]]),
+    }
+    ops = _ops(run_metric(operators.SPEC, make_data(frames, **OCT), {}))
+    z = ops["zhangsan"]
+    assert (z["questions"], z["first_response_minutes"], z["reply_within_rate"]) == (1, 4.0, 0)
+    assert z["unreplied_rate"] == 0
