@@ -306,3 +306,18 @@ def test_plain_files_name_product_and_expiry_too(tmp_path):
     got = check_source(spec, {"path": "fees.csv"}, base_dir=tmp_path)["orders"].row(0, named=True)
     assert got["product"] == "读书会星球"
     assert got["expires_at"].isoformat() == "2027-10-01T10:00:00+00:00"
+
+
+def test_a_unionid_column_keys_the_customer_as_wecom_does(tmp_path):
+    (tmp_path / "p.toml").write_text(
+        USER_PRESET.replace('buyer = ["会员"]', 'buyer = ["会员"]\nunionid = ["unionid"]'),
+        encoding="utf-8",
+    )
+    (tmp_path / "o.csv").write_text(
+        "单号,会员,unionid,时间,实收,状态\n"
+        "S1,v1,oUNION1,2026-10-01 10:00,10,成功\n"
+        "S2,v2,,2026-10-02 10:00,8,成功\n",
+        encoding="utf-8",
+    )
+    got = check_source(SPEC, {"path": "o.csv", "presets": ["p.toml"]}, base_dir=tmp_path)
+    assert got["orders"]["customer_id"].to_list() == ["oUNION1", "myshop:" + sha("v2")]

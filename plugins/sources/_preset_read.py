@@ -22,8 +22,10 @@
 at the first payment or the join time, ``left_at`` = the last paid expiry) and a
 ``renew`` activity for every paid payment after a member's first in that circle.
 
-**Identities**: a buyer or member id is stored as ``<platform>:`` + SHA-256 of the trimmed
-id, never as written; a phone as ``phone_hash`` (E.164, ``default_country_code``) and, when
+**Identities**: a WeChat ``unionid`` column, when the export has one, is the customer key
+as written (the ``wecom`` source keys WeCom customers by it, so orders link to them);
+otherwise a buyer or member id is stored as ``<platform>:`` + SHA-256 of the trimmed id,
+never as written; a phone as ``phone_hash`` (E.164, ``default_country_code``) and, when
 there is no buyer id, as the customer key ``phone:<hash>``; an order with neither is
 ``guest:<platform>:<order id>`` (a one-off buyer). Masked values (``138****0000``,
 ``$$密文``, ``##…``) are treated as empty. Display names are never read.
@@ -160,7 +162,11 @@ def _rows(frame: pl.LazyFrame, fit: Fit, origin: str) -> pl.LazyFrame:
             for r in (*IDS, "placed_at", "product", "circle", "joined_at", "expires_at")
             if r in have
         ],
-        *[_unmasked(_ident(m[r], empty)).alias(r) for r in ("buyer", "member") if r in have],
+        *[
+            _unmasked(_ident(m[r], empty)).alias(r)
+            for r in ("buyer", "member", "unionid")
+            if r in have
+        ],
         *(
             [_io.phone_hash(_cell(m["phone"], empty), p.default_country_code).alias("phone_hash")]
             if "phone" in have
@@ -199,7 +205,7 @@ def orders(frame: pl.LazyFrame, fit: Fit, origin: str, ctx: SourceContext) -> pl
     )
     first = [
         pl.col(c).drop_nulls().first().alias(c)
-        for c in ("placed_at", "paid_at", "product", "buyer", "phone_hash")
+        for c in ("placed_at", "paid_at", "product", "buyer", "unionid", "phone_hash")
         if c in rows.collect_schema()
     ]
     grouped = rows.group_by("order_id", maintain_order=True).agg(
@@ -210,7 +216,7 @@ def orders(frame: pl.LazyFrame, fit: Fit, origin: str, ctx: SourceContext) -> pl
         "sub-order rows (子订单) rolled up into their order; their amounts are in the order's",
         grouped.select((pl.col("n") - 1).sum()),
     )
-    keys = []
+    keys = [pl.col("unionid")] if "unionid" in have else []  # WeChat's own id, as wecom
     if "buyer" in have:
         keys.append(_hash_key(p.platform, pl.col("buyer")))
     if "phone" in have:
@@ -258,7 +264,10 @@ def memberships(
     group = pl.col("circle") if "circle" in have else pl.lit(name)
     fees = rows.with_columns(
         *[e.alias(c) for c, e in when.items()],
-        _hash_key(p.platform, pl.col("member")).alias("key"),
+        pl.coalesce(
+            *([pl.col("unionid")] if "unionid" in have else []),
+            _hash_key(p.platform, pl.col("member")),
+        ).alias("key"),
         group.fill_null(pl.lit(name)).alias("group_id"),
         pl.col("state").fill_null(pl.lit("paid")),
     ).cache()

@@ -33,12 +33,12 @@ BUILTIN_DIR = Path(__file__).with_name("presets")
 ENV_VAR = "COMMUNITYROI_PRESETS"
 
 ORDER_ROLES = (
-    "order_id", "sub_order_id", "buyer", "phone", "placed_at", "paid_at", "amount", "refund",
-    "status", "refund_status", "product",
+    "order_id", "sub_order_id", "buyer", "unionid", "phone", "placed_at", "paid_at", "amount",
+    "refund", "status", "refund_status", "product",
 )  # fmt: skip
 MEMBERSHIP_ROLES = (
-    "order_id", "member", "phone", "circle", "joined_at", "paid_at", "expires_at", "amount",
-    "refund", "status", "product",
+    "order_id", "member", "unionid", "phone", "circle", "joined_at", "paid_at", "expires_at",
+    "amount", "refund", "status", "product",
 )  # fmt: skip
 REQUIRED = {
     "orders": ("order_id", "placed_at", "amount"),
