@@ -124,11 +124,13 @@ def staffing_findings(s: dict[str, Any]) -> tuple[Finding, ...]:
             "Revenue per customer falls by {b:,.1f} for each extra customer in a portfolio: "
             "one more operator taking half of {o}'s {n:,} customers would add about {g:,.0f}"
             + tail.en
-            + ".",
+            + ". A comparison across operators whose customers also differ: a hint where to "
+            "staff, not a measured effect.",
             "客户盘每多 1 位客户，客均收入下降 {b:,.1f}：增加一名运营人员接手{o}的 {n:,} "
-            "位客户中的一半，预计增加收入约 {g:,.0f}" + tail.zh + "。",
+            "位客户中的一半，预计增加收入约 {g:,.0f}" + tail.zh + "。这是不同运营人员之间的比较，"
+            "各自的客户本身也不同：可作为人员配置的参考，并非实测效果。",
         ).format(b=-s["slope"], o=s["largest_name"], n=s["largest_customers"], g=s["gain"])
-        out.append(Finding(text, "good" if pays else "neutral", 5))
+        out.append(Finding(text, "neutral", 5))
     else:
         out.append(
             Finding(

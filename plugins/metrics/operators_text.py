@@ -171,10 +171,12 @@ def methodology(hours: str, days: list[int], within: float) -> tuple[Formula, ..
                 "least-squares line of revenue per customer r = a + b·n over the operators' "
                 "portfolio sizes n (3 or more operators); splitting the largest portfolio N "
                 "between its operator and a new one changes revenue by −b·N²/2, compared with the "
-                "operators' mean cost",
+                "operators' mean cost (a cross-section: operators' customers differ too, so "
+                "it is a hint, not a causal estimate)",
                 "用最小二乘拟合各运营人员的客均收入与客户数：r = a + b·n（至少 3 人）；"
                 "把最大的客户盘 N "
-                "分给一名新人员一半，收入变化为 −b·N²/2，与人均成本比较",
+                "分给一名新人员一半，收入变化为 −b·N²/2，与人均成本比较（横向比较：各人的客户本身"
+                "也不同，仅供参考，并非因果估计）",
             ),
         ),
         (
