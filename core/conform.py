@@ -48,6 +48,10 @@ _FLAGS = {"true": True, "1": True, "yes": True, "是": True,
 class Conformed:
     frame: pl.LazyFrame
     problems: pl.LazyFrame  # columns: row (Int64), column, value, message, ref (text)
+    # one row, one Boolean column "bad": does any row have a problem? Computed in the
+    # same pass as ``frame`` (both read one cached plan), so clean input is read once;
+    # only when it is true are the detailed ``problems`` queries run (issue 17)
+    flags: pl.LazyFrame | None = None
 
 
 _LINE, _REF = "__line", "__ref"  # optional source columns (see the module docstring)
@@ -97,9 +101,20 @@ def conform(
     raw = frame.with_row_index("__row")
     problems: list[pl.LazyFrame] = []
     out: list[pl.Expr] = []
+    flags: list[str] = []  # one Boolean column per check, in the conformed pass
+    raw_flags: list[pl.Expr] = []
 
     def problem(on: pl.LazyFrame, cond: pl.Expr, column: str, value: pl.Expr, msg: str):
+        """A check on the raw frame: its detailed query, and its flag in the first pass."""
         problems.append(_problem(on, cond, column, value, msg, row_base, where))
+        flags.append(f"__bad{len(flags)}")
+        raw_flags.append(cond.alias(flags[-1]))
+
+    def check(on: pl.LazyFrame, cond: pl.Expr, column: str, value: pl.Expr, msg: str):
+        """A check on the typed frame ``on``: ``on`` with the check's flag column."""
+        problems.append(_problem(on, cond, column, value, msg, row_base, where))
+        flags.append(f"__bad{len(flags)}")
+        return on.with_columns(cond.alias(flags[-1]))
 
     missing = [
         c.name
@@ -122,7 +137,7 @@ def conform(
             },
             schema=_PROBLEM_SCHEMA,
         )
-        return Conformed(empty_frame(table), bad)
+        return Conformed(empty_frame(table), bad, pl.LazyFrame({"bad": [True]}))
 
     for col in spec.columns:
         name = col.name
@@ -167,18 +182,23 @@ def conform(
             if name == "currency":
                 parsed = parsed.fill_null(pl.lit(currency))
         out.append(parsed.alias(name))
+        # a number, date, time or boolean never prints as empty text: skip the cast
+        # (same result; casting 10 M timestamps to text cost seconds)
+        typed_src = dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean
         if kind != "text":
+            unparsed = src.is_not_null() & parsed.is_null()
             problem(
                 raw,
-                src.is_not_null()
-                & parsed.is_null()
-                & (src.cast(pl.String).str.strip_chars() != ""),
+                unparsed if typed_src
+                else unparsed & (src.cast(pl.String).str.strip_chars() != ""),
                 name,
                 src,
                 f"'{{value}}' is not a valid {kind}; " + _HINT[kind],
-            )
+            )  # fmt: skip
         if col.required:
-            empty = src.is_null() | (src.cast(pl.String).str.strip_chars() == "")
+            empty = src.is_null()
+            if not typed_src:
+                empty = empty | (src.cast(pl.String).str.strip_chars() == "")
             problem(raw, empty, name, src, "required value is empty; fill it in or drop the row")
         if col.allowed:
             problem(
@@ -188,19 +208,19 @@ def conform(
                 src,
                 f"'{{value}}' is not one of {', '.join(col.allowed)}; use one of those (or map it)",
             )
-    typed = raw.select(pl.col("__row"), *keep, *out)
+    typed = raw.select(pl.col("__row"), *keep, *out, *raw_flags)
     if "amount" in spec.polars_schema:
         rates = {k.upper(): float(v) for k, v in (fx_rates or {}).items()}
         rates[currency.upper()] = 1.0
         rate = pl.col("currency").replace_strict(rates, default=None, return_dtype=pl.Float64)
-        problem(
+        typed = check(
             typed,
             rate.is_null(),
             "currency",
             pl.col("currency"),
             f"no exchange rate from '{{value}}' to {currency}; add it to report.fx_rates",
         )
-        problem(
+        typed = check(
             typed,
             pl.col("amount") < 0,
             "amount",
@@ -220,7 +240,7 @@ def conform(
                 conv.append((pl.col(other) * rate).alias(other))
         typed = typed.with_columns(conv)
     if table == "orders":
-        typed = _orders(typed, problem, paid_at_mapped="paid_at" in have)
+        typed = _orders(typed, check, paid_at_mapped="paid_at" in have)
     problem_frame = (
         pl.concat(problems, how="vertical") if problems else pl.LazyFrame(schema=_PROBLEM_SCHEMA)
     )
@@ -229,7 +249,12 @@ def conform(
             r"\{value\}", pl.col("value").fill_null(""), literal=False
         )
     ).sort("row", nulls_last=False, maintain_order=True)
-    return Conformed(typed.select(spec.polars_schema.names()), problem_frame)
+    if not flags:
+        return Conformed(typed.select(spec.polars_schema.names()), problem_frame,
+                         pl.LazyFrame({"bad": [False]}))  # fmt: skip
+    typed = typed.cache()  # the table and its flags: one pass
+    bad = pl.any_horizontal(*flags).fill_null(False).any().alias("bad")
+    return Conformed(typed.select(spec.polars_schema.names()), problem_frame, typed.select(bad))
 
 
 _PROBLEM_SCHEMA = {
@@ -241,9 +266,9 @@ _PROBLEM_SCHEMA = {
 }
 
 
-def _orders(typed: pl.LazyFrame, problem, *, paid_at_mapped: bool) -> pl.LazyFrame:
+def _orders(typed: pl.LazyFrame, check, *, paid_at_mapped: bool) -> pl.LazyFrame:
     """Order checks and the status rule (see the module docstring)."""
-    problem(
+    typed = check(
         typed,
         pl.col("member_id").is_null() & pl.col("customer_id").is_null(),
         "member_id",
@@ -251,14 +276,14 @@ def _orders(typed: pl.LazyFrame, problem, *, paid_at_mapped: bool) -> pl.LazyFra
         "order '{value}' has neither member_id nor customer_id; map one of them",
     )
     refunded, amount = pl.col("refunded_amount"), pl.col("amount")
-    problem(
+    typed = check(
         typed,
         refunded < 0,
         "refunded_amount",
         refunded,
         "negative refunded amount '{value}'; write refunds as a positive amount (0 for none)",
     )
-    problem(
+    typed = check(
         typed,
         refunded > amount,
         "refunded_amount",

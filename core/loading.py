@@ -13,7 +13,7 @@ import polars as pl
 from core.conform import conform
 from core.errors import ConfigError, DataError
 from core.report import Period
-from core.schema import SCHEMA
+from core.schema import PERSON_TABLES, SCHEMA, cast_person_keys
 from core.specs import Dropped
 
 if TYPE_CHECKING:
@@ -81,13 +81,21 @@ def conform_frames(
     fx_rates: dict[str, float] | None = None,
     check: bool = True,
     dropped: Iterable[Dropped] = (),
+    person_keys: bool = False,
 ) -> Loaded:
     """Conform SourceFrames table by table; check and load them in one pass.
 
     Each frame's problems are listed as ``origin row N, column C: message``. With
     ``check=False`` nothing is read: problems are not looked for and the frames stay
     lazy scans of the sources. ``dropped`` (from :attr:`SourceContext.dropped`) is counted
-    in the same pass.
+    in the same pass. ``person_keys`` casts the person keys to Categorical
+    (:func:`core.schema.cast_person_keys`) in that pass too, so the tables are held in
+    memory once, in the form ``CommunityData`` uses.
+
+    The pass reads each source once: every check is a Boolean column computed beside
+    the conformed values (:attr:`core.conform.Conformed.flags`). Only a frame with a
+    flagged row is read a second time, by its detailed problem queries (row, column,
+    value, message).
     """
     loaded = Loaded()
     per_table: dict[str, list[pl.LazyFrame]] = {}
@@ -108,10 +116,15 @@ def conform_frames(
         )
         per_table.setdefault(part.table, []).append(res.frame)
         loaded.origins.setdefault(part.table, []).append(part.origin)
-        checks.append((part, res.problems.head(MAX_PROBLEMS_PER_FRAME)))
+        checks.append((part, res))
     tables = {
         t: pl.concat(fs, how="vertical") if len(fs) > 1 else fs[0] for t, fs in per_table.items()
     }
+    if person_keys:
+        tables = {
+            t: cast_person_keys(f, *SCHEMA[t].person_keys) if t in PERSON_TABLES else f
+            for t, f in tables.items()
+        }
     drops = list(dropped)
     counts = [_drop_count(d.rows) for d in drops]
     if not check:
@@ -123,10 +136,19 @@ def conform_frames(
     # tables instead of re-parsing text timestamps in each of their queries (4× faster
     # on the demo).
     names = list(tables)
-    results = pl.collect_all([c for _, c in checks] + [tables[t] for t in names] + counts)
-    for (part, _), df in zip(checks, results[: len(checks)], strict=True):
-        for row, column, message, ref in df.select("row", "column", "message", "ref").iter_rows():
-            loaded.problems.append(Problem(part.origin, row, column, message, part.row_label, ref))
+    flags = [res.flags if res.flags is not None else res.problems.select(bad=pl.len() > 0)
+             for _, res in checks]  # fmt: skip
+    results = pl.collect_all(flags + [tables[t] for t in names] + counts)
+    flagged = [(part, res) for (part, res), df in zip(checks, results, strict=False) if df.item()]
+    if flagged:  # bad input: the detailed queries, in source order
+        found = pl.collect_all([res.problems.head(MAX_PROBLEMS_PER_FRAME) for _, res in flagged])
+        for (part, _), df in zip(flagged, found, strict=True):
+            for row, column, message, ref in df.select(
+                "row", "column", "message", "ref"
+            ).iter_rows():
+                loaded.problems.append(
+                    Problem(part.origin, row, column, message, part.row_label, ref)
+                )
     done = results[len(checks) : len(checks) + len(names)]
     loaded.frames = {t: df.lazy() for t, df in zip(names, done, strict=True)}
     loaded.dropped = _resolved(drops, results[len(checks) + len(names) :])

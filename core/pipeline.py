@@ -116,6 +116,11 @@ def load(
             )
         )
     progress("checking data")
+    transforms = [
+        (name, spec, info)
+        for name, (spec, info) in sorted(registry.transforms.items(), key=lambda kv: kv[1][0].order)
+        if name in settings.transforms or spec.enabled_by_default
+    ]
     loaded = conform_frames(
         parts,
         tz=rs.timezone,
@@ -123,13 +128,14 @@ def load(
         fx_rates=rs.fx_rates,
         check=check,
         dropped=ctx.dropped,
+        # with no transform to hand text ids to, the one pass also makes the person keys
+        # Categorical: the tables are held once, as the metrics read them
+        person_keys=materialize and not transforms,
     )
     if loaded.problems and raise_problems:
         raise DataError(loaded.problems)
     frames = dict(loaded.frames)
-    for name, (spec, info) in sorted(registry.transforms.items(), key=lambda kv: kv[1][0].order):
-        if name not in settings.transforms and not spec.enabled_by_default:
-            continue
+    for name, spec, info in transforms:
         opts = validate_options(
             spec.options, settings.transforms.get(name), f"transform '{name}'", settings.base_dir
         )

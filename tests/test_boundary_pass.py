@@ -1,0 +1,101 @@
+"""The boundary's one pass (issue 17): every check is a flag computed beside the
+conformed values, and only a flagged frame runs the detailed problem queries.
+
+A clean frame must flag nothing; each kind of check must flag its bad row and still be
+reported with file, row and column; the person keys can be made Categorical in the
+same pass."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+import pytest
+
+from core.conform import conform
+from core.loading import conform_frames
+from core.schema import PERSON_KEY
+from core.specs import SourceFrame
+
+UTC = UTC
+
+
+def _orders(**over) -> pl.LazyFrame:
+    row = {
+        "order_id": "o1",
+        "member_id": "m1",
+        "at": "2026-10-01 09:30",
+        "amount": "10.5",
+        "currency": "CNY",
+        "status": "paid",
+        "refunded_amount": "0",
+    }
+    rows = [row, {**row, "order_id": "o2", **over}]
+    return pl.LazyFrame(rows, schema=dict.fromkeys(row, pl.String))
+
+
+def _flag(frame: pl.LazyFrame, table: str = "orders") -> bool:
+    res = conform(frame, table, tz="Asia/Shanghai", currency="CNY")
+    return res.flags.collect().item()
+
+
+def test_clean_frame_flags_nothing():
+    assert _flag(_orders()) is False
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"at": "yesterday"},  # not a datetime
+        {"at": " "},  # required and empty
+        {"order_id": None},  # required and missing
+        {"status": "lost"},  # not an allowed value
+        {"currency": "XYZ"},  # no exchange rate
+        {"amount": "-3"},  # negative amount
+        {"refunded_amount": "-1"},  # negative refund
+        {"refunded_amount": "11"},  # refund above the amount
+        {"member_id": None},  # neither member_id nor customer_id
+    ],
+)
+def test_each_check_flags_its_row(over):
+    frame = _orders(**over)
+    assert _flag(frame) is True
+    loaded = conform_frames(
+        [SourceFrame("orders", frame, origin="orders.csv")], tz="Asia/Shanghai", currency="CNY"
+    )
+    assert {p.row for p in loaded.problems} == {3}  # header is row 1, o2 is row 3
+    assert all(p.origin == "orders.csv" for p in loaded.problems)
+
+
+def test_typed_columns_skip_the_text_cast_and_stay_checked():
+    """A typed timestamp never prints as empty text: null is the only empty value."""
+    at = [datetime(2026, 10, 1, tzinfo=UTC), None]
+    frame = pl.LazyFrame(
+        {"member_id": ["m1", "m2"], "platform": ["wechat"] * 2, "at": at, "kind": ["message"] * 2}
+    )
+    loaded = conform_frames(
+        [SourceFrame("activities", frame, origin="a.parquet")], tz="UTC", currency="CNY"
+    )
+    assert [(p.row, p.column) for p in loaded.problems] == [(3, "at")]
+    assert _flag(frame.head(1), "activities") is False
+
+
+def test_person_keys_made_categorical_in_the_same_pass():
+    frame = _orders()
+    loaded = conform_frames(
+        [SourceFrame("orders", frame, origin="orders.csv")],
+        tz="Asia/Shanghai",
+        currency="CNY",
+        person_keys=True,
+    )
+    schema = loaded.frames["orders"].collect_schema()
+    assert schema["member_id"] == PERSON_KEY and schema["customer_id"] == PERSON_KEY
+    assert schema["order_id"] == pl.String
+    plain = conform_frames(
+        [SourceFrame("orders", frame, origin="orders.csv")], tz="Asia/Shanghai", currency="CNY"
+    )
+    assert plain.frames["orders"].collect_schema()["member_id"] == pl.String
+    assert loaded.frames["orders"].collect()["member_id"].cast(pl.String).to_list() == [
+        "m1",
+        "m1",
+    ]
