@@ -113,8 +113,8 @@ def test_service_quality_from_the_wecom_archive(tmp_path):
     contacts = check_source(wecom.communityroi_sources()[0],
                             {"path": str(Path(__file__).parent / "data" / "wecom")})  # fmt: skip
     chats = check_source(wechat.communityroi_sources()[0], {"path": str(archive)})
-    frames = {
-        "members": contacts["members"],
+    frames = {  # the chat export lists zhangsan as a member too: not a customer
+        "members": pl.concat([contacts["members"], chats["members"]], how="diagonal_relaxed"),
         "operator_days": contacts["operator_days"],
         "activities": pl.concat([contacts["activities"], chats["activities"]]),
     }
@@ -122,3 +122,4 @@ def test_service_quality_from_the_wecom_archive(tmp_path):
     z = ops["zhangsan"]
     assert (z["questions"], z["first_response_minutes"], z["reply_within_rate"]) == (1, 4.0, 0)
     assert z["unreplied_rate"] == 0
+    assert (z["customers"], ops["—"]["customers"]) == (2, 1)  # wmA, wmB; wmF

@@ -6,7 +6,8 @@ operator who owns the relation; a member with several rows takes the operator of
 earliest row that names one), ``costs.operator_id``, ``operator_days`` or the
 ``accounts`` option. Per operator o, over the report period P (report time zone):
 
-- **customers** = members of o joined by the end of P; **added** = those whose first
+- **customers** = members of o joined by the end of P (operator accounts — a chat
+  export lists staff as members — are nobody's customers); **added** = those whose first
   join is in P; **reachable** = those not left by the end of P; **active** = those with
   an engaged activity (not join/leave) in P; **activity rate** = active / reachable;
   **retention** = of o's members at the start of P (joined before it, not left), the share
@@ -147,9 +148,11 @@ def compute(data: CommunityData, opts: OperatorsOptions) -> MetricResult:
     start, end = pl.lit(data.start), pl.lit(data.end)
     owner = data.shared(owners)
     op = pl.col("operator_id").fill_null(NONE)
+    accounts = _accounts(data, opts).cache()
     people = (
         roster(data)
         .select("member_id", "joined_at", "left_at")
+        .join(accounts, on="member_id", how="anti")  # an operator is nobody's customer
         .join(owner, on="member_id", how="left")
         .join(active_members(data).select("member_id", pl.lit(True).alias("_active")),
               on="member_id", how="left")
@@ -202,7 +205,7 @@ def compute(data: CommunityData, opts: OperatorsOptions) -> MetricResult:
     )
     q = _service.questions(
         data,
-        _accounts(data, opts),
+        accounts,
         owner,
         opts.hours,
         opts.working_days,
