@@ -129,7 +129,7 @@ def run_all(
                 got["members"] = members.data
             futures[i] = pool.submit(_build, cur, prev, got, collected[job.spec.name][1])
     sections: list[Section] = []
-    for i, (job, _cur, _prev) in enumerate(ready):
+    for i, (job, _cur, prev) in enumerate(ready):
         try:
             section, prev_section = futures[i].result()
         except Exception as exc:
@@ -137,7 +137,12 @@ def run_all(
             continue
         sections.append(
             _with_previous(
-                replace(section, metric=job.spec.name, title=section.title or job.spec.title),
+                replace(
+                    section,
+                    metric=job.spec.name,
+                    title=section.title or job.spec.title,
+                    compared=prev is not None,
+                ),
                 prev_section,
             )
         )

@@ -122,6 +122,7 @@ class Section:
     metric: str = ""
     title: Text | None = None
     template: str | None = None  # optional template name for this section
+    compared: bool = True  # False: the metric has no previous-period figures by design
 
     def kpi(self, key: str) -> KPI | None:
         return next((k for k in self.kpis if k.key == key), None)

@@ -244,3 +244,29 @@ def test_external_refs_checker():
         '<img srcset="a.png 1x, data:x 2x">'
     )
     assert assets.external_refs(page) == ["mailto:a@b", "//evil/x.png", "x.css", "a.png"]
+
+
+def test_no_previous_period_only_where_the_metric_compares():
+    """A KPI without a previous value says "no previous period" — unless its metric never
+    compares (``Section.compared`` false, e.g. incrementality): there is a previous
+    period, the metric just does not measure it."""
+    from report_fixture import health_section, roi_section
+
+    from communityroi import KPI, Section
+
+    plain = KPI("posts", "Posts", 10, "count")  # no previous value
+    estimate = KPI("caused_share", "Caused share", 40.0, "percent", low=-5, high=90)
+    sections = (
+        roi_section(),
+        health_section(),
+        Section(kpis=(plain,), metric="content"),
+        Section(kpis=(estimate,), metric="estimates", compared=False),
+    )
+    html = render_html(make_report("en", sections=sections), ctx())
+
+    def tile(key: str) -> str:
+        start = html.index(f'data-kpi="{key}"')
+        return html[start : html.index('<div class="tile-foot">', start) + 200]
+
+    assert "no previous period" in tile("posts")
+    assert "no previous period" not in tile("caused_share")

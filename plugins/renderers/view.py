@@ -68,6 +68,9 @@ class View:
         self.primary = assets.colour(b, "primary_color")
         self.accent = assets.colour(b, "accent_color")
         self.font_stack = assets.font_stack(b, FALLBACK_FONTS)
+        # KPIs of metrics that never compare with the previous period (no "no previous
+        # period" under them: there is one, the metric just does not measure it)
+        self.uncompared = {id(k) for s in report.sections if not s.compared for k in s.kpis}
 
     def label(self, key: str, **values: Any) -> str:
         return label(key, self.lang, **values)
@@ -116,6 +119,7 @@ class View:
             "unit": k.unit,
             "change": fmt.change(k, self.lang),
             "previous": None if k.previous is None else self.fmt(k.previous, k.unit),
+            "compared": id(k) not in self.uncompared,
             "status": k.status,
             "status_text": self.label(f"status_{k.status}") if k.status else None,
             "target": target,
@@ -275,8 +279,8 @@ class View:
                     ratio=fmt.currency(ratio, rep.currency, self.lang, 2),
                 ),
             }
-        if caused is not None and money is not None:
-            inc = inc_sec.kpi("incremental_return")
+        inc = inc_sec.kpi("incremental_return") if caused is not None else None
+        if inc is not None and inc.value is not None and money is not None and inv.value:
             money["caused"] = self.fmt(inc.value, "currency")
             money["net"] = self.fmt(float(inc.value) - float(inv.value), "currency")
             money["explainer"] = self.label(
