@@ -51,6 +51,15 @@ def test_wechatmsg_messages_replies_shares():
     assert "invite" not in kinds(acts)
 
 
+def test_wechatmsg_marks_filler_replies():
+    """The sticker (localId 13) is a filler reply; with the list ["大家好"] so is localId 2;
+    no other text is only a filler word."""
+    acts = load(path="读书会_utf8.csv")["activities"].sort("at")
+    assert acts.filter("filler")["at"].to_list() == [at(12)]
+    acts = load(path="读书会_utf8.csv", filler_replies=["大家好"])["activities"]
+    assert sorted(acts.filter("filler")["at"].to_list()) == [at(1), at(12)]
+
+
 def test_wechatmsg_members_first_seen():
     members = load(path="读书会_utf8.csv")["members"].sort("member_id")
     assert members["member_id"].to_list() == [

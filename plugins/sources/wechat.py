@@ -19,6 +19,8 @@ instant; ``StrTime`` is the exporting PC's local time and is ignored). ``TalkerI
 - ``Type`` 10000 system notices: only invitations are used (below); ``Type`` 10002
   (recall and other system events) is dropped. @-mentions are not in this CSV (WeChat keeps
   them in a binary column), so this layout yields no ``mention`` activities.
+- a text (``Type`` 1) that is only a filler reply (``filler_replies``, see the ``wecom``
+  layout) and a sticker (``Type`` 47) are marked ``filler = true``.
 
 **Invitations** (``"张三"邀请"李四、王五"加入了群聊``, ``"李四"通过扫描"张三"分享的二维码加入群聊``,
 ``你邀请"李四"加入了群聊``) name people only by display name, and display names are not
@@ -175,6 +177,10 @@ def _wechatmsg(path: Path, opts: WeChatOptions, ctx: SourceContext) -> gc.Chat:
         )
         .alias("target_member_id"),
         pl.col("nick").alias("display_name"),
+        (
+            (pl.col("type") == 47)
+            | ((pl.col("type") == 1) & is_filler("content", opts.filler_replies).fill_null(False))
+        ).alias("filler"),
     )
     ctx.drop(
         origin,
