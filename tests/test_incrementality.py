@@ -115,6 +115,28 @@ def test_split_by_campaign_taken_part_in():
     assert sec.kpi("incremental_return").value == pytest.approx(89.4666667)
 
 
+def test_split_by_channel_and_operator():
+    # m1 came by QR code and belongs to op1 (its later row, another operator, is ignored:
+    # the first given counts); m2 has no channel recorded and belongs to op2
+    members = [
+        {**MEMBERS[0], "channel": "qr_code", "operator_id": "op1"},
+        {**MEMBERS[0], "group_id": "g2", "joined_at": "2026-03-09 00:00", "operator_id": "op9"},
+        {**MEMBERS[1], "operator_id": "op2"},
+    ]
+    sec = run_metric(SPEC, _data(members=members), OPTS)
+    assert sec.kpi("incremental_return").value == pytest.approx(89.4666667)
+    channels = sec.table("by_channel").data.sort("channel")
+    assert channels["channel"].to_list() == ["", "qr_code"]  # "" shows as "Not recorded"
+    assert channels["incremental"].to_list() == pytest.approx([30 - 7.2, 160 - 93.3333333])
+    ops = sec.table("by_operator").data.sort("operator")
+    assert ops["operator"].to_list() == ["op1", "op2"]
+    assert ops["observed"].to_list() == pytest.approx([160, 30])
+    assert ops["counterfactual"].to_list() == pytest.approx([93.3333333, 7.2])
+    # nobody with a channel or an operator: no such tables
+    plain = run_metric(SPEC, _data(), OPTS)
+    assert plain.table("by_channel") is None and plain.table("by_operator") is None
+
+
 def test_same_seed_same_interval_and_seed_matters():
     s = shop(1, n=300)
     data = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])

@@ -65,6 +65,8 @@ class Outcome:
     cohorts: pl.DataFrame | None = None
     groups: pl.DataFrame | None = None
     campaigns: pl.DataFrame | None = None
+    channels: pl.DataFrame | None = None
+    operators: pl.DataFrame | None = None
 
     def missing(self, reason: str) -> Outcome:
         return replace(self, status="missing", reason=reason)
@@ -73,10 +75,11 @@ class Outcome:
         self,
         d: _did.Design,
         est: _did.Estimates,
-        groups: list[str],
-        group_of: np.ndarray,
         tolerance: float,
-        campaigns: tuple[list[str], np.ndarray, np.ndarray] = ([], np.zeros(0), np.zeros(0)),
+        groups: tuple[list[str], np.ndarray],
+        channels: tuple[list[str], np.ndarray],
+        operators: tuple[list[str], np.ndarray],
+        campaigns: tuple[list[str], np.ndarray, np.ndarray],
     ) -> Outcome:
         ok = np.isfinite(est.counterfactual[0])  # pairs that can be estimated
         obs = np.where(ok, est.observed, 0.0)
@@ -107,8 +110,10 @@ class Outcome:
             cohorts=_breakdown(d.pair_label, d.pair_members, obs, cf, lvl).with_columns(
                 pl.col("key").replace_strict(_month_labels(d.pair_label), return_dtype=pl.String)
             ),
-            groups=_split(d, est, groups, group_of),
-            campaigns=_split(d, est, campaigns[0], campaigns[2], campaigns[1]),
+            groups=_split(d, est, *groups),
+            channels=_split(d, est, *channels),
+            operators=_split(d, est, *operators),
+            campaigns=_split(d, est, *campaigns),
         )
 
 
@@ -273,6 +278,23 @@ def _tables(o: Outcome) -> tuple[tuple[Table, ...], tuple[Chart, ...]]:
                 note=txt.GROUP_NOTE,
             )
         )
+        for name, frame, head, title, note in (
+            ("channel", o.channels, txt.CHANNEL_HEAD, txt.CHANNEL_TITLE, txt.CHANNEL_NOTE),
+            ("operator", o.operators, txt.OPERATOR_HEAD, txt.OPERATOR_TITLE, txt.OPERATOR_NOTE),
+        ):
+            if frame is None or not (frame["key"] != "").any():
+                continue  # not recorded for anyone
+            cols = txt.breakdown_columns(head)
+            key = replace(cols.pop("key"), values={"": txt.NOT_RECORDED})
+            tables.append(
+                Table(
+                    f"by_{name}",
+                    title,
+                    frame.rename({"key": name}),
+                    {name: key, **{c: cols[c] for c in frame.columns if c in cols}},
+                    note=note,
+                )
+            )
         if o.campaigns is not None and o.campaigns.height:
             cols = txt.breakdown_columns(T("Campaign taken part in", "参与的活动"))
             tables.append(

@@ -96,6 +96,31 @@ GROUP_NOTE = T(
     "同一估计按成员首个社群拆分；区间仅按加入月份给出。",
 )
 
+NOT_RECORDED = T("Not recorded", "未记录")
+
+CHANNEL_HEAD = T("Acquisition channel", "获客渠道")
+CHANNEL_TITLE = T("Incremental revenue by acquisition channel", "按获客渠道的增量收入")
+CHANNEL_NOTE = T(
+    "The same estimate split by how each member was acquired (the members table's channel, "
+    "e.g. WeCom add_way; the first given): what the community caused among the members of "
+    "each channel, not the channel's own effect. No interval: intervals are given by join "
+    "month only.",
+    "同一估计按成员的获客渠道（成员表的 channel，如企业微信添加方式；取最早给出的）拆分：表示社群在"
+    "各渠道成员身上带来的增量，并非渠道本身的效果。区间仅按加入月份给出。",
+)
+
+OPERATOR_HEAD = T("Operator", "运营人员")
+OPERATOR_TITLE = T("Incremental revenue by operator", "按运营人员的增量收入")
+OPERATOR_NOTE = T(
+    "The same estimate split by the operator who owns each member's relation (the members "
+    "table's operator_id; the first given): what the community caused among each operator's "
+    "members. Operators' portfolios differ (who they were given), so this ranks portfolios, "
+    "not people. No interval: intervals are given by join month only.",
+    "同一估计按负责各成员关系的运营人员（成员表的 operator_id；取最早给出的）拆分：表示社群在各运营"
+    "人员所负责成员身上带来的增量。各人负责的客户本就不同，因此这是对客户组合的比较，而非对个人能力的"
+    "评价。区间仅按加入月份给出。",
+)
+
 CAMPAIGN_NOTE = T(
     "The same estimate for the members who took part in each campaign in the period (an "
     "activity tagged with it, or an order carrying its id): what the community caused among "
