@@ -4,15 +4,17 @@
     python bench/bench_members.py --data /tmp/bench03
 
 Times the metric stage without the scorecard (every built-in metric but ``actions``) and
-with it (``actions`` on, so the scorecard is computed), renders report.json and
-members.csv/parquet with the demo key, and checks the labels: distinct, none equal to the
-unkeyed BLAKE2b-64 of the id, identical across two runs.
+with it (``actions`` on, so the scorecard is computed), alternating for ``--rounds`` pairs
+in one process (wall and CPU seconds; the median difference is what the scorecard adds),
+renders report.json and members.csv/parquet with the demo key, and checks the labels:
+distinct, none equal to the unkeyed BLAKE2b-64 of the id, identical across two runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import statistics
 import sys
 import tempfile
 import time
@@ -27,6 +29,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
+    ap.add_argument("--rounds", type=int, default=2, help="plain/full pairs, alternating")
     args = ap.parse_args()
     from generate import load
 
@@ -43,12 +46,22 @@ def main() -> int:
     plain = load_settings(None, metrics={"actions": {"enabled": False}}, **base)
     full = load_settings(None, **base)
     registry = registry_for(full)
-    t0 = time.perf_counter()
-    compute_all(plain, registry, data)
-    t1 = time.perf_counter()
-    sections, members = compute_all(full, registry, data, members=True)
-    t2 = time.perf_counter()
-    print(f"metrics without scorecard {t1 - t0:6.2f} s; with scorecard + actions {t2 - t1:6.2f} s")
+    runs: dict[str, list[tuple[float, float]]] = {"plain": [], "full": []}
+    for _ in range(args.rounds):  # alternating, so load drifts hit both alike
+        for mode, settings in (("plain", plain), ("full", full)):
+            t, c = time.perf_counter(), time.process_time()
+            got = compute_all(settings, registry, data, members=mode == "full")
+            runs[mode].append((time.perf_counter() - t, time.process_time() - c))
+            if mode == "full":
+                sections, members = got
+    for mode, label in (("plain", "without scorecard"), ("full", "with scorecard + actions")):
+        each = ", ".join(f"{w:.2f} s / {c:.1f} CPU-s" for w, c in runs[mode])
+        print(f"metrics {label:26} {each}")
+    wall = [f[0] - p[0] for p, f in zip(runs["plain"], runs["full"], strict=True)]
+    cpu = [f[1] - p[1] for p, f in zip(runs["plain"], runs["full"], strict=True)]
+    print(f"added by the scorecard: median {statistics.median(wall):+.2f} s wall, "
+          f"{statistics.median(cpu):+.1f} CPU-s (per round: "
+          + ", ".join(f"{w:+.2f}" for w in wall) + ")")  # fmt: skip
     print(f"scorecard: {members.data.height:,} rows × {members.data.width} columns")
     labels = []
     for _ in range(2):
