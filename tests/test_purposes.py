@@ -98,3 +98,23 @@ def test_vip_and_schema_values(section):
     assert SCHEMA["groups"].column("purpose").allowed == purposes.GROUP_PURPOSES
     with pytest.raises(ValueError, match="is not a purpose"):
         purposes.PurposesOptions(groups={"g1": "闲聊"})
+
+
+def test_partner_orders_count_once():
+    """Partner p is in two distribution groups (and rejoined one); x, invited by p, paid
+    two orders of 200: each group and the purpose count 2 orders and 400, not one order
+    (equal amounts) or four (one per partner row)."""
+    m = lambda mid, g, j, inv=None: {  # noqa: E731
+        "member_id": mid, "platform": "wecom", "group_id": g, "joined_at": j, "invited_by": inv,
+    }  # fmt: skip
+    members = [m("p", "g3", "2026-09-01"), m("p", "g3", "2026-09-20"),
+               m("p", "g6", "2026-09-01"), m("x", None, "2026-10-02", "p")]  # fmt: skip
+    orders = [{"order_id": i, "member_id": "x", "at": at, "amount": 200}
+              for i, at in (("1", "2026-10-09"), ("2", "2026-10-10"))]  # fmt: skip
+    groups = [{"group_id": "g3", "name": "团长分销群"}, {"group_id": "g6", "name": "渠道群"}]
+    data = make_data({"members": members, "orders": orders, "groups": groups},
+                     start=date(2026, 10, 1), end=date(2026, 10, 31))  # fmt: skip
+    section = run_metric(purposes.SPEC, data, {})
+    cols = ("partner_orders", "partner_revenue", "active_partners")
+    assert section.table("by_purpose").data.select(cols).rows() == [(2, 400, 1)]
+    assert section.table("by_group").data.select(cols).rows() == [(2, 400, 1)] * 2

@@ -138,7 +138,8 @@ def _summary(
     rows: pl.LazyFrame, orders: pl.LazyFrame, partner: pl.LazyFrame, key: str, data: CommunityData
 ) -> pl.LazyFrame:
     """Per ``key``: ``rows`` (key, member_id, joined_at, left_at, active), ``orders``
-    (paid orders with buyer_id), ``partner`` (key, invited_by=member, amount) → sums."""
+    (paid orders with buyer_id), ``partner`` (key, invited_by=member, order_id, amount;
+    one row per order and key) → sums."""
     start = pl.lit(data.start)
     m = (
         rows.group_by(key, "member_id")
@@ -229,7 +230,7 @@ def compute(data: CommunityData, opts: PurposesOptions) -> MetricResult:
     orders = (
         paid_orders(data)
         .filter(pl.col("buyer_id").is_not_null())
-        .select("buyer_id", "at", "amount")
+        .select("order_id", "buyer_id", "at", "amount")
     )
     invited = (
         roster(data)
@@ -238,15 +239,17 @@ def compute(data: CommunityData, opts: PurposesOptions) -> MetricResult:
     )
     referred = orders.filter(data.in_period("at")).join(invited, on="buyer_id")
     rows_g = rows.select("group_id", "purpose", pl.col("member_id").alias("invited_by"))
+    # a partner with several rows (rejoined) or in several groups of one purpose matches
+    # an order more than once: each order counts once per group and once per purpose
     partner = referred.join(rows_g, on="invited_by").select(
-        "group_id", "purpose", "invited_by", "amount"
+        "group_id", "purpose", "invited_by", "order_id", "amount"
     )
     by_group = (
         _rates(
             _summary(
                 rows,
                 orders,
-                partner.select("group_id", "invited_by", "amount").unique(),
+                partner.unique(["group_id", "order_id"]),
                 "group_id",
                 data,
             )
@@ -255,7 +258,7 @@ def compute(data: CommunityData, opts: PurposesOptions) -> MetricResult:
         .sort("purpose", "group_id")
     )
     by_purpose = _rates(
-        _summary(rows, orders, partner.select("purpose", "invited_by", "amount"), "purpose", data)
+        _summary(rows, orders, partner.unique(["purpose", "order_id"]), "purpose", data)
     ).join(pur.group_by("purpose").agg(pl.len().alias("groups")), on="purpose", how="left")
     return MetricResult({"by_purpose": by_purpose.sort("purpose"), "by_group": by_group}, _build)
 
