@@ -213,3 +213,21 @@ def test_targets_tables_are_the_metrics_own():
     assert got.kpi("operators").status == "missed"  # 2 < 3; the table itself is skipped
     with pytest.raises(ConfigError, match=r"\[targets.nope\]: no such metric"):
         apply_targets(sections, {"nope": {"A": {"revenue": ">= 1"}}})
+
+
+def test_questions_only_in_period_on_working_days_and_not_fillers():
+    """c1 (operator A) in g1, Asia/Shanghai: Wed Sep 30 10:00 asks (before the period), A
+    answers 10:01; Thu Oct 1 10:00 asks (Q1), A answers 10:02 (2 min); 10:03 c1 "好的"
+    (filler: closes the exchange, not a question); Fri 10:00 A posts; Sat Oct 3 10:00 c1
+    asks (not a working day), A answers 10:05. One question, answered in 2 minutes."""
+    acts = [
+        _a("c1", "2026-09-30 10:00"), _a("A", "2026-09-30 10:01"),
+        _a("c1", "2026-10-01 10:00"), _a("A", "2026-10-01 10:02"),
+        _a("c1", "2026-10-01 10:03", filler=True), _a("A", "2026-10-02 10:00"),
+        _a("c1", "2026-10-03 10:00"), _a("A", "2026-10-03 10:05"),
+    ]  # fmt: skip
+    data = make_data({"members": [_m("c1", "A", "2026-09-20")], "activities": acts},
+                     start=date(2026, 10, 1), end=date(2026, 10, 31),
+                     timezone="Asia/Shanghai")  # fmt: skip
+    a = _row(run_metric(SPEC, data, {}), "operators", "A")
+    assert (a["questions"], a["first_response_minutes"], a["unreplied_rate"]) == (1, 2.0, 0.0)

@@ -4,8 +4,10 @@ In each group, messages (kinds ``message`` and ``reply``) are read in time order
 **response** is a message by an operator account that is not a filler reply
 (``activities.filler``: 好的, OK, an emoji — marked by the source from its list). A
 **question** is a customer message (any sender who is not an operator account) that is
-the first customer message since the group's previous response: later customer messages
-before the next response wait for the same answer and are not counted again.
+not a filler either — a customer's "好的" or "谢谢" after an answer closes the exchange and
+waits for nothing — and is the first such message since the group's previous response:
+later customer messages before the next response wait for the same answer and are not
+counted again.
 
 A question counts when it was asked in the report period **inside working hours**
 (``working_days``, ISO weekday 1 = Monday, and ``working_hours`` "HH:MM-HH:MM", report
@@ -98,7 +100,7 @@ def questions(
         .alias("day_end")
     )
     asked = (
-        msgs.filter(~pl.col("is_op"))
+        msgs.filter(~pl.col("is_op") & ~pl.col("filler"))
         .unique(["group_id", "wait"], keep="first", maintain_order=True)  # in time order
         .filter(
             data.in_period("at")

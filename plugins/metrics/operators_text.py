@@ -132,11 +132,12 @@ def methodology(hours: str, days: list[int], within: float) -> tuple[Formula, ..
         (
             T("Customer question", "客户提问"),
             T(
-                f"in a group, a customer's message that is the first since the last operator "
-                f"response, asked in the period inside working hours {hours} on weekdays {d} "
+                f"in a group, a customer's message that is not a filler and is the first since "
+                f"the last operator response, asked in the period inside working hours {hours} "
+                f"on weekdays {d} "
                 f"(1 = Monday); a response is an operator account's message that is not a filler "
                 f"reply (好的, OK, an emoji, per the source's list)",
-                f"群内自上次运营回复后客户的第一条消息，且在期内工作时段 {hours}"
+                f"群内自上次运营回复后客户的第一条非敷衍消息，且在期内工作时段 {hours}"
                 f"（星期 {d}，1 = 周一）"
                 f"内发出；回复指运营账号发出的非敷衍消息（“好的”、“OK”、表情等，按数据源的列表）",
             ),
