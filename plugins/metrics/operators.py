@@ -32,9 +32,8 @@ earliest row that names one), ``costs.operator_id``, ``operator_days`` or the
 - **Targets**: ``[targets.operators]`` holds a table per operator (``"*"`` for every
   operator) of KPI targets like ``revenue = ">= 5000"``; each is met or missed.
 
-Incremental revenue is not split per operator: the incrementality section estimates it
-for the whole community and per group (the operator split would need its estimate per
-customer, which that metric does not expose).
+Incremental revenue per operator is the incrementality section's "by operator" table
+(that metric's estimate summed over each operator's customers), not repeated here.
 """
 
 from __future__ import annotations

@@ -183,9 +183,10 @@ def methodology(hours: str, days: list[int], within: float) -> tuple[Formula, ..
         (
             T("Incremental revenue", "增量收入"),
             T(
-                "not split per operator: the incrementality section estimates it for the whole "
-                "community and per group",
-                "未按运营人员拆分：增量收入见“社群带来的增量收入”部分（全社群及按群）",
+                "per operator in the incrementality section's table by operator (the same "
+                "estimate summed over each operator's customers); not repeated here",
+                "按运营人员的增量收入见“社群带来的增量收入”部分的按运营人员表（同一估计按各运营人员"
+                "的客户加总），此处不重复",
             ),
         ),
     ]
