@@ -321,3 +321,49 @@ def test_a_unionid_column_keys_the_customer_as_wecom_does(tmp_path):
     )
     got = check_source(SPEC, {"path": "o.csv", "presets": ["p.toml"]}, base_dir=tmp_path)
     assert got["orders"]["customer_id"].to_list() == ["oUNION1", "myshop:" + sha("v2")]
+
+
+def test_an_unpaid_membership_fee_needs_no_payment_time(tmp_path):
+    # a 待付款 row as the admin lists it: no 支付时间, no 到期时间 (review of issue 18: it
+    # stopped the load with "empty payment time")
+    text = (DATA / "xiaoe_会员开通.csv").read_text(encoding="utf-8")
+    text += "o_m_0005,u_aa05,会员丁,,年度会员,2026-02-05 10:00:00,,,365.00,0.00,待付款\n"
+    (tmp_path / "m.csv").write_text(text, encoding="utf-8")
+    got = check_source(SPEC, {"path": "m.csv"}, base_dir=tmp_path, timezone="UTC")
+    assert summary(got["orders"])["paid"] == (3, 1058.5)  # unchanged
+    pending = got["orders"].filter(pl.col("status") == "pending").row(0, named=True)
+    assert pending["order_id"] == "o_m_0005" and pending["paid_at"] is None
+    assert pending["at"].isoformat() == "2026-02-05T02:00:00+00:00"  # its join time
+    assert got["members"].height == 2  # no membership for an unpaid fee
+    # a paid fee without its payment time is still an error naming row and column
+    (tmp_path / "m.csv").write_text(text.replace(",待付款", ",已支付"), encoding="utf-8")
+    with pytest.raises(DataError, match=r"m\.csv row 6, column 支付时间: empty payment time"):
+        check_source(SPEC, {"path": "m.csv"}, base_dir=tmp_path)
+
+
+def test_masked_buyers_guarded_ids_and_money_signs(tmp_path):
+    (tmp_path / "p.toml").write_text(USER_PRESET, encoding="utf-8")
+    (tmp_path / "o.csv").write_text(
+        "单号,会员,时间,实收,状态\n"
+        '"=""0012""",t**1,2026-10-01 10:00,"¥1,280.50",成功\n'
+        "'0013,t**1,2026-10-02 10:00,99元,成功\n"
+        "0014,v3,2026-10-03 10:00,￥8.00,成功\n",
+        encoding="utf-8",
+    )
+    got = check_source(SPEC, {"path": "o.csv", "presets": ["p.toml"]}, base_dir=tmp_path)
+    orders = got["orders"].sort("order_id")
+    assert orders["order_id"].to_list() == ["0012", "0013", "0014"]  # leading zeros kept
+    assert orders["amount"].to_list() == [1280.5, 99.0, 8.0]
+    # a masked buyer (t**1) is no identity: two one-off guests, not one merged buyer
+    assert orders["customer_id"].to_list() == [
+        "guest:myshop:0012", "guest:myshop:0013", "myshop:" + sha("v3"),
+    ]  # fmt: skip
+
+
+def test_a_header_the_preset_reads_twice_is_an_error(tmp_path):
+    (tmp_path / "p.toml").write_text(USER_PRESET, encoding="utf-8")
+    (tmp_path / "o.csv").write_text(
+        "单号,会员,时间,实收,状态,实收\nS1,v1,2026-10-01 10:00,10,成功,12\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError, match=r"o\.csv: header '实收' \(amount\) appears 2 times"):
+        check_source(SPEC, {"path": "o.csv", "presets": ["p.toml"]}, base_dir=tmp_path)

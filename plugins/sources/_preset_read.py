@@ -20,7 +20,9 @@
 **Memberships** (one row per payment: a join or a renewal) give orders (the fee, with
 ``product`` = the circle and ``expires_at``), members (one per member and circle: joined
 at the first payment or the join time, ``left_at`` = the last paid expiry) and a
-``renew`` activity for every paid payment after a member's first in that circle.
+``renew`` activity for every paid payment after a member's first in that circle. A fee
+not paid (a ``pending`` or ``cancelled`` status word) needs no payment time; it is dated
+by its join time and gives no membership.
 
 **Identities**: a WeChat ``unionid`` column, when the export has one, is the customer key
 as written (the ``wecom`` source keys WeCom customers by it, so orders link to them);
@@ -258,7 +260,13 @@ def memberships(
             pl.col(c).is_not_null() & parsed.is_null(), m[c].strip(),
             "not a time such as 2026-10-01 09:30:00", pl.col(c),
         ))  # fmt: skip
-    checks.append((pl.col("paid_at").is_null(), m["paid_at"].strip(), "empty payment time"))
+    # a fee not paid (待付款, 已关闭) has no payment time; a paid one (or one without a
+    # status word) must have it
+    unpaid = pl.col("state").is_in(["pending", "cancelled"]).fill_null(False)
+    checks.append((
+        pl.col("paid_at").is_null() & ~unpaid, m["paid_at"].strip(),
+        "empty payment time on a paid fee; fill it in",
+    ))  # fmt: skip
     _io.check_rows(rows, checks, origin=origin)
     name = circle or p.circle or p.title
     group = pl.col("circle") if "circle" in have else pl.lit(name)
@@ -272,12 +280,14 @@ def memberships(
         pl.col("state").fill_null(pl.lit("paid")),
     ).cache()
     order_id = pl.col("order_id") if "order_id" in have else None
-    synthetic = pl.col("key") + pl.lit(":") + pl.col("paid_at").dt.strftime("%Y%m%dT%H%M%S")
+    # an unpaid fee is dated by its join time when the export has one
+    at = pl.coalesce("paid_at", "joined_at") if "joined_at" in have else pl.col("paid_at")
+    synthetic = pl.col("key") + pl.lit(":") + at.dt.strftime("%Y%m%dT%H%M%S")
     paid = pl.col("state").is_in(["paid", "refunded"])
     orders_out = fees.select(
         (pl.coalesce(order_id, synthetic) if order_id is not None else synthetic).alias("order_id"),
         pl.col("key").alias("customer_id"),
-        pl.col("paid_at").alias("at"),
+        at.alias("at"),
         pl.when(paid).then(pl.col("paid_at")).alias("paid_at"),
         pl.col("gross").alias("amount"),
         pl.col("refund").alias("refunded_amount"),
