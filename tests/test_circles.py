@@ -84,3 +84,14 @@ def test_renewals_feed_retention_and_clv():
     paid = views.paid_orders(data).collect()
     per_buyer = paid.group_by("buyer_id").len()["len"].sort().to_list()
     assert per_buyer == [1, 1, 2, 2]
+
+
+def test_a_lapsed_member_is_not_a_paying_member():
+    # period 2026-04-01 … 07-31 (by hand): 乙's only fee expired 2026-03-01 and 甲's first
+    # 2026-01-10, so the paying members are 甲 (second fee), 丙 and 丁 = 3; due = 丙's first
+    # (expires 06-15), renewed 07-01 → 100 %; fees paid in the period 169 → 169 / 3
+    got = kpis(run_metric(circles.SPEC, _data(date(2026, 4, 1), date(2026, 7, 31))))
+    assert got["paid_members"] == 3
+    assert got["renewal_rate"] == pytest.approx(100.0)
+    assert got["revenue_per_member"] == pytest.approx(169 / 3)
+    assert got["fees_per_member_to_date"] == pytest.approx(1164 / 4)
