@@ -105,6 +105,8 @@ def test_detect_and_userid_from_name():
     assert SPEC.detect(DATA / "groups") == "WeCom API responses (group_chat)"
     assert SPEC.detect(Path(__file__).parent / "data" / "discourse") is False
     assert wecom.behavior_userid("get_user_behavior_data@zhang.san.json") == "zhang.san"
+    # a WeCom userid may hold '@' (digits, letters and _-@.): all of it after the first '@'
+    assert wecom.behavior_userid("get_user_behavior_data@li.si@corp.JSON") == "li.si@corp"
     assert wecom.behavior_userid("behavior.json") is None
 
 

@@ -196,9 +196,11 @@ def _group(doc: dict, origin: str, parts: Parts) -> None:
 
 
 def behavior_userid(name: str) -> str | None:
-    """The operator of a saved ``get_user_behavior_data`` response: the text after ``@``
-    in the file name (``get_user_behavior_data@zhangsan.json`` → ``zhangsan``)."""
-    m = re.search(r"@([^@/\\]+?)\.json$", name, re.IGNORECASE)
+    """The operator of a saved ``get_user_behavior_data`` response: the text after the
+    first ``@`` in the file name, up to ``.json`` (``get_user_behavior_data@zhangsan.json``
+    → ``zhangsan``; a userid may itself hold ``@`` and ``.``: ``…@li.si@corp.json`` →
+    ``li.si@corp``)."""
+    m = re.fullmatch(r"[^@]*@(.+)\.json", name, re.IGNORECASE)
     return m.group(1) if m else None
 
 

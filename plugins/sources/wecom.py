@@ -22,7 +22,8 @@ and ``errmsg``, and the list calls page with ``cursor`` → ``next_cursor``:
   avg_reply_time, negative_feedback_cnt, new_apply_cnt, new_contact_cnt}]}``, one item per
   day (``stat_time`` = that day's 00:00 Beijing time). The response sums every userid of
   the request and does not name them, so **save one response per operator and name the
-  file after them**: ``get_user_behavior_data@USERID.json`` (the text after ``@``).
+  file after them**: ``get_user_behavior_data@USERID.json`` (the text after the first ``@``; a
+  userid may itself contain ``@`` and ``.``).
 
 ``path`` is a folder of such responses (``.json`` files, subfolders included, read in
 path order) or one file. Timestamps are Unix seconds.
