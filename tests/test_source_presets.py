@@ -17,9 +17,11 @@ trailing space). 买家实际支付金额 is already net of 退款金额:
 Paid orders 4; net paid 120 + 250 + 99.50 + 58 = 527.50 (naively summing 总金额 over every
 order would say 902.50; summing 实际支付 and subtracting 退款 again would say 477.50).
 
-The public extract's shape (tmall_order_report.csv, UTF-8 BOM, 7 columns): orders 1 and 3
-have no 订单付款时间 (pending); 2 and 4 paid 21 and 157; 5 refunded 64.8 in full; 6 paid
-327.7 with 178.8 refunded → 148.9. Paid 3, net 326.90.
+The public extract's shape (tmall_order_report.csv, UTF-8 BOM, 7 columns, the header's
+trailing spaces; rows made up): orders 101 and 103 have no 订单付款时间 (pending); 102 and
+104 paid 88 and 120.50; 105 refunded 45.90 in full; 106: 总金额 260, 141.60 refunded, so
+买家实际支付金额 118.40. Paid 3, net 88 + 120.50 + 118.40 = 326.90 (subtracting the refund
+again would say 185.30).
 
 抖店 (douyin_订单导出.csv, UTF-8 BOM, tab-guarded ids, "-" empties): 8 sub-order rows, 6
 orders. …001: 29.90 + 49.90 (the second 退款成功) → paid 79.80, refund 49.90; …002 paid
@@ -104,8 +106,8 @@ def test_tmall_public_extract_refund_not_subtracted_twice():
     ]  # fmt: skip
     assert summary(orders)["paid"] == (3, 326.90)
     last = orders.row(5, named=True)
-    assert (last["amount"], last["refunded_amount"]) == (327.7, 178.8)
-    assert orders["customer_id"][0] == "guest:taobao:1"  # the extract has no buyer column
+    assert (last["amount"], last["refunded_amount"]) == (260.0, 141.6)
+    assert orders["customer_id"][0] == "guest:taobao:101"  # the extract has no buyer column
 
 
 def test_douyin_sub_orders_roll_up():
