@@ -120,6 +120,21 @@ def test_walkthrough_commands_are_the_ones_the_scaffold_test_runs():
         assert command in text, command
 
 
+def test_toml_examples_parse():
+    """Every ```toml block of the README and docs/ loads (bare keys are ASCII only: a
+    Chinese column name must be quoted)."""
+    import tomllib
+
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"```toml\n(.*?)```", text, re.S):
+            line = text[: m.start()].count("\n") + 2
+            try:
+                tomllib.loads(m.group(1))
+            except tomllib.TOMLDecodeError as e:
+                raise AssertionError(f"{path.name}:{line}: {e}") from None
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
         text = doc_text()
