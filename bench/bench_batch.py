@@ -128,8 +128,16 @@ def run_dask(agency, out: Path, workers: int, logs: Path) -> dict:
              "--host", "127.0.0.1", "--name", f"w{i}"],
             stdout=(logs / f"worker{i}.log").open("wb"), stderr=subprocess.STDOUT))  # fmt: skip
     try:
-        with Client(address, timeout="60s") as c:
-            c.wait_for_workers(workers, timeout=120)
+        deadline = time.monotonic() + 300  # a busy machine starts the scheduler slowly
+        while True:
+            try:
+                c = Client(address, timeout="20s")
+                break
+            except (OSError, TimeoutError):
+                if time.monotonic() > deadline:
+                    raise
+        with c:
+            c.wait_for_workers(workers, timeout=300)
             with Sampler(lambda: [p.pid for p in procs[1:]]) as s:
                 t0 = time.perf_counter()
                 batch = run_batch(agency, out, period="2026-10", force=True, engine="dask",

@@ -2,8 +2,9 @@
 (one task per client on a Dask ``distributed`` cluster).
 
 **local** runs ``workers`` processes (default: the CPU count), started with ``spawn`` so
-no Polars thread pool is forked; each gets ``POLARS_MAX_THREADS`` = CPUs / workers. With
-one worker (or one job) the jobs run in this process, one after another. A worker process
+no Polars thread pool is forked; each gets ``POLARS_MAX_THREADS`` = CPUs / workers unless
+the environment sets it. With one worker (or one job) the jobs run in this process, one
+after another. A worker process
 that dies (killed, out of memory) breaks the pool: its unfinished jobs are retried once in
 a fresh pool, and are reported failed if that dies too.
 
@@ -79,7 +80,8 @@ def _pool(jobs: list[Job], workers: int, on_done: Done) -> list[Job]:
     """Run ``jobs`` in one pool; the jobs left unfinished when the pool broke."""
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     saved = os.environ.get("POLARS_MAX_THREADS")
-    os.environ["POLARS_MAX_THREADS"] = threads  # inherited by the spawned workers only
+    if saved is None:  # a value the user set is kept; the spawned workers inherit it
+        os.environ["POLARS_MAX_THREADS"] = threads
     broken: list[Job] = []
     try:
         ctx = multiprocessing.get_context("spawn")
