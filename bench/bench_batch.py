@@ -4,6 +4,7 @@ A benchmark, not a test.
 
     python bench/bench_batch.py                         # 50 clients: local 2, dask 2, dask 4
     python bench/bench_batch.py --clients 10 --members 200 --modes local:2 dask:2
+    python bench/bench_batch.py --modes local:2 local:2:2     # pool workers' Polars threads
 
 Every client is a demo community with its own seed (``--members`` people from 1 July 2026,
 report for October 2026, formats ``--formats``). Each mode runs the whole batch with
@@ -169,12 +170,17 @@ def main() -> int:
           f"{os.cpu_count()} CPUs; work in {root}")  # fmt: skip
     rows, outs = [], []
     for mode in args.modes:
-        engine, workers = mode.split(":")
+        engine, workers, *threads = mode.split(":")  # local:2:2 = POLARS_MAX_THREADS=2
+        if threads:
+            os.environ["POLARS_MAX_THREADS"] = threads[0]  # workers inherit it
+        else:
+            os.environ.pop("POLARS_MAX_THREADS", None)
         agency = load_agency(path)
-        out = root / f"out-{engine}-{workers}"
+        tag = "-".join([engine, workers, *threads])
+        out = root / f"out-{tag}"
         # each mode its own history: the same (empty) trend history for every mode
-        agency.agency.history = str(root / f"history-{engine}-{workers}.db")
-        logs = root / f"logs-{engine}-{workers}"
+        agency.agency.history = str(root / f"history-{tag}.db")
+        logs = root / f"logs-{tag}"
         logs.mkdir()
         if engine == "local":
             r = run_local(agency, out, int(workers))
