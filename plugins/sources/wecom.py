@@ -23,7 +23,9 @@ and ``errmsg``, and the list calls page with ``cursor`` → ``next_cursor``:
   day (``stat_time`` = that day's 00:00 Beijing time). The response sums every userid of
   the request and does not name them, so **save one response per operator and name the
   file after them**: ``get_user_behavior_data@USERID.json`` (the text after the first ``@``; a
-  userid may itself contain ``@`` and ``.``).
+  userid may itself contain ``@`` and ``.``). One call covers at most 30 days of the last
+  60: keep each call's files in a subfolder of their own (``2026-10/…@zhangsan.json``);
+  overlapping days count once.
 
 ``path`` is a folder of such responses (``.json`` files, subfolders included, read in
 path order) or one file. Timestamps are Unix seconds.
