@@ -369,3 +369,11 @@ def test_a_header_the_preset_reads_twice_is_an_error(tmp_path):
     )
     with pytest.raises(DataError, match=r"o\.csv: header '实收' \(amount\) appears 2 times"):
         check_source(SPEC, {"path": "o.csv", "presets": ["p.toml"]}, base_dir=tmp_path)
+
+
+def test_a_bad_time_names_the_exports_header(tmp_path):
+    text = (DATA / "youzan_订单维度.csv").read_text(encoding="utf-8")
+    (tmp_path / "y.csv").write_text(text.replace("2026-10-05 13:02:00", "10月5日"), "utf-8")
+    match = r"y\.csv row 5, column 买家付款时间: '10月5日': not a time"
+    with pytest.raises(DataError, match=match):
+        check_source(SPEC, {"path": "y.csv"}, base_dir=tmp_path)

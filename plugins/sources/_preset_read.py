@@ -181,10 +181,16 @@ def orders(frame: pl.LazyFrame, fit: Fit, origin: str, ctx: SourceContext) -> pl
     """Canonical orders from an order export (see the module docstring)."""
     p, have = fit.preset, set(fit.mapping)
     rows = _rows(frame, fit, origin)
-    _io.check_rows(
-        rows, [(pl.col("order_id").is_null(), fit.mapping["order_id"].strip(),
-                "empty order id; fill it in or remove the row")], origin=origin,
-    )  # fmt: skip
+    checks = [(pl.col("order_id").is_null(), fit.mapping["order_id"].strip(),
+               "empty order id; fill it in or remove the row")]  # fmt: skip
+    for c in ("placed_at", "paid_at"):  # named as the export writes them, not 'at'
+        if c in have:
+            bad = parse_datetime(pl.col(c), pl.String, p.timezone or "UTC").is_null()
+            checks.append((
+                pl.col(c).is_not_null() & bad, fit.mapping[c].strip(),
+                "not a time such as 2026-10-01 09:30:00", pl.col(c),
+            ))  # fmt: skip
+    _io.check_rows(rows, checks, origin=origin)
     counted = pl.col("state").is_in(["paid", "refunded"])
     take = (lambda e: e.sum().round(6)) if p.amounts.rollup == "sum" else (lambda e: e.first())
 
