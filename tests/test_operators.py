@@ -231,3 +231,14 @@ def test_questions_only_in_period_on_working_days_and_not_fillers():
                      timezone="Asia/Shanghai")  # fmt: skip
     a = _row(run_metric(SPEC, data, {}), "operators", "A")
     assert (a["questions"], a["first_response_minutes"], a["unreplied_rate"]) == (1, 2.0, 0.0)
+
+
+def test_reply_within_label_follows_the_option():
+    """reply_within_minutes = 5: the KPI, the service table and the targets table say 5."""
+    opts = {**OPTS, "reply_within_minutes": 5,
+            "targets": {"A": {"reply_within_rate": ">= 50"}}}  # fmt: skip
+    s = run_metric(SPEC, _data(), opts)
+    assert s.kpi("reply_within_rate").label.en == "Answered within 5 min"
+    assert s.kpi("reply_within_rate").value == pytest.approx(200 / 3)  # 5 and 2 min of 3
+    values = s.table("targets").columns["kpi"].values
+    assert values["reply_within_rate"].zh == "5 分钟回复率"

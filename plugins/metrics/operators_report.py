@@ -266,7 +266,7 @@ def build(got: Mapping[str, pl.DataFrame], opts: Any) -> Section:
         )
     tgt = targets(ops, opts)
     if tgt.height:
-        labels = {k: v[0] for k, v in OPERATOR_KPIS.items()}
+        labels = {k: v[0] for k, v in OPERATOR_KPIS.items()} | {"reply_within_rate": within}
         tables.append(
             Table(
                 "targets",
