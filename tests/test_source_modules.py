@@ -6,7 +6,7 @@ from __future__ import annotations
 import doctest
 from pathlib import Path
 
-from plugins.sources import _chat, _values
+from plugins.sources import _chat, _filler, _values
 
 SOURCES = Path(__file__).resolve().parents[1] / "plugins" / "sources"
 MAX_LINES = 400
@@ -18,7 +18,7 @@ def test_every_source_module_is_at_most_400_lines():
 
 
 def test_shared_fragments_match_their_examples():
-    for module in (_chat, _values):
+    for module in (_chat, _values, _filler):  # _filler: emoji-only, [强], punctuation
         result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert result.attempted and not result.failed, module.__name__
 
