@@ -377,3 +377,12 @@ def test_a_bad_time_names_the_exports_header(tmp_path):
     match = r"y\.csv row 5, column 买家付款时间: '10月5日': not a time"
     with pytest.raises(DataError, match=match):
         check_source(SPEC, {"path": "y.csv"}, base_dir=tmp_path)
+
+
+def test_a_file_name_with_brackets_is_the_file_not_a_glob(tmp_path):
+    # browsers and 千牛 downloads name copies '订单报表[1].csv'; validate found the preset
+    # and then the load said "no such file"
+    (tmp_path / "订单报表[1].csv").write_bytes((DATA / "tmall_订单报表.csv").read_bytes())
+    res = CliRunner().invoke(main, ["validate", str(tmp_path / "订单报表[1].csv"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["tables"]["orders"]["paid"] == 4

@@ -70,7 +70,11 @@ def _fit_for(headers: list[str], opts: PresetOptions, ctx: SourceContext, origin
 
 def load(opts: PresetOptions, ctx: SourceContext) -> list[SourceFrame]:
     pattern = ctx.resolve(opts.path)
-    paths = sorted(Path(p) for p in glob.glob(str(pattern)))
+    # a file named as it is ('订单报表[1].csv' is no glob: validate passes the file itself)
+    if Path(pattern).is_file():
+        paths = [Path(pattern)]
+    else:
+        paths = sorted(Path(p) for p in glob.glob(str(pattern)))
     if not paths:
         raise DataError(f"{pattern}: no such file; check 'path' of the preset source")
     out = []
