@@ -242,3 +242,24 @@ def test_reply_within_label_follows_the_option():
     assert s.kpi("reply_within_rate").value == pytest.approx(200 / 3)  # 5 and 2 min of 3
     values = s.table("targets").columns["kpi"].values
     assert values["reply_within_rate"].zh == "5 分钟回复率"
+
+
+def test_filler_flags_from_a_file(tmp_path):
+    """activities.filler in a plain file: 是/0/YES read as flags, empty as unknown, and a
+    word that is no flag is a problem naming the row and the column."""
+    from communityroi.testing import load_source
+    from plugins.sources import files
+
+    (tmp_path / "acts.csv").write_text(
+        "member_id,at,kind,group_id,filler\n"
+        + "".join(f"c1,2026-10-05 10:0{i},message,g1,{v}\n"
+                  for i, v in enumerate(["是", "0", "YES", "", "maybe"])),
+        encoding="utf-8",
+    )  # fmt: skip
+    spec = next(s for s in files.communityroi_sources() if s.name == "files")
+    loaded = load_source(spec, {"activities": str(tmp_path / "acts.csv")})
+    assert loaded.frames["activities"].collect()["filler"].to_list() == [
+        True, False, True, None, None,
+    ]  # fmt: skip
+    (p,) = loaded.problems
+    assert (p.row, p.column) == (6, "filler") and "'maybe' is not a valid flag" in p.message
