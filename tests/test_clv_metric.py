@@ -166,7 +166,7 @@ def cdnow():
 
 
 def test_cdnow_end_to_end_reproduces_published_fit(cdnow):
-    s = run_metric(SPEC, cdnow, {"population": "customers"})
+    s = run_metric(SPEC, cdnow, {"population": "customers", "member_table": True})
     bg, gg = s.extra["model"]["bgnbd"], s.extra["model"]["gamma_gamma"]
     assert bg["n_customers"] == 2357 and bg["time_unit"] == "weeks"
     for name, published in (("r", 0.243), ("alpha", 4.414), ("a", 0.793), ("b", 2.426)):
@@ -265,7 +265,7 @@ def test_gamma_gamma_with_q_at_most_one_gives_no_spend(cdnow, monkeypatch):
         return cm.Fit({"p": 1.0, "q": 0.8, "gamma": 10.0}, -1.0, 946, True, "ok")
 
     monkeypatch.setattr(cm, "fit_gamma_gamma", q_below_one)
-    s = run_metric(SPEC, cdnow, {"population": "customers"})
+    s = run_metric(SPEC, cdnow, {"population": "customers", "member_table": True})
     assert any("q ≤ 1" in f.text.en for f in s.findings)
     assert s.kpi("avg_predicted_clv").value is None
     assert s.kpi("predicted_clv_total").value is None
@@ -286,9 +286,16 @@ def test_no_repeat_purchases_gives_a_note():
     assert any("no customer has bought on a second day" in f.text.en for f in s.findings)
 
 
+def test_member_table_is_off_by_default(cdnow):
+    """report.json is a summary: per-member rows are the scorecard's (issue 17)."""
+    s = run_metric(SPEC, cdnow, {"population": "customers"})
+    assert s.table("top_members") is not None
+    assert "member_clv" not in [t.key for t in s.tables]
+
+
 def test_same_input_same_numbers(cdnow):
-    one = run_metric(SPEC, cdnow, {"population": "customers"})
-    two = run_metric(SPEC, cdnow, {"population": "customers"})
+    one = run_metric(SPEC, cdnow, {"population": "customers", "member_table": True})
+    two = run_metric(SPEC, cdnow, {"population": "customers", "member_table": True})
     assert [k.value for k in one.kpis] == [k.value for k in two.kpis]
     assert one.extra == two.extra
     assert one.table("member_clv").data.equals(two.table("member_clv").data)

@@ -73,7 +73,10 @@ class CLVOptions(BaseModel):
     top_n: int = Field(20, ge=1, le=1000)
     histogram_bins: int = Field(10, ge=2, le=50)
     member_table: bool = Field(
-        True, description="Add every buyer's outputs as table member_clv (JSON/Excel only)."
+        False,
+        description="Add every buyer's outputs (t_x, T, expected purchases and spend) as "
+        "table member_clv (JSON/Excel only); off by default: report.json is a summary and "
+        "the member scorecard has each member's CLV and P(alive).",
     )
 
     @property
