@@ -386,3 +386,15 @@ def test_a_file_name_with_brackets_is_the_file_not_a_glob(tmp_path):
     res = CliRunner().invoke(main, ["validate", str(tmp_path / "订单报表[1].csv"), "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["tables"]["orders"]["paid"] == 4
+
+
+def test_a_repeated_order_in_a_one_row_per_order_export_is_reported_as_such(tmp_path):
+    # the same 天猫 order twice (two exports pasted together): counted once, and the report
+    # says a row repeated an order — not that sub-orders were rolled up
+    lines = (DATA / "tmall_订单报表.csv").read_bytes().decode("gb18030").splitlines()
+    (tmp_path / "t.csv").write_bytes("\n".join([*lines, lines[5]]).encode("gb18030"))
+    loaded = load_source(SPEC, {"path": "t.csv"}, base_dir=tmp_path)
+    assert summary(loaded.frames["orders"].collect())["paid"] == (4, 527.50)
+    assert [(d.reason, d.rows) for d in loaded.dropped] == [
+        ("rows repeating an order id merged into one order (the first one counts)", 1)
+    ]

@@ -219,11 +219,12 @@ def orders(frame: pl.LazyFrame, fit: Fit, origin: str, ctx: SourceContext) -> pl
     grouped = rows.group_by("order_id", maintain_order=True).agg(
         pl.col(LINE).min(), money("gross"), money("refund"), status, *first, pl.len().alias("n")
     )
-    ctx.drop(
-        origin,
-        "sub-order rows (子订单) rolled up into their order; their amounts are in the order's",
-        grouped.select((pl.col("n") - 1).sum()),
-    )
+    if "sub_order_id" in have:
+        why = "sub-order rows (子订单) rolled up into their order; their amounts are in the order's"
+    else:  # an export of one row per order that repeats an order (e.g. two exports pasted)
+        kept = "their amounts added up" if p.amounts.rollup == "sum" else "the first one counts"
+        why = f"rows repeating an order id merged into one order ({kept})"
+    ctx.drop(origin, why, grouped.select((pl.col("n") - 1).sum()))
     keys = [pl.col("unionid")] if "unionid" in have else []  # WeChat's own id, as wecom
     if "buyer" in have:
         keys.append(_hash_key(p.platform, pl.col("buyer")))
