@@ -69,6 +69,41 @@ def test_profile_columns_on_the_sample_community():
     assert _row(df, "m5")["left_at"] is not None and _row(df, "m1")["left_at"] is None
 
 
+def test_platforms_union_of_memberships_and_activities():
+    """platforms = the distinct platforms of a person's memberships and activities, sorted,
+    joined by ","; people on one platform take a shorter path than the others, so both
+    kinds are checked."""
+    at = "2026-10-05 10:00"
+    members = [
+        {"member_id": "same", "platform": "wechat", "joined_at": "2026-09-01", "group_id": "g"},
+        {"member_id": "two", "platform": "wechat", "joined_at": "2026-09-01", "group_id": "g"},
+        {"member_id": "listed2", "platform": "wecom", "joined_at": "2026-09-01", "group_id": "g"},
+        {"member_id": "listed2", "platform": "discord", "joined_at": "2026-09-02", "group_id": "h"},
+        {"member_id": "quiet", "platform": "slack", "joined_at": "2026-09-01", "group_id": "g"},
+    ]
+    acts = [
+        {"member_id": "same", "platform": "wechat", "at": at, "kind": "message"},
+        {"member_id": "two", "platform": "discord", "at": at, "kind": "message"},
+        {"member_id": "many", "platform": "telegram", "at": at, "kind": "message"},
+        {"member_id": "many", "platform": "slack", "at": at, "kind": "reply"},
+        {"member_id": "many", "platform": "discord", "at": at, "kind": "reply"},
+        {"member_id": "only", "platform": "discourse", "at": at, "kind": "message"},
+        {"member_id": "listed2", "platform": "wecom", "at": at, "kind": "message"},
+    ]
+    data = make_data({"members": members, "activities": acts},
+                     start=date(2026, 10, 1), end=date(2026, 10, 31))  # fmt: skip
+    df = card(data, metrics=())
+    got = dict(zip(df["member_id"], df["platforms"], strict=True))
+    assert got == {
+        "same": "wechat",
+        "two": "discord,wechat",
+        "listed2": "discord,wecom",
+        "many": "discord,slack,telegram",
+        "only": "discourse",
+        "quiet": "slack",
+    }
+
+
 def test_loyalty_and_clv_columns_hand_computed():
     df = card(sample_data())
     # love = Σ weight × 0.9^(months ago): m1 Oct 1+1+2, Sep 1 → 4 + 0.9
