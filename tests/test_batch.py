@@ -333,3 +333,27 @@ def test_only_keeps_the_other_clients_rows_in_the_portfolio(tmp_path):
     assert index[0]["client"] == "Demo shop 11" and index[0]["currency"] == "CNY"
     html = (out / "index.html").read_text(encoding="utf-8")
     assert html.count("<tr data-client=") == 2 and "Demo shop 11" in html
+
+
+def test_a_pool_that_dies_twice_reports_its_clients_failed(tmp_path, monkeypatch):
+    """The retry logic of the local engine without real processes: the first pool breaks
+    with two clients unfinished, the fresh pool breaks again with one of them."""
+    from core import engines
+    from core.agency import load_agency, plan_client
+    from core.jobs import Job
+
+    agency = load_agency(make_agency(tmp_path))
+    plans = [plan_client(agency, c, "2026-10") for c in agency.clients[:3]]
+    jobs = [Job(p.name, p.settings, str(tmp_path / p.name), ("json",), p.period, ()) for p in plans]
+    calls = []
+
+    def pool(todo, workers, on_done):
+        calls.append([j.name for j in todo])
+        return todo[1:] if len(calls) == 1 else todo[:1]
+
+    monkeypatch.setattr(engines, "_pool", pool)
+    done = []
+    engines.execute(jobs, engine="local", workers=2, scheduler=None, on_done=done.append)
+    assert calls == [[j.name for j in jobs], [jobs[1].name, jobs[2].name]]
+    assert [(o.name, o.status) for o in done] == [(jobs[1].name, "failed")]
+    assert "died twice" in done[0].error and done[0].period == jobs[1].period
