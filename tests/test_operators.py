@@ -219,18 +219,22 @@ def test_questions_only_in_period_on_working_days_and_not_fillers():
     """c1 (operator A) in g1, Asia/Shanghai: Wed Sep 30 10:00 asks (before the period), A
     answers 10:01; Thu Oct 1 10:00 asks (Q1), A answers 10:02 (2 min); 10:03 c1 "好的"
     (filler: closes the exchange, not a question); Fri 10:00 A posts; Sat Oct 3 10:00 c1
-    asks (not a working day), A answers 10:05. One question, answered in 2 minutes."""
+    asks (not a working day), A answers 10:05; Sun 21:00 c1 "在吗" (off hours), Mon Oct 5
+    09:15 asks in the same wait (Q2: its first message in working hours), A answers 09:25
+    (10 min). Two questions, answered in 2 and 10 minutes."""
     acts = [
         _a("c1", "2026-09-30 10:00"), _a("A", "2026-09-30 10:01"),
         _a("c1", "2026-10-01 10:00"), _a("A", "2026-10-01 10:02"),
         _a("c1", "2026-10-01 10:03", filler=True), _a("A", "2026-10-02 10:00"),
         _a("c1", "2026-10-03 10:00"), _a("A", "2026-10-03 10:05"),
+        _a("c1", "2026-10-04 21:00"), _a("c1", "2026-10-05 09:15"), _a("A", "2026-10-05 09:25"),
     ]  # fmt: skip
     data = make_data({"members": [_m("c1", "A", "2026-09-20")], "activities": acts},
                      start=date(2026, 10, 1), end=date(2026, 10, 31),
                      timezone="Asia/Shanghai")  # fmt: skip
     a = _row(run_metric(SPEC, data, {}), "operators", "A")
-    assert (a["questions"], a["first_response_minutes"], a["unreplied_rate"]) == (1, 2.0, 0.0)
+    assert (a["questions"], a["first_response_minutes"], a["unreplied_rate"]) == (2, 6.0, 0.0)
+    assert a["reply_within_rate"] == 50.0  # 2 min yes, 10 min no
 
 
 def test_reply_within_label_follows_the_option():

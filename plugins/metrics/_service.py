@@ -5,16 +5,17 @@ In each group, messages (kinds ``message`` and ``reply``) are read in time order
 (``activities.filler``: 好的, OK, an emoji — marked by the source from its list). A
 **question** is a customer message (any sender who is not an operator account) that is
 not a filler either — a customer's "好的" or "谢谢" after an answer closes the exchange and
-waits for nothing — and is the first such message since the group's previous response:
-later customer messages before the next response wait for the same answer and are not
-counted again.
+waits for nothing — sent **inside working hours** (``working_days``, ISO weekday 1 =
+Monday, and ``working_hours`` "HH:MM-HH:MM", report time zone), and the first such message
+since the group's previous response: later customer messages before the next response
+wait for the same answer and are not counted again. A wait that begins outside working
+hours ("在吗？" at 21:00) starts to count at the customer's first message inside them (the
+question at 09:15 the next morning), not never.
 
-A question counts when it was asked in the report period **inside working hours**
-(``working_days``, ISO weekday 1 = Monday, and ``working_hours`` "HH:MM-HH:MM", report
-time zone). It is **answered** when a response follows in the same group before that
-day's working hours end; its **first-response time** is the wall-clock minutes from the
-question to that response. Per operator (the asking customer's ``operator_id``) and per
-group:
+A question counts in the report period it was asked in. It is **answered** when a
+response follows in the same group before that day's working hours end; its
+**first-response time** is the wall-clock minutes from the question to that response.
+Per operator (the asking customer's ``operator_id``) and per group:
 
 - questions; answered; **first-response time** = mean and median minutes over answered
   questions;
@@ -100,14 +101,15 @@ def questions(
         .alias("day_end")
     )
     asked = (
-        msgs.filter(~pl.col("is_op") & ~pl.col("filler"))
-        .unique(["group_id", "wait"], keep="first", maintain_order=True)  # in time order
-        .filter(
-            data.in_period("at")
+        msgs.filter(
+            ~pl.col("is_op")
+            & ~pl.col("filler")
             & local.dt.weekday().is_in(days)
             & (clock >= pl.lit(start))
             & (clock < pl.lit(end))
         )
+        .unique(["group_id", "wait"], keep="first", maintain_order=True)  # in time order
+        .filter(data.in_period("at"))  # a wait asked before the period is the last one's
         .with_columns(day_end)
     )
     minutes = (pl.col("answered_at") - pl.col("at")).dt.total_seconds() / 60

@@ -132,14 +132,14 @@ def methodology(hours: str, days: list[int], within: float) -> tuple[Formula, ..
         (
             T("Customer question", "客户提问"),
             T(
-                f"in a group, a customer's message that is not a filler and is the first since "
-                f"the last operator response, asked in the period inside working hours {hours} "
-                f"on weekdays {d} "
-                f"(1 = Monday); a response is an operator account's message that is not a filler "
-                f"reply (好的, OK, an emoji, per the source's list)",
-                f"群内自上次运营回复后客户的第一条非敷衍消息，且在期内工作时段 {hours}"
-                f"（星期 {d}，1 = 周一）"
-                f"内发出；回复指运营账号发出的非敷衍消息（“好的”、“OK”、表情等，按数据源的列表）",
+                f"in a group, a customer's first message since the last operator response "
+                f"that is not a filler and is sent inside working hours {hours} on weekdays {d} "
+                f"(1 = Monday), asked in the period (a wait begun off hours counts from the "
+                f"first message inside them); a response is an operator account's message that "
+                f"is not a filler reply (好的, OK, an emoji, per the source's list)",
+                f"群内自上次运营回复后，客户在工作时段 {hours}（星期 {d}，1 = 周一）内发出的"
+                f"第一条非敷衍消息，且在期内（非工作时段开始的等待，从工作时段内的第一条消息算起）；"
+                f"回复指运营账号发出的非敷衍消息（“好的”、“OK”、表情等，按数据源的列表）",
             ),
         ),
         (
