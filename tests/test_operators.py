@@ -92,7 +92,8 @@ OPTS = {
     "cost_split": {"A": 0.5, "B": 0.25},
     "names": {"A": "张三"},
     "targets": {"*": {"retention": ">= 80"},
-                "A": {"revenue": ">= 400", "first_response_minutes": "<= 3"}},
+                "A": {"revenue": ">= 400", "first_response_minutes": "<= 3"},
+                "Q": {"revenue": ">= 1"}},  # no operator Q: listed as no data
 }  # fmt: skip
 
 
@@ -159,6 +160,7 @@ def test_targets_met_and_missed(section):
     got = section.table("targets").data.select("name", "kpi", "status").sort("name", "kpi")
     assert got.rows() == [
         ("B", "retention", "met"),
+        ("Q", "revenue", "no_data"),  # a target for nobody is shown, not dropped
         ("张三", "first_response_minutes", "missed"),  # 5 > 3
         ("张三", "retention", "missed"),  # 50 < 80
         ("张三", "revenue", "met"),  # 450 ≥ 400

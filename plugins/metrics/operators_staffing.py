@@ -16,6 +16,15 @@ NONE = "—"
 _TARGET = re.compile(r"^\s*(>=|<=|≥|≤)?\s*(-?\d+(?:\.\d+)?)\s*%?\s*$")
 
 
+def _parsed(operator: str, key: str, raw: Any) -> tuple[str, float]:
+    parsed = _target(raw, OPERATOR_KPIS[key][2])
+    if parsed is None:
+        raise ValueError(
+            f"targets.operators.{operator}.{key}: '{raw}' is not a target like \">= 5000\""
+        )
+    return parsed
+
+
 def _target(raw: Any, higher: bool) -> tuple[str, float] | None:
     m = _TARGET.match(str(raw))
     if not m:
@@ -26,22 +35,24 @@ def _target(raw: Any, higher: bool) -> tuple[str, float] | None:
 
 def targets(ops: pl.DataFrame, opts: Any) -> pl.DataFrame:
     """(operator_id, name, kpi, target, actual, status) for each target set in
-    ``[targets.operators]`` (a table per operator; ``"*"`` for every operator)."""
+    ``[targets.operators]`` (a table per operator; ``"*"`` for every operator). A target
+    for an operator with no row this period (a typo, or nobody assigned) is listed with
+    status ``no_data`` rather than dropped in silence."""
     rows = []
-    for row in ops.filter(pl.col("operator_id") != NONE).iter_rows(named=True):
+    known = ops.filter(pl.col("operator_id") != NONE)
+    for row in known.iter_rows(named=True):
         table = {**opts.targets.get("*", {}), **opts.targets.get(row["operator_id"], {})}
         for key, raw in table.items():
-            parsed = _target(raw, OPERATOR_KPIS[key][2])
-            if parsed is None:
-                raise ValueError(
-                    f"targets.operators.{row['operator_id']}.{key}: '{raw}' is not a "
-                    'target like ">= 5000"'
-                )
-            op, value = parsed
+            op, value = _parsed(row["operator_id"], key, raw)
             actual = row.get(key)
             met = None if actual is None else (actual >= value if op == ">=" else actual <= value)
             status = None if met is None else ("met" if met else "missed")
             rows.append((row["operator_id"], row["name"], key, f"{op} {value:g}", actual, status))
+    for operator in sorted(set(opts.targets) - {"*"} - set(known["operator_id"])):
+        for key, raw in opts.targets[operator].items():
+            op, value = _parsed(operator, key, raw)
+            name = (getattr(opts, "names", None) or {}).get(operator, operator)
+            rows.append((operator, name, key, f"{op} {value:g}", None, "no_data"))
     schema = {
         "operator_id": pl.String,
         "name": pl.String,

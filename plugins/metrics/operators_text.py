@@ -39,7 +39,11 @@ EXTRA_COLUMNS = {  # in report.json and the spreadsheet only
     "retained": (T("Of them still reachable", "期初客户中仍可触达"), "count"),
     "orders": (T("Orders", "订单数"), "count"),
 }
-STATUS = {"met": T("met", "达成"), "missed": T("missed", "未达成")}
+STATUS = {
+    "met": T("met", "达成"),
+    "missed": T("missed", "未达成"),
+    "no_data": T("no such operator this period", "本期无此运营人员"),
+}
 NO_OPERATOR = T("No operator", "无负责人")
 
 
