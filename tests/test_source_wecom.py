@@ -63,9 +63,11 @@ def test_group_members_referrals_and_channels():
     assert g.select(
         "member_id", "invited_by", "channel", "customer_id", "operator_id", "display_name"
     ).rows() == [
-        ("wmA", "zhangsan", "group_invite", "oUnionA", "zhangsan", "小林"),
+        # invitor is staff (an operator), never a member's referral
+        ("wmA", None, "group_invite", "oUnionA", "zhangsan", "小林"),
         ("wmB", None, "group_qr_code", "oUnionB", "zhangsan", "陈先生"),  # unionid of contact
-        ("wmF", "lisi", "group_invite_link", "oUnionF", None, "赵女士"),  # not a contact
+        ("wmF", None, "group_invite_link", "oUnionF", "lisi", "赵女士"),  # not a contact:
+        # its operator is the staff member who invited it
     ]
     assert g["joined_at"][2] == datetime(2026, 10, 12, 11, 0, tzinfo=UTC)
     assert out["members"]["member_id"].n_unique() == 5  # the staff account is no member

@@ -42,10 +42,11 @@ Mapping (member_id = external_userid, never a name or remark):
   (personal data), ``segment`` = the first of ``segment_tags`` (in the order given) among
   the customer's tag names (``get``) or tag ids (``batch/get_by_user``).
   Each external member of a group chat is also one row per chat: ``joined_at`` =
-  ``join_time``, ``invited_by`` = ``invitor.userid`` (a referral by that operator),
-  ``channel`` = the ``join_scene`` (group_invite, group_invite_link, group_qr_code),
-  ``customer_id`` = its ``unionid`` (else the customer's), ``operator_id`` = the
-  customer's, ``display_name`` = ``group_nickname``, else ``name``.
+  ``join_time``, ``channel`` = the ``join_scene`` (group_invite, group_invite_link,
+  group_qr_code), ``customer_id`` = its ``unionid`` (else the customer's),
+  ``operator_id`` = the customer's, else ``invitor.userid``, ``display_name`` =
+  ``group_nickname``, else ``name``. ``invitor`` is always a staff member (WeCom returns
+  it only for internal members), so it is not a referral: ``invited_by`` stays empty.
 - **activities**: a ``join`` at each customer's first add (no group) and at each group
   join (in that group).
 - **groups**: the chats (``name``, ``created_at`` = ``create_time``).
@@ -185,14 +186,16 @@ def build(parts: Parts, opts: WeComOptions) -> tuple[dict[str, pl.LazyFrame], pl
     g_members = ext.join(owner, on="userid", how="left", maintain_order="left").select(
         pl.col("userid").alias("member_id"),
         _time("join_time").alias("joined_at"),
-        pl.col("invitor").struct.field("userid").alias("invited_by"),
+        # invitor is always a staff member (WeCom returns it only for internal members):
+        # the operator who brought them in, not a member's referral (裂变)
+        pl.lit(None, pl.String).alias("invited_by"),
         pl.col("chat_id").alias("group_id"),
         pl.lit(None, pl.String).alias("segment"),
         pl.coalesce("unionid", "_u").alias("customer_id"),
         pl.coalesce(pl.when(pl.col("group_nickname") != "").then("group_nickname"), "name").alias(
             "display_name"
         ),
-        "operator_id",
+        pl.coalesce("operator_id", pl.col("invitor").struct.field("userid")).alias("operator_id"),
         _channel("join_scene", JOIN_SCENE, "join_scene").alias("channel"),
     )
     members = pl.concat([c_members, g_members]).sort(
