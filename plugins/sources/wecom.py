@@ -313,7 +313,7 @@ def communityroi_sources() -> list[SourceSpec]:
         SourceSpec(
             name="wecom",
             description="WeCom 客户联系 from saved API responses: customers and the operator "
-            "who added them, group chats, referrals and the operators' daily statistics",
+            "who added them, group chats (and who invited them), the operators' daily statistics",
             load=load,
             options=WeComOptions,
             detect=detect,
