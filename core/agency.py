@@ -22,14 +22,16 @@ it; the batch never lets the pipeline infer a period from the data.
 
 **Content hash** (skip unchanged): SHA-256 over the client's resolved settings, the bytes of
 every existing file or folder named by a string in its ``[[sources]]``, ``[transforms]`` or
-``[branding]`` (relative to its config), the name and version of every installed plugin,
-the output formats, the earlier history its trend lines show, and a digest of its
-pseudonym key. A source that reads a database or an API is hashed by its options only:
-rerun it with ``--force`` when the data behind it changed.
+``[branding]`` (relative to its config; for a glob such as ``exports/*.csv``, every file it
+matches), the name and version of every installed plugin, the output formats, the earlier
+history its trend lines show, and a digest of its pseudonym key. A source that reads a
+database or an API is hashed by its options only: rerun it with ``--force`` when the data
+behind it changed.
 """
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import re
@@ -230,14 +232,18 @@ def input_files(settings: Settings) -> dict[str, str]:
             continue
         p = Path(text).expanduser()
         p = p if p.is_absolute() else settings.base_dir / p
-        try:
-            if p.is_file():
-                found[str(p)] = _file_digest(p)
-            elif p.is_dir() and p != settings.base_dir:
-                for f in sorted(x for x in p.rglob("*") if x.is_file()):
-                    found[str(f)] = _file_digest(f)
-        except OSError:
-            continue
+        # a glob ("exports/*.csv", read by the preset/wechat/shopify/ledger sources): the
+        # files it matches now, so an added or edited export is not "unchanged"
+        glob_ = not p.exists() and any(c in text for c in "*?[")
+        for q in sorted(Path(x) for x in glob.glob(str(p))) if glob_ else [p]:
+            try:
+                if q.is_file():
+                    found[str(q)] = _file_digest(q)
+                elif q.is_dir() and q != settings.base_dir:
+                    for f in sorted(x for x in q.rglob("*") if x.is_file()):
+                        found[str(f)] = _file_digest(f)
+            except OSError:
+                continue
     return dict(sorted(found.items()))
 
 

@@ -263,6 +263,26 @@ def test_content_hash_covers_input_files(tmp_path):
     assert before != content_hash(settings, ["p 1"], ["json"], [])
 
 
+def test_content_hash_covers_the_files_a_glob_matches(tmp_path):
+    """exports/*.csv (wechat, preset, shopify, ledger): adding or editing a matching
+    export changes the hash, so the rerun is not skipped with last week's files."""
+    from core.agency import content_hash, input_files
+    from core.settings import load_settings
+
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "g1.csv").write_text("a\n")
+    cfg = tmp_path / "report.toml"
+    cfg.write_text('[[sources]]\ntype = "wechat"\npath = "exports/*.csv"\n')
+    settings = load_settings(cfg)
+    assert list(input_files(settings)) == [str(tmp_path / "exports" / "g1.csv")]
+    before = content_hash(settings, [], ["json"], [])
+    (tmp_path / "exports" / "g1.csv").write_text("b\n")
+    edited = content_hash(settings, [], ["json"], [])
+    assert edited != before
+    (tmp_path / "exports" / "g2.csv").write_text("b\n")
+    assert content_hash(settings, [], ["json"], []) not in (before, edited)
+
+
 def test_workers_never_get_the_key_file_path(tmp_path, monkeypatch):
     """The coordinator reads the pseudonym key; the job carries it (same labels anywhere)."""
     from core.agency import load_agency, plan_client
