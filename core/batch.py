@@ -162,7 +162,12 @@ def _record(db: History, o: Outcome, engine: str) -> None:
 
 
 def _clean_staging(out: Path, names: list[str]) -> None:
-    """Remove staging folders a killed worker left behind (only this batch's clients)."""
+    """Remove staging folders a killed worker left behind (only this batch's clients). A
+    worker killed between the two renames of :func:`~core.jobs.swap_in` leaves no
+    ``OUT/<client>``, only ``.<client>.old-…``: that previous report is put back."""
     for name in names:
-        for junk in (*out.glob(f".{name}.partial-*"), *out.glob(f".{name}.old-*")):
+        olds = sorted(out.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
+        if olds and not (out / name).exists():
+            olds.pop().rename(out / name)
+        for junk in (*out.glob(f".{name}.partial-*"), *olds):
             shutil.rmtree(junk, ignore_errors=True)

@@ -377,3 +377,21 @@ def test_a_pool_that_dies_twice_reports_its_clients_failed(tmp_path, monkeypatch
     assert calls == [[j.name for j in jobs], [jobs[1].name, jobs[2].name]]
     assert [(o.name, o.status) for o in done] == [(jobs[1].name, "failed")]
     assert "died twice" in done[0].error and done[0].period == jobs[1].period
+
+
+def test_cleanup_puts_back_the_previous_folder_a_killed_swap_left_aside(tmp_path):
+    """A worker killed between swap_in's two renames leaves only .<client>.old-…: the
+    batch's cleanup restores it (the last good report) and drops the staging folders."""
+    from core.batch import _clean_staging
+
+    aside = tmp_path / ".shop.old-0123456789ab"
+    aside.mkdir()
+    (aside / "report.json").write_text("previous")
+    (tmp_path / ".shop.partial-0123456789ab").mkdir()
+    (tmp_path / ".other.old-0123456789ab").mkdir()  # another batch's client: not ours
+    _clean_staging(tmp_path, ["shop"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.old-0123456789ab", "shop"]
+    assert (tmp_path / "shop" / "report.json").read_text() == "previous"
+    (tmp_path / ".shop.old-ba9876543210").mkdir()  # OUT/shop exists: the old one goes
+    _clean_staging(tmp_path, ["shop"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.old-0123456789ab", "shop"]
