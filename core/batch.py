@@ -22,7 +22,7 @@ from core.agency import AgencyConfig, Plan, content_hash, plan_client
 from core.engines import execute
 from core.errors import ConfigError
 from core.history import History
-from core.jobs import Batch, Job, Outcome
+from core.jobs import Batch, Job, Outcome, one_line
 from core.periods import NamedPeriod, resolve
 from core.portfolio import write_portfolio
 from core.settings import Settings
@@ -73,8 +73,14 @@ def run_batch(
         def finish(o: Outcome) -> None:
             if o.name in shown:
                 o.currency, o.client = shown[o.name].currency, shown[o.name].client
+            try:
+                _record(db, o, engine)
+            except Exception as exc:  # a locked or unreachable database: name it, go on
+                built = f"its report is in {out / o.name}, but " if o.status == "ok" else ""
+                why = f"{built}the history database {db.where} could not record this run"
+                o.error = f"{o.error + '; ' if o.error else ''}{why} ({one_line(exc)}); rerun"
+                o.status = "failed"
             outcomes[o.name] = o
-            _record(db, o, engine)
             on_event("done", o)
 
         for plan in plans:

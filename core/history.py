@@ -150,47 +150,53 @@ class History:
         engine: str | None = None,
         kpis: list[KpiRow] | None = None,
     ) -> None:
-        """Append one run; for a successful run, replace the period's KPIs with ``kpis``."""
-        now = datetime.now(UTC).isoformat(timespec="microseconds")
-        key = (client, start.isoformat(), end.isoformat())
-        self._exec(
-            "INSERT INTO communityroi_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                *key,
-                kind,
-                status,
-                error,
-                input_hash,
-                json.dumps(outputs or []),
-                seconds,
-                engine,
-                now,
-            ),
-        )
-        if status == "ok" and kpis is not None:
+        """Append one run; for a successful run, replace the period's KPIs with ``kpis``
+        (one transaction: all of it or, on an error, none of it)."""
+        try:
+            now = datetime.now(UTC).isoformat(timespec="microseconds")
+            key = (client, start.isoformat(), end.isoformat())
             self._exec(
-                "DELETE FROM communityroi_kpis WHERE client = ? AND period_start = ? "
-                "AND period_end = ?",
-                key,
+                "INSERT INTO communityroi_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *key,
+                    kind,
+                    status,
+                    error,
+                    input_hash,
+                    json.dumps(outputs or []),
+                    seconds,
+                    engine,
+                    now,
+                ),
             )
-            for k in kpis:
+            if status == "ok" and kpis is not None:
                 self._exec(
-                    "INSERT INTO communityroi_kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        *key,
-                        kind,
-                        k.kpi,
-                        k.value,
-                        k.unit,
-                        int(k.headline),
-                        k.label_en,
-                        k.label_zh,
-                        k.previous,
-                        k.change,
-                        now,
-                    ),
+                    "DELETE FROM communityroi_kpis WHERE client = ? AND period_start = ? "
+                    "AND period_end = ?",
+                    key,
                 )
-        self.con.commit()
+                for k in kpis:
+                    self._exec(
+                        "INSERT INTO communityroi_kpis VALUES "
+                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            *key,
+                            kind,
+                            k.kpi,
+                            k.value,
+                            k.unit,
+                            int(k.headline),
+                            k.label_en,
+                            k.label_zh,
+                            k.previous,
+                            k.change,
+                            now,
+                        ),
+                    )
+            self.con.commit()
+        except Exception:
+            self.con.rollback()  # PostgreSQL refuses every later statement otherwise
+            raise
 
     # -- reading -------------------------------------------------------------------------
 

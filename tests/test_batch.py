@@ -395,3 +395,30 @@ def test_cleanup_puts_back_the_previous_folder_a_killed_swap_left_aside(tmp_path
     (tmp_path / ".shop.old-ba9876543210").mkdir()  # OUT/shop exists: the old one goes
     _clean_staging(tmp_path, ["shop"])
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.old-0123456789ab", "shop"]
+
+
+def test_a_history_write_that_fails_is_named_and_the_batch_goes_on(tmp_path, monkeypatch):
+    """The report is already in OUT when the coordinator records it: a locked database
+    fails that client with a line saying so (exit 1), not the batch with a traceback."""
+    import sqlite3
+
+    from core.history import History
+
+    real = History.record
+
+    def record(self, client, *args, **kwargs):
+        if client == GOOD[0]:
+            raise sqlite3.OperationalError("database is locked")
+        return real(self, client, *args, **kwargs)
+
+    monkeypatch.setattr(History, "record", record)
+    agency = make_agency(tmp_path)
+    out = tmp_path / "o"
+    res = cli("batch", str(agency), "--out", str(out), "--period", "2026-10", "--workers", "1",
+              "--only", GOOD[0], "--only", GOOD[1])  # fmt: skip
+    assert res.exit_code == 1
+    (line,) = [x for x in res.stderr.splitlines() if x.startswith("failed")]
+    assert GOOD[0] in line and "database is locked" in line and "rerun" in line
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))
+    assert [c["status"] for c in index["clients"]] == ["failed", "ok"]
+    assert (out / GOOD[0] / "report.json").is_file()  # built; the next run redoes it
