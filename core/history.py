@@ -109,7 +109,9 @@ class History:
         try:
             con = pg.connect(parts._replace(netloc=netloc).geturl())
         except Exception as exc:
-            msg = str(exc).replace(password, "***") if password else str(exc)
+            msg = str(exc)
+            for secret in {password, quote(password, safe="")} - {""}:  # as given, as in URL
+                msg = msg.replace(secret, "***")
             raise ConfigError(f"history database {text}: {msg.splitlines()[0]}") from None
         return cls(con, text, postgres=True)
 
