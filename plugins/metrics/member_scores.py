@@ -86,11 +86,23 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     roster = views.roster(data)
     in_period = data.in_period("at")
     engaged = ~pl.col("kind").is_in(views.NON_ENGAGED_KINDS)
-    per_member = data.activities.group_by("member_id").agg(
-        pl.col("at").filter(engaged).max().alias("last_active"),
-        engaged.sum().cast(pl.UInt32).alias("activities_total"),
-        (engaged & in_period).sum().cast(pl.UInt32).alias("activities"),
-        pl.col("platform").unique().alias("_acts_on"),
+    # the per-row flags are columns before grouping: evaluated inside the aggregation they
+    # cost ~20 % more CPU on 10 M activities (as in loyalty.love_scores)
+    per_member = (
+        data.activities.select(
+            "member_id",
+            "platform",
+            pl.when(engaged).then(pl.col("at")).alias("_at"),
+            engaged.alias("_e"),
+            (engaged & in_period).alias("_ep"),
+        )
+        .group_by("member_id")
+        .agg(
+            pl.col("_at").max().alias("last_active"),
+            pl.col("_e").sum().cast(pl.UInt32).alias("activities_total"),
+            pl.col("_ep").sum().cast(pl.UInt32).alias("activities"),
+            pl.col("platform").unique().alias("_acts_on"),
+        )
     )
     days = (
         engagement.member_days(data)
