@@ -91,14 +91,17 @@ def resolve(name: str, tz: str, *, now: datetime | None = None) -> NamedPeriod:
             this_q = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
             return _span(_add_months(this_q, -3), 3, "quarter")
         return _span(date(day.year - 1, 1, 1), 12, "year")
-    if m := _MONTH.match(text):
-        year, month = int(m[1]), int(m[2])
-        if 1 <= month <= 12:
-            return _span(date(year, month, 1), 1, "month")
-    elif m := _QUARTER.match(text):
-        return _span(date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1), 3, "quarter")
-    elif m := _YEAR.match(text):
-        return _span(date(int(m[1]), 1, 1), 12, "year")
+    try:  # ValueError: a year Python's dates do not hold (0000, 9999's end)
+        if m := _MONTH.match(text):
+            year, month = int(m[1]), int(m[2])
+            if 1 <= month <= 12:
+                return _span(date(year, month, 1), 1, "month")
+        elif m := _QUARTER.match(text):
+            return _span(date(int(m[1]), (int(m[2]) - 1) * 3 + 1, 1), 3, "quarter")
+        elif m := _YEAR.match(text):
+            return _span(date(int(m[1]), 1, 1), 12, "year")
+    except ValueError:
+        pass
     raise ConfigError(f"period '{text}' is not a period name; use {NAMES}")
 
 

@@ -75,7 +75,9 @@ def test_absolute_periods(name, start, end, kind):
     assert (p.start.isoformat(), p.end.isoformat(), p.kind) == (start, end, kind)
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "last-week", "26-10", "", "2026-10-01"])
+@pytest.mark.parametrize(
+    "bad", ["2026-13", "2026-Q5", "last-week", "26-10", "", "2026-10-01", "0000", "0000-01", "9999"]
+)  # 0000 and the end of 9999 are no Python dates: still a one-line ConfigError
 def test_bad_names_say_what_to_write(bad):
     with pytest.raises(ConfigError, match="last-month, last-quarter"):
         resolve(bad, "UTC")
