@@ -8,7 +8,8 @@ Two tables (created on first use), the same on SQLite and PostgreSQL::
                        finished_at (UTC, ISO 8601)
     communityroi_kpis  the KPIs of a client's latest successful run of a period: client,
                        period_start, period_end, period_kind, kpi ("metric.kpi"), value,
-                       unit, headline (0/1), label_en, label_zh, recorded_at;
+                       unit, headline (0/1), label_en, label_zh, previous, change,
+                       recorded_at, position (the KPI's place in its report: 0, 1, …);
                        one row per (client, period_start, period_end, kpi)
 
 Dates are ISO text so both databases hold them alike. SQLite goes through the standard
@@ -43,7 +44,7 @@ SCHEMA = (
     client TEXT NOT NULL, period_start TEXT NOT NULL, period_end TEXT NOT NULL,
     period_kind TEXT NOT NULL, kpi TEXT NOT NULL, value DOUBLE PRECISION, unit TEXT,
     headline INTEGER NOT NULL, label_en TEXT, label_zh TEXT, previous DOUBLE PRECISION,
-    change DOUBLE PRECISION, recorded_at TEXT NOT NULL,
+    change DOUBLE PRECISION, recorded_at TEXT NOT NULL, position INTEGER,
     PRIMARY KEY (client, period_start, period_end, kpi))""",
 )
 KPI_COLUMNS = ("kpi", "value", "unit", "headline", "label_en", "label_zh", "previous", "change")
@@ -72,6 +73,10 @@ class History:
         self.con, self.where, self.postgres = con, where, postgres
         for ddl in SCHEMA:
             self._exec(ddl)
+        with closing(self.con.cursor()) as cur:  # a history made before ``position``
+            cur.execute("SELECT * FROM communityroi_kpis WHERE 1 = 0")
+            if "position" not in [d[0] for d in cur.description]:
+                self._exec("ALTER TABLE communityroi_kpis ADD COLUMN position INTEGER")
         self.con.commit()
 
     @classmethod
@@ -177,10 +182,11 @@ class History:
                     "AND period_end = ?",
                     key,
                 )
-                for k in kpis:
+                for position, k in enumerate(kpis):
                     self._exec(
-                        "INSERT INTO communityroi_kpis VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO communityroi_kpis (client, period_start, period_end, "
+                        f"period_kind, {', '.join(KPI_COLUMNS)}, recorded_at, position) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             *key,
                             kind,
@@ -193,6 +199,7 @@ class History:
                             k.previous,
                             k.change,
                             now,
+                            position,
                         ),
                     )
             self.con.commit()
@@ -221,10 +228,10 @@ class History:
         }
 
     def kpis(self, client: str, start: date, end: date) -> list[KpiRow]:
-        """The KPIs stored for ``client`` and this period, in the order they were written."""
+        """The KPIs stored for ``client`` and this period, in their report's order."""
         rows = self._exec(
             f"SELECT {', '.join(KPI_COLUMNS)} FROM communityroi_kpis WHERE client = ? "
-            "AND period_start = ? AND period_end = ?",
+            "AND period_start = ? AND period_end = ? ORDER BY position, kpi",
             (client, start.isoformat(), end.isoformat()),
         )
         return [KpiRow(k, v, u, bool(h), en, zh, p, c) for k, v, u, h, en, zh, p, c in rows]

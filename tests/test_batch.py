@@ -104,7 +104,7 @@ def test_history_rows_written(first):
 
 
 def test_rerun_skips_all_seven_then_force_rebuilds_them(first):
-    root, agency, out, _res, snapshot, _index = first
+    root, agency, out, _res, snapshot, first_index = first
     res = cli("batch", str(agency), "--out", str(out), "--period", "2026-10", "--workers", "1")
     assert res.exit_code == 1
     assert "0 built, 7 unchanged, 1 failed" in res.stdout
@@ -116,6 +116,8 @@ def test_rerun_skips_all_seven_then_force_rebuilds_them(first):
     assert skipped["kpis"]["roi.roi"]["value"] == pytest.approx(
         headline(out / GOOD[0] / "report.json")["roi.roi"]
     )  # the index still shows a skipped client's KPIs (from the history)
+    built = next(c for c in first_index["clients"] if c["name"] == GOOD[0])
+    assert list(skipped["kpis"]) == list(built["kpis"])  # same order: same default columns
     res = cli("batch", str(agency), "--out", str(out), "--period", "2026-10", "--force",
               "--workers", "1")  # fmt: skip
     assert "7 built, 0 unchanged, 1 failed" in res.stdout

@@ -45,6 +45,8 @@ def exercise(h: History) -> None:
     assert (last["input_hash"], last["outputs"], last["seconds"]) == (
         "h10", ["report.html", "report.json"], 2.0)  # fmt: skip
     assert {k.kpi: k for k in h.kpis("a", *OCT)}["roi.roi"] == _rows(20.0)[0]
+    # in the report's order (the portfolio's default columns), not the key's
+    assert [k.kpi for k in h.kpis("a", *OCT)] == ["roi.roi", "roi.investment"]
     # a rerun of a period replaces its KPIs, it does not add to them
     h.record("a", *OCT, "month", status="ok", input_hash="h11", kpis=_rows(21.0))
     assert [k.value for k in h.kpis("a", *OCT) if k.kpi == "roi.roi"] == [21.0]
@@ -66,6 +68,18 @@ def test_sqlite(tmp_path):
     assert (tmp_path / "sub" / "h.db").is_file()
     with History.open(tmp_path / "sub" / "h.db", Path("/")) as h:  # reopened: still there
         assert h.last_ok("a", *OCT)["input_hash"] == "h11"
+
+
+def test_a_history_from_before_the_position_column_is_upgraded(tmp_path):
+    import sqlite3
+
+    from core.history import SCHEMA
+
+    with sqlite3.connect(tmp_path / "old.db") as con:
+        con.execute(SCHEMA[1].replace(" position INTEGER,", ""))
+    with History.open("old.db", tmp_path) as h:
+        h.record("a", *OCT, "month", status="ok", input_hash="x", kpis=_rows(1.0))
+        assert [k.kpi for k in h.kpis("a", *OCT)] == ["roi.roi", "roi.investment"]
 
 
 def test_bad_history_specs_are_one_line(tmp_path):
