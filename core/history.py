@@ -9,7 +9,8 @@ Two tables (created on first use), the same on SQLite and PostgreSQL::
     communityroi_kpis  the KPIs of a client's latest successful run of a period: client,
                        period_start, period_end, period_kind, kpi ("metric.kpi"), value,
                        unit, headline (0/1), label_en, label_zh, previous, change,
-                       recorded_at, position (the KPI's place in its report: 0, 1, …);
+                       recorded_at, position (the KPI's place in its report: 0, 1, …),
+                       higher_is_better (0/1; the portfolio's green or red change);
                        one row per (client, period_start, period_end, kpi)
 
 Dates are ISO text so both databases hold them alike. SQLite goes through the standard
@@ -45,6 +46,7 @@ SCHEMA = (
     period_kind TEXT NOT NULL, kpi TEXT NOT NULL, value DOUBLE PRECISION, unit TEXT,
     headline INTEGER NOT NULL, label_en TEXT, label_zh TEXT, previous DOUBLE PRECISION,
     change DOUBLE PRECISION, recorded_at TEXT NOT NULL, position INTEGER,
+    higher_is_better INTEGER,
     PRIMARY KEY (client, period_start, period_end, kpi))""",
 )
 KPI_COLUMNS = ("kpi", "value", "unit", "headline", "label_en", "label_zh", "previous", "change")
@@ -60,6 +62,7 @@ class KpiRow:
     label_zh: str
     previous: float | None = None  # the report's own previous-period value and change
     change: float | None = None  # (relative, or points for percent units; core.report.KPI)
+    higher_is_better: bool = True  # core.report.KPI's: is a rise good news
 
 
 def _is_url(spec: str) -> bool:
@@ -73,10 +76,12 @@ class History:
         self.con, self.where, self.postgres = con, where, postgres
         for ddl in SCHEMA:
             self._exec(ddl)
-        with closing(self.con.cursor()) as cur:  # a history made before ``position``
+        with closing(self.con.cursor()) as cur:  # a history made before these columns
             cur.execute("SELECT * FROM communityroi_kpis WHERE 1 = 0")
-            if "position" not in [d[0] for d in cur.description]:
-                self._exec("ALTER TABLE communityroi_kpis ADD COLUMN position INTEGER")
+            have = {d[0] for d in cur.description}
+        for column in ("position", "higher_is_better"):
+            if column not in have:
+                self._exec(f"ALTER TABLE communityroi_kpis ADD COLUMN {column} INTEGER")
         self.con.commit()
 
     @classmethod
@@ -185,8 +190,8 @@ class History:
                 for position, k in enumerate(kpis):
                     self._exec(
                         "INSERT INTO communityroi_kpis (client, period_start, period_end, "
-                        f"period_kind, {', '.join(KPI_COLUMNS)}, recorded_at, position) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        f"period_kind, {', '.join(KPI_COLUMNS)}, recorded_at, position, "
+                        "higher_is_better) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             *key,
                             kind,
@@ -200,6 +205,7 @@ class History:
                             k.change,
                             now,
                             position,
+                            int(k.higher_is_better),
                         ),
                     )
             self.con.commit()
@@ -230,11 +236,15 @@ class History:
     def kpis(self, client: str, start: date, end: date) -> list[KpiRow]:
         """The KPIs stored for ``client`` and this period, in their report's order."""
         rows = self._exec(
-            f"SELECT {', '.join(KPI_COLUMNS)} FROM communityroi_kpis WHERE client = ? "
+            f"SELECT {', '.join(KPI_COLUMNS)}, higher_is_better FROM communityroi_kpis "
+            "WHERE client = ? "
             "AND period_start = ? AND period_end = ? ORDER BY position, kpi",
             (client, start.isoformat(), end.isoformat()),
         )
-        return [KpiRow(k, v, u, bool(h), en, zh, p, c) for k, v, u, h, en, zh, p, c in rows]
+        return [
+            KpiRow(k, v, u, bool(h), en, zh, p, c, better != 0)  # None (older rows): True
+            for k, v, u, h, en, zh, p, c, better in rows
+        ]
 
     def series(
         self,

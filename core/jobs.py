@@ -92,6 +92,7 @@ def run_client(job: Job) -> Outcome:
             k.label.zh,
             _num(k.previous),
             _num(k.change),
+            k.higher_is_better,
         )
         for s in result.report.sections
         for k in s.kpis

@@ -5,7 +5,8 @@ index.json (docs/agency.md)::
     {"format": "communityroi-portfolio", "version": 1, "agency": …, "period": …,
      "engine": …, "history": …, "finished_at": …,
      "clients": [{"name", "status": "ok"|"failed"|"skipped", "error", "outputs",
-                  "kpis": {"roi.roi": {"value", "unit", "label", "previous", "change"}},
+                  "kpis": {"roi.roi": {"value", "unit", "label", "previous", "change",
+                                       "higher_is_better"}},
                   "seconds", "period": {"start", "end", "label"}}]}
 
 ``kpis`` are the client's headline KPIs as its report gave them (for a skipped client, as
@@ -77,7 +78,7 @@ def carried_over(batch: Batch) -> list[Outcome]:
             )
             kpis = [
                 KpiRow(k, v["value"], v["unit"], True, v["label"]["en"], v["label"]["zh-CN"],
-                       v["previous"], v["change"])
+                       v["previous"], v["change"], v.get("higher_is_better", True))
                 for k, v in c["kpis"].items()
             ]  # fmt: skip
             outputs = [f.split("/", 1)[1] for f in c["outputs"]]
@@ -115,6 +116,7 @@ def document(batch: Batch, outcomes: list[Outcome]) -> dict[str, Any]:
                 "label": {"en": k.label_en, "zh-CN": k.label_zh},
                 "previous": k.previous,
                 "change": k.change,
+                "higher_is_better": k.higher_is_better,
             }
             for k in o.kpis
             if k.headline
@@ -184,7 +186,8 @@ def _change(k: KpiRow | None, lang: str) -> tuple[str, str]:
         if k.unit == "percent"
         else f"{c * 100:+.1f} %"
     )
-    return text, ("good" if c > 0 else "bad" if c < 0 else "")
+    good = (c > 0) == k.higher_is_better  # more customers at risk: red
+    return text, ("" if c == 0 else "good" if good else "bad")
 
 
 def html(batch: Batch, outcomes: list[Outcome]) -> str:

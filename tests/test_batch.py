@@ -424,3 +424,19 @@ def test_a_history_write_that_fails_is_named_and_the_batch_goes_on(tmp_path, mon
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))
     assert [c["status"] for c in index["clients"]] == ["failed", "ok"]
     assert (out / GOOD[0] / "report.json").is_file()  # built; the next run redoes it
+
+
+def test_portfolio_colours_a_change_by_whether_a_rise_is_good():
+    """+50 % customers at risk is red, −10 % is green; ROI +3 pt is green (the report's own
+    rule, core.report.KPI.higher_is_better)."""
+    from core.history import KpiRow
+    from core.portfolio import _change
+
+    def row(unit, change, better):
+        return KpiRow("m.k", 1.0, unit, True, "K", "K", 1.0, change, better)
+
+    assert _change(row("count", 0.5, False), "en") == ("+50.0 %", "bad")
+    assert _change(row("count", -0.1, False), "en") == ("-10.0 %", "good")
+    assert _change(row("percent", 3.0, True), "en") == ("+3.0 pt", "good")
+    assert _change(row("percent", 3.0, True), "zh-CN") == ("+3.0 个百分点", "good")
+    assert _change(row("count", 0.0, False), "en") == ("+0.0 %", "")

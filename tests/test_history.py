@@ -27,8 +27,9 @@ Q3 = (date(2026, 7, 1), date(2026, 9, 30))
 def _rows(value: float) -> list[KpiRow]:
     return [
         KpiRow("roi.roi", value, "percent", True, "ROI", "投资回报率", value - 5, 5.0),
-        KpiRow("roi.investment", 1000.0, "currency", False, "Investment", "投入", None, None),
-    ]
+        KpiRow("roi.investment", 1000.0, "currency", False, "Investment", "投入", None, None,
+               higher_is_better=False),
+    ]  # fmt: skip
 
 
 def exercise(h: History) -> None:
@@ -47,6 +48,7 @@ def exercise(h: History) -> None:
     assert {k.kpi: k for k in h.kpis("a", *OCT)}["roi.roi"] == _rows(20.0)[0]
     # in the report's order (the portfolio's default columns), not the key's
     assert [k.kpi for k in h.kpis("a", *OCT)] == ["roi.roi", "roi.investment"]
+    assert h.kpis("a", *OCT) == _rows(20.0)  # every field, higher_is_better too
     # a rerun of a period replaces its KPIs, it does not add to them
     h.record("a", *OCT, "month", status="ok", input_hash="h11", kpis=_rows(21.0))
     assert [k.value for k in h.kpis("a", *OCT) if k.kpi == "roi.roi"] == [21.0]
