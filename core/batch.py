@@ -50,6 +50,9 @@ def run_batch(
     unknown = sorted(set(only) - {c.name for c in agency.clients})
     if unknown:
         raise ConfigError(f"--only {unknown[0]}: no such client in agency.toml")
+    off = [c.name for c in agency.clients if not c.enabled and c.name in only]
+    if off:  # else the batch built nothing and said only "0 built"
+        raise ConfigError(f"--only {off[0]}: that client has enabled = false in agency.toml")
     for name, where in ((period, "--period"), (agency.agency.period, "[agency] period")):
         if name is not None:
             try:

@@ -188,6 +188,12 @@ def test_bad_agency_toml_is_one_line(tmp_path):
     assert res.exit_code == 2 and "--only zzz: no such client" in res.stderr
     res = cli("batch", str(tmp_path / "agency.toml"), "--period", "October")
     assert res.exit_code == 2 and "--period: period 'October' is not a period name" in res.stderr
+    res = cli("batch", str(tmp_path / "agency.toml"), "--period", "0000")  # no Python date
+    assert res.exit_code == 2 and "--period: period '0000' is not a period name" in res.stderr
+    toml = (tmp_path / "agency.toml").read_text()
+    (tmp_path / "agency.toml").write_text(toml + "enabled = false\n")  # the last client
+    res = cli("batch", str(tmp_path / "agency.toml"), "--only", BROKEN)
+    assert res.exit_code == 2 and f"--only {BROKEN}: that client has enabled = false" in res.stderr
 
 
 def test_a_client_config_error_does_not_stop_the_others(tmp_path):
