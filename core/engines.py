@@ -4,9 +4,11 @@
 **local** runs ``workers`` processes (default: the CPU count), started with ``spawn`` so
 no Polars thread pool is forked; each gets ``POLARS_MAX_THREADS`` = CPUs / workers unless
 the environment sets it. With one worker (or one job) the jobs run in this process, one
-after another. A worker process
-that dies (killed, out of memory) breaks the pool: its unfinished jobs are retried once in
-a fresh pool, and are reported failed if that dies too.
+after another. A worker process that dies (killed, out of memory) breaks the pool and
+every unfinished job with it. The jobs that had started are the suspects: each is retried
+alone, in a pool of its own, and reported failed if it dies again; the jobs that had not
+started go on in a fresh pool. So one client that runs out of memory fails alone, not
+with the dozens queued behind it.
 
 **dask** submits :func:`core.jobs.run_client` once per client to the scheduler at
 ``scheduler`` (``tcp://host:8786``), or, without one, to a local cluster of ``workers``
@@ -26,6 +28,7 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from core.errors import ConfigError
 from core.jobs import Job, Outcome, one_line, run_client
@@ -59,12 +62,12 @@ def _local(jobs: list[Job], workers: int, on_done: Done) -> None:
             on_done(run_client(job))
         return
     todo = list(jobs)
-    for attempt in (1, 2):
-        broken = _pool(todo, workers, on_done)
-        if not broken:
-            return
-        if attempt == 2:
-            for job in broken:
+    while todo:
+        broken, started = _pool(todo, workers, on_done)
+        suspects = [j for j in broken if j.name in started] or broken  # none: pool at fault
+        alone = {j.name for j in suspects}
+        for job in suspects:  # alone: if it dies again, it fails alone
+            if _pool([job], 1, on_done)[0]:
                 on_done(
                     Outcome(
                         job.name,
@@ -73,21 +76,41 @@ def _local(jobs: list[Job], workers: int, on_done: Done) -> None:
                         period=job.period,
                     )
                 )
-        todo = broken
+        todo = [j for j in broken if j.name not in alone]
 
 
-def _pool(jobs: list[Job], workers: int, on_done: Done) -> list[Job]:
-    """Run ``jobs`` in one pool; the jobs left unfinished when the pool broke."""
+def _started(queue: Any) -> None:  # pool initializer: remember where to say "started"
+    global _STARTED
+    _STARTED = queue
+
+
+_STARTED: Any = None
+
+
+def _run(job: Job) -> Outcome:
+    _STARTED.put(job.name)
+    return run_client(job)
+
+
+def _pool(jobs: list[Job], workers: int, on_done: Done) -> tuple[list[Job], set[str]]:
+    """Run ``jobs`` in one pool: the jobs left unfinished when the pool broke, and the
+    names of the jobs that had started."""
     threads = str(max(1, (os.cpu_count() or 1) // workers))
     saved = os.environ.get("POLARS_MAX_THREADS")
     if saved is None:  # a value the user set is kept; the spawned workers inherit it
         os.environ["POLARS_MAX_THREADS"] = threads
     broken: list[Job] = []
+    names: set[str] = set()
+    ctx = multiprocessing.get_context("spawn")
+    started = ctx.SimpleQueue()
     try:
-        ctx = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = {pool.submit(run_client, job): job for job in jobs}
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=ctx, initializer=_started, initargs=(started,)
+        ) as pool:
+            futures = {pool.submit(_run, job): job for job in jobs}
             for fut in as_completed(futures):
+                while not started.empty():  # read as we go: a full pipe would block a worker
+                    names.add(started.get())
                 try:
                     outcome = fut.result()
                 except BrokenProcessPool:
@@ -99,7 +122,10 @@ def _pool(jobs: list[Job], workers: int, on_done: Done) -> list[Job]:
             os.environ.pop("POLARS_MAX_THREADS", None)
         else:
             os.environ["POLARS_MAX_THREADS"] = saved
-    return broken
+    while not started.empty():
+        names.add(started.get())
+    started.close()
+    return broken, names
 
 
 def _dask(jobs: list[Job], workers: int | None, scheduler: str | None, on_done: Done) -> None:

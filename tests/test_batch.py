@@ -363,9 +363,12 @@ def test_only_keeps_the_other_clients_rows_in_the_portfolio(tmp_path):
     assert html.count("<tr data-client=") == 2 and "Demo shop 11" in html
 
 
-def test_a_pool_that_dies_twice_reports_its_clients_failed(tmp_path, monkeypatch):
+def test_a_client_that_kills_its_worker_twice_fails_alone(tmp_path, monkeypatch):
     """The retry logic of the local engine without real processes: the first pool breaks
-    with two clients unfinished, the fresh pool breaks again with one of them."""
+    with two clients unfinished, one of which had started (the suspect). The suspect is
+    retried alone and dies again: it fails, and only it; the one that had not started
+    runs in a fresh pool (before, every client unfinished in the second pool failed too,
+    so one out-of-memory client took dozens of good ones with it)."""
     from core import engines
     from core.agency import load_agency, plan_client
     from core.jobs import Job
@@ -376,13 +379,17 @@ def test_a_pool_that_dies_twice_reports_its_clients_failed(tmp_path, monkeypatch
     calls = []
 
     def pool(todo, workers, on_done):
-        calls.append([j.name for j in todo])
-        return todo[1:] if len(calls) == 1 else todo[:1]
+        calls.append(([j.name for j in todo], workers))
+        if len(calls) == 1:  # job 0 done; job 1 running when the pool broke; job 2 queued
+            return todo[1:], {todo[0].name, todo[1].name}
+        if todo == [jobs[1]]:
+            return todo, {todo[0].name}  # dies again, alone
+        return [], {j.name for j in todo}
 
     monkeypatch.setattr(engines, "_pool", pool)
     done = []
     engines.execute(jobs, engine="local", workers=2, scheduler=None, on_done=done.append)
-    assert calls == [[j.name for j in jobs], [jobs[1].name, jobs[2].name]]
+    assert calls == [([j.name for j in jobs], 2), ([jobs[1].name], 1), ([jobs[2].name], 2)]
     assert [(o.name, o.status) for o in done] == [(jobs[1].name, "failed")]
     assert "died twice" in done[0].error and done[0].period == jobs[1].period
 
