@@ -123,11 +123,15 @@ def _is_total(expr: pl.Expr) -> pl.Expr:
 
 
 def _totals(
-    frame: pl.LazyFrame, first: str | None, origin: str, ctx: SourceContext
+    frame: pl.LazyFrame, first: str | None, origin: str, ctx: SourceContext, *, typed: bool
 ) -> pl.LazyFrame:
     """Drop (and report) the totals rows at the end of an orders file: rows after the last
     order whose order id is empty or 合计/Total, or whose first column says 合计/Total. A
-    totals row inside the file has its amount refused at the boundary (with its row)."""
+    totals row inside the file has its amount refused at the boundary (with its row).
+
+    ``typed`` (Parquet): first one cheap scan of the id columns; a file with no totals row
+    whose last row is an order is returned as it is (the general plan below holds every
+    row until it knows the last order, and turns every amount into text to mark one)."""
     names = frame.collect_schema().names()
     if "order_id" not in names:
         return frame
@@ -135,6 +139,10 @@ def _totals(
     if first is not None and first in names and first != "order_id":
         total = total | _is_total(pl.col(first))
     real = _io.blank_to_null("order_id").is_not_null() & ~total
+    if typed:
+        found = frame.select(total.any().alias("total"), real.last().alias("last")).collect()
+        if not found["total"].item() and found["last"].item() is not False:
+            return frame
     indexed = frame.with_row_index("__total_i")
     last = pl.col("__total_i").filter(real).max()
     keep = pl.col("__total_i") <= last.fill_null(pl.len())  # no order at all: keep all
@@ -154,9 +162,16 @@ def _totals(
     return kept
 
 
-def _trailing_blanks(frame: pl.LazyFrame, origin: str, ctx: SourceContext) -> pl.LazyFrame:
+def _trailing_blanks(
+    frame: pl.LazyFrame, origin: str, ctx: SourceContext, *, typed: bool = False
+) -> pl.LazyFrame:
     """Drop (and report) the empty rows spreadsheets leave at the end (``,,,,``); empty
-    rows in between stay, so the boundary names them with their row."""
+    rows in between stay, so the boundary names them with their row.
+
+    ``typed`` (Parquet: the last row is read without the rest): a file whose last row is
+    filled has none and is returned as it is — the general plan tests every cell of every
+    row and holds the whole file until it knows the last filled row (on 10 M activities,
+    seconds and 1.8 GB)."""
     schema = frame.collect_schema()
     if not schema:
         return frame
@@ -164,6 +179,8 @@ def _trailing_blanks(frame: pl.LazyFrame, origin: str, ctx: SourceContext) -> pl
         (_io.blank_to_null(c) if t == pl.String else pl.col(c)).is_not_null()
         for c, t in schema.items()
     )
+    if typed and frame.tail(1).select(filled.all()).collect().item() is not False:
+        return frame  # the last row is filled, or there is none
     indexed = frame.with_row_index("__blank_i")
     keep = pl.col("__blank_i") <= pl.col("__blank_i").filter(filled).max().fill_null(-1)
     ctx.drop(origin, "empty row at the end of the file", indexed.select((~keep).sum()))
@@ -171,7 +188,13 @@ def _trailing_blanks(frame: pl.LazyFrame, origin: str, ctx: SourceContext) -> pl
 
 
 def _mapped(
-    frame: pl.LazyFrame, table: str, opts: FilesOptions, origin: str, ctx: SourceContext
+    frame: pl.LazyFrame,
+    table: str,
+    opts: FilesOptions,
+    origin: str,
+    ctx: SourceContext,
+    *,
+    typed: bool = False,
 ) -> pl.LazyFrame:
     have = frame.collect_schema().names()
     user = opts.columns.get(table, {})
@@ -185,7 +208,7 @@ def _mapped(
     # an unmapped column already holding a canonical name that a mapped one takes goes
     clash = [h for h in have if h in mapping.values() and h not in mapping]
     frame = frame.drop(clash).rename({h: c for h, c in mapping.items() if h != c})
-    frame = _trailing_blanks(frame, origin, ctx)
+    frame = _trailing_blanks(frame, origin, ctx, typed=typed)
     schema = frame.collect_schema()
     names = schema.names()
     for column, values in opts.values.get(table, {}).items():
@@ -210,7 +233,7 @@ def _mapped(
     frame = _io.decimal_commas(frame, [c.name for c in spec.columns if c.dtype == pl.Float64])
     if table == "orders":
         first = next((h for h in have if h.strip()), None)
-        frame = _totals(frame, mapping.get(first, first), origin, ctx)
+        frame = _totals(frame, mapping.get(first, first), origin, ctx, typed=typed)
     return frame
 
 
@@ -229,7 +252,7 @@ def _frame(
         ) from None
     return SourceFrame(
         table,
-        _mapped(frame, table, opts, name, ctx),
+        _mapped(frame, table, opts, name, ctx, typed=path.suffix.lower() == ".parquet"),
         origin=name,
         row_base=base,
         row_label=label,
