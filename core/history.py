@@ -272,7 +272,7 @@ class History:
         rows = self._exec(
             "SELECT period_start, period_end, period_kind, kpi, value, unit, label_en, "
             f"label_zh FROM communityroi_kpis WHERE {' AND '.join(where)} "
-            "ORDER BY period_start, period_end, kpi",
+            "ORDER BY period_start, period_end, position, kpi",
             tuple(params),
         )
         cols = (

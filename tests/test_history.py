@@ -56,6 +56,8 @@ def exercise(h: History) -> None:
     months = h.series("a", kind="month", headline_only=True)
     assert [(r["period_start"], r["kpi"], r["value"]) for r in months] == [
         (SEP[0], "roi.roi", 10.0), (OCT[0], "roi.roi", 21.0)]  # fmt: skip
+    october = [r["kpi"] for r in h.series("a", kind="month") if r["period_start"] == OCT[0]]
+    assert october == ["roi.roi", "roi.investment"]  # report order: `history` lists them so
     before = h.series("a", kind="month", before=OCT[0], kpi="roi.roi")
     assert [r["value"] for r in before] == [10.0]
     assert [r["value"] for r in h.series("a", kind="quarter", kpi="roi.roi")] == [99.0]
