@@ -19,7 +19,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -89,6 +89,24 @@ class Export:
 
     def files(self, suffix: str = ".json") -> Iterator[str]:
         return (n for n in self.names if n.lower().endswith(suffix))
+
+
+def response_files(given: str, path: Path, keep: Callable[[Path], bool], hint: str) -> list[Path]:
+    """The saved API responses at ``path`` (the option's value ``given``, resolved): the
+    file itself, or every file under the folder that ``keep`` accepts, sorted. A missing
+    path or a folder without responses is a one-line :class:`DataError` (``hint``: what to
+    save there)."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError(
+            f"{given}: no such file or folder; check 'path' (relative paths "
+            "start at the config's folder)"
+        )
+    files = sorted(p for p in path.rglob("*") if keep(p) and p.is_file())
+    if not files:
+        raise DataError(f"{given}: no .json files; save {hint} there")
+    return files
 
 
 def _checked_names(zf: zipfile.ZipFile, label: str) -> Iterator[str]:

@@ -84,7 +84,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
+from communityroi import SourceContext, SourceFrame, SourceSpec, hookimpl
 from plugins.sources._discourse_build import build
 from plugins.sources._discourse_read import (  # the drop reasons, named here for tests
     COPY,
@@ -102,6 +102,7 @@ from plugins.sources._discourse_read import (  # the drop reasons, named here fo
     Parts,
     read_response,
 )
+from plugins.sources._json_io import response_files
 
 __all__ = [
     "COPY",
@@ -136,21 +137,12 @@ def _responses(paths: Iterable[Path]) -> list[Path]:
 
 
 def load(opts: DiscourseOptions, ctx: SourceContext) -> list[SourceFrame]:
-    path = ctx.resolve(opts.path)
-    if path.is_dir():
-        files = _responses(path.rglob("*"))
-    elif path.is_file():
-        files = [path]
-    else:
-        raise DataError(
-            f"{opts.path}: no such file or folder; check 'path' (relative paths "
-            "start at the config's folder)"
-        )
-    if not files:
-        raise DataError(
-            f"{opts.path}: no .json files; save the Discourse API responses "
-            "(topics, posts, users, likes) there"
-        )
+    files = response_files(
+        opts.path,
+        ctx.resolve(opts.path),
+        lambda p: bool(RESPONSE.search(p.name)),
+        "the Discourse API responses (topics, posts, users, likes)",
+    )
     parts = Parts()
     for file in files:
         ctx.progress(f"discourse: reading {file.name}")

@@ -76,7 +76,8 @@ from pathlib import Path
 import polars as pl
 from pydantic import BaseModel, ConfigDict
 
-from communityroi import DataError, SourceContext, SourceFrame, SourceSpec, hookimpl
+from communityroi import SourceContext, SourceFrame, SourceSpec, hookimpl
+from plugins.sources._json_io import response_files
 from plugins.sources._wecom_read import (
     ADD_WAY,
     BEHAVIOR,
@@ -255,21 +256,13 @@ def _responses(paths: Iterable[Path]) -> list[Path]:
 
 
 def load(opts: WeComOptions, ctx: SourceContext) -> list[SourceFrame]:
-    path = ctx.resolve(opts.path)
-    if path.is_dir():
-        files = _responses(path.rglob("*"))
-    elif path.is_file():
-        files = [path]
-    else:
-        raise DataError(
-            f"{opts.path}: no such file or folder; check 'path' (relative paths "
-            "start at the config's folder)"
-        )
-    if not files:
-        raise DataError(
-            f"{opts.path}: no .json files; save the WeCom API responses (externalcontact/"
-            "get, batch/get_by_user, groupchat/get, get_user_behavior_data) there"
-        )
+    files = response_files(
+        opts.path,
+        ctx.resolve(opts.path),
+        lambda p: p.suffix.lower() == ".json",
+        "the WeCom API responses (externalcontact/get, batch/get_by_user, groupchat/get, "
+        "get_user_behavior_data)",
+    )
     parts = Parts()
     for file in files:
         ctx.progress(f"wecom: reading {file.name}")
