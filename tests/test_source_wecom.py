@@ -186,3 +186,11 @@ def test_truncated_file_and_other_shapes(tmp_path):
     (tmp_path / "groupchat_get_wrPRE.json").write_text(text[:200], encoding="utf-8")
     with pytest.raises(DataError, match="invalid JSON at line"):
         _load(tmp_path)
+
+
+def test_missing_folder_and_empty_folder_are_one_line_errors(tmp_path):
+    with pytest.raises(DataError, match=r"nowhere: no such file or folder; check 'path'"):
+        _load(tmp_path / "nowhere")
+    (tmp_path / "notes.txt").write_text("not a response", encoding="utf-8")
+    with pytest.raises(DataError, match=r"no \.json files; save the WeCom API responses"):
+        _load(tmp_path)
