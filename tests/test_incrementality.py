@@ -137,6 +137,18 @@ def test_split_by_channel_and_operator():
     assert plain.table("by_channel") is None and plain.table("by_operator") is None
 
 
+def test_channel_codes_of_the_wecom_source_have_labels():
+    """Every channel code the wecom source writes shows as words (zh and en) in the
+    channel table; the split's own table carries them."""
+    from plugins.metrics._channels import CHANNEL_LABELS
+    from plugins.sources._wecom_read import ADD_WAY, JOIN_SCENE
+
+    assert set(ADD_WAY.values()) | set(JOIN_SCENE.values()) == set(CHANNEL_LABELS)
+    members = [{**MEMBERS[0], "channel": "qr_code"}, MEMBERS[1]]
+    table = run_metric(SPEC, _data(members=members), OPTS).table("by_channel")
+    assert table.columns["channel"].values["qr_code"].zh == "扫描二维码"
+
+
 def test_same_seed_same_interval_and_seed_matters():
     s = shop(1, n=300)
     data = make_data({"members": s.members, "orders": s.orders}, start=PERIOD[0], end=PERIOD[1])

@@ -11,6 +11,7 @@ import polars as pl
 from communityroi import KPI, Chart, ColumnInfo, Section, T, Table
 from plugins.metrics import _did
 from plugins.metrics import incrementality_text as txt
+from plugins.metrics._channels import CHANNEL_LABELS
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,8 @@ def _tables(o: Outcome) -> tuple[tuple[Table, ...], tuple[Chart, ...]]:
             if frame is None or not (frame["key"] != "").any():
                 continue  # not recorded for anyone
             cols = txt.breakdown_columns(head)
-            key = replace(cols.pop("key"), values={"": txt.NOT_RECORDED})
+            labels = CHANNEL_LABELS if name == "channel" else {}
+            key = replace(cols.pop("key"), values={**labels, "": txt.NOT_RECORDED})
             tables.append(
                 Table(
                     f"by_{name}",
