@@ -84,9 +84,10 @@ def test_wecom_fixture_into_the_operators_section():
                           {"path": str(Path(__file__).parent / "data" / "wecom")})  # fmt: skip
     data = make_data(frames, **OCT)
     ops = _ops(run_metric(operators.SPEC, data, {}))
-    # zhangsan added wmA and wmB first, lisi wmC and wmD; wmF (group only) has none
-    assert {k: r["customers"] for k, r in ops.items()} == {"zhangsan": 2, "lisi": 2, "—": 1}
-    assert {k: r["added"] for k, r in ops.items()} == {"zhangsan": 2, "lisi": 1, "—": 1}
+    # zhangsan added wmA and wmB first, lisi wmC and wmD; wmF (group only, not a contact)
+    # is lisi's, who invited it into the group on 10-12 (WeCom's invitor is always staff)
+    assert {k: r["customers"] for k, r in ops.items()} == {"zhangsan": 2, "lisi": 3}
+    assert {k: r["added"] for k, r in ops.items()} == {"zhangsan": 2, "lisi": 2}
     # behaviour data on 10-01/10-02: zhangsan 2 new contacts, 6 chats; lisi 0 and 1
     assert (ops["zhangsan"]["new_contacts"], ops["zhangsan"]["chats"]) == (2, 6)
     assert (ops["lisi"]["new_contacts"], ops["lisi"]["chats"]) == (0, 1)
