@@ -123,4 +123,4 @@ def test_service_quality_from_the_wecom_archive(tmp_path):
     z = ops["zhangsan"]
     assert (z["questions"], z["first_response_minutes"], z["reply_within_rate"]) == (1, 4.0, 0)
     assert z["unreplied_rate"] == 0
-    assert (z["customers"], ops["—"]["customers"]) == (2, 1)  # wmA, wmB; wmF
+    assert (z["customers"], ops["lisi"]["customers"]) == (2, 3)  # wmA, wmB; wmC, wmD, wmF
