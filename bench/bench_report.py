@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=["floor", "report"], default=None)
     ap.add_argument("--tree", type=Path, help="run the CLI from this source tree (A/B)")
     ap.add_argument("--steps", action="store_true", help="print the report's step timings")
+    ap.add_argument("--keep", action="store_true", help="keep the config and outputs")
     ap.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.floor_child:
@@ -202,6 +203,10 @@ def main(argv: list[str] | None = None) -> int:
     if "report" in runs:
         sizes = {p.name: p.stat().st_size for p in out.iterdir()}
         print("  outputs: " + ", ".join(f"{n} {s / 1e6:.2f} MB" for n, s in sorted(sizes.items())))
+    if args.keep:
+        print(f"  kept {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
