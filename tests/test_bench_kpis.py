@@ -16,6 +16,7 @@ is compared exactly.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sys
@@ -46,11 +47,10 @@ groups = "data/groups.parquet"
 
 
 def _generate(out: Path) -> None:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import generate  # bench/generate.py
-    finally:
-        sys.path.remove(str(ROOT / "bench"))
+    """bench/generate.py, loaded from its path (a script of the repository, not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_generate", ROOT / "bench" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
     generate.generate(out, SCALE, SEED)
 
 
