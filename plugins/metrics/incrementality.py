@@ -52,8 +52,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -98,16 +99,19 @@ def _value(opts: IncrementalityOptions) -> pl.Expr:
 MONDAY = date(1970, 1, 5)  # week 0 starts on this Monday; 1970-01-01 is day 0, a Thursday
 
 
-def _month(col: str, tz: str) -> pl.Expr:
-    """Calendar month index (year × 12 + month − 1) in the report time zone."""
-    local = pl.col(col).dt.convert_time_zone(tz)
-    return (local.dt.year().cast(pl.Int32) * 12 + local.dt.month().cast(pl.Int32) - 1).alias(col)
+def _month(local: pl.Expr) -> pl.Expr:
+    """Calendar month index (year × 12 + month − 1) of a local time."""
+    return local.dt.year().cast(pl.Int32) * 12 + local.dt.month().cast(pl.Int32) - 1
 
 
-def _week(col: str, tz: str) -> pl.Expr:
-    """Calendar week index (Monday to Sunday) in the report time zone."""
-    day = pl.col(col).dt.convert_time_zone(tz).dt.date().cast(pl.Int32)
-    return ((day - 4) // 7).alias(col)
+def _week(local: pl.Expr) -> pl.Expr:
+    """Calendar week index (Monday to Sunday) of a local time."""
+    return (local.dt.date().cast(pl.Int32) - 4) // 7
+
+
+def _utc_midnight(day: date, tz: str) -> datetime:
+    """Midnight of ``day`` in ``tz``, as a UTC instant (what the orders' ``at`` holds)."""
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def week_index(d: date) -> int:
@@ -162,17 +166,15 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         )
     )
     joined = pl.col("joined_at")
-    bin_end = (
-        joined.dt.convert_time_zone(tz)
-        .dt.truncate("1w")
-        .dt.offset_by("1w")
-        .dt.convert_time_zone("UTC")
-    )
+    # the join time in the report time zone, converted once (week, month, end of the week)
+    local_join = pl.col("_local_join")
+    bin_end = local_join.dt.truncate("1w").dt.offset_by("1w").dt.convert_time_zone("UTC")
     starts = pl.max_horizontal(joined, pl.lit(data.start).dt.cast_time_unit("us"))
     ends = pl.min_horizontal(bin_end, pl.lit(data.end).dt.cast_time_unit("us"))
     member_rows = (
         people.join(has_cid, on="member_id", how="left")
         .join(pre_buyers, on="member_id", how="left")
+        .with_columns(joined.dt.convert_time_zone(tz).alias("_local_join"))
         .with_columns(
             (pl.col("_cid").fill_null(False) | pl.col("_pre_order").fill_null(False)).alias(
                 "linked"
@@ -206,8 +208,8 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
                 member_rows.filter(joined.is_not_null() & pl.col("linked")).select(
                     pl.lit(0, dtype=pl.UInt8).alias("kind"),
                     pl.col("member_id").alias("pid"),
-                    _week("joined_at", tz).alias("join_week"),
-                    _month("joined_at", tz).alias("join_month"),
+                    _week(local_join).alias("join_week"),
+                    _month(local_join).alias("join_month"),
                     pl.col("group_id").cast(pl.String).fill_null(""),
                     pl.col("channel").fill_null(""),
                     pl.col("operator_id").fill_null(""),
@@ -223,14 +225,19 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
         .cache()
     )
     p0 = week_index(data.period.start)
+    # orders up to the period end, leaving out the days before the period in its first
+    # week (a UTC bound, so only the kept orders are converted to local weeks)
+    p0_start = _utc_midnight(week_start(p0), tz)
     flows = (
         orders.filter(
-            pl.col("kind").is_not_null() & (data.in_period("at") | (_week("at", tz) < p0))
+            pl.col("kind").is_not_null()
+            & (pl.col("at") < data.end)
+            & ((pl.col("at") >= data.start) | (pl.col("at") < p0_start))
         )
         .group_by(
             "kind",
             "pid",
-            _week("at", tz).alias("week"),
+            _week(pl.col("at").dt.convert_time_zone(tz)).alias("week"),
             (pl.col("_member") & (pl.col("at") >= joined)).alias("post"),
         )
         .agg(pl.col("value").sum())
