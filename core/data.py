@@ -83,12 +83,17 @@ class CommunityData:
     @property
     def start(self) -> datetime:
         """Start of the period, as a UTC instant (midnight in the report time zone)."""
-        return _utc_midnight(self.period.start, self.timezone)
+        return self.midnight(self.period.start)
 
     @property
     def end(self) -> datetime:
         """End of the period (exclusive), as a UTC instant."""
-        return _utc_midnight(self.period.end + timedelta(days=1), self.timezone)
+        return self.midnight(self.period.end + timedelta(days=1))
+
+    def midnight(self, day: date) -> datetime:
+        """Midnight of ``day`` in the report time zone, as a UTC instant (comparable with
+        the tables' UTC datetimes)."""
+        return _utc_midnight(day, self.timezone)
 
     def in_period(self, column: str | pl.Expr) -> pl.Expr:
         """Expression: ``column`` (a UTC datetime or a local date) lies in the period."""

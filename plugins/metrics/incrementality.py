@@ -52,9 +52,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -107,11 +106,6 @@ def _month(local: pl.Expr) -> pl.Expr:
 def _week(local: pl.Expr) -> pl.Expr:
     """Calendar week index (Monday to Sunday) of a local time."""
     return (local.dt.date().cast(pl.Int32) - 4) // 7
-
-
-def _utc_midnight(day: date, tz: str) -> datetime:
-    """Midnight of ``day`` in ``tz``, as a UTC instant (what the orders' ``at`` holds)."""
-    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
 def week_index(d: date) -> int:
@@ -227,7 +221,7 @@ def compute(data: CommunityData, opts: IncrementalityOptions) -> MetricResult:
     p0 = week_index(data.period.start)
     # orders up to the period end, leaving out the days before the period in its first
     # week (a UTC bound, so only the kept orders are converted to local weeks)
-    p0_start = _utc_midnight(week_start(p0), tz)
+    p0_start = data.midnight(week_start(p0))
     flows = (
         orders.filter(
             pl.col("kind").is_not_null()
