@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 from conftest import sample
 
+from plugins.metrics import clv_fitting
 from plugins.metrics import clv_models as cm
 
 END = date(1997, 9, 30)
@@ -219,6 +220,64 @@ def test_bgnbd_gradient_matches_finite_differences(rfm, params):
     fd = _fd_grad(lambda p: cm.bgnbd_loglik(p, xu, txu, Tu, w)[0], params)
     # central differences of a sum of ~1e4 lose ~1e-16·|LL|/h in cancellation
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9 * abs(ll))
+
+
+@pytest.mark.parametrize(
+    "params", [(0.5, 3.0, 1.3, 2.1), (0.243, 4.41, 0.793, 2.43), (2, 9, 4, 0.7)]
+)
+def test_bgnbd_hessian_matches_finite_differences(rfm, params):
+    x, tx, T = (rfm[c].to_numpy() for c in ("x", "t_x", "T"))
+    (xu, txu, Tu), w = cm.compress(x, tx, T)
+    ll, grad, H = cm.bgnbd_loglik(params, xu, txu, Tu, w, hessian=True)
+    ll0, g0 = cm.bgnbd_loglik(params, xu, txu, Tu, w)
+    assert ll == ll0 and np.array_equal(grad, g0)
+    # column j: central differences of the exact gradient along parameter j
+    fd = np.column_stack(
+        [
+            _fd_grad(lambda p, i=i: cm.bgnbd_loglik(p, xu, txu, Tu, w)[1][i], params)
+            for i in range(4)
+        ]
+    )
+    np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6 * np.abs(fd).max())
+    np.testing.assert_array_equal(H, H.T)
+
+
+def test_sample_start_and_newton_steps_reach_the_lbfgs_optimum(rfm, monkeypatch):
+    """fit_bgnbd starts from L-BFGS-B on every k-th row and finishes with Newton steps on all
+    rows. Forced onto CDNOW's 1,016 distinct rows with a 100-row sample (k = 10), it lands
+    where L-BFGS-B alone lands on all rows with tight tolerances (the method before)."""
+    x, tx, T = (rfm[c].to_numpy() for c in ("x", "t_x", "T"))
+    (xu, txu, Tu), w = cm.compress(x, tx, T)
+    data = cm._BGNBDData(xu, txu, Tu, w)
+    with clv_fitting.one_blas_thread():
+        ref = clv_fitting.fit_lbfgs(
+            lambda p: cm.bgnbd_loglik(p, data, None, None), ("r", "alpha", "a", "b"), data.W
+        )
+    monkeypatch.setattr(cm, "_START_ROWS", 100)
+    fit = cm.fit_bgnbd(x, tx, T)
+    assert ref.converged and fit.converged and fit.message == "converged (Newton)"
+    for k in ("r", "alpha", "a", "b"):
+        assert fit.params[k] == pytest.approx(ref.params[k], rel=1e-7), k
+    assert fit.log_likelihood >= ref.log_likelihood - 1e-9
+    # and should Newton give up, L-BFGS-B on all rows finishes from the sample's optimum
+    monkeypatch.setattr(cm, "fit_newton", lambda *args: None)
+    fallback = cm.fit_bgnbd(x, tx, T)
+    assert fallback.converged and fallback.message != "converged (Newton)"
+    for k in ("r", "alpha", "a", "b"):
+        assert fallback.params[k] == pytest.approx(ref.params[k], rel=1e-6), k
+
+
+def test_repeat_counts_index_themselves():
+    xs, inv = cm._codes(np.array([3.0, 0.0, 3.0, 1.0]))
+    assert xs.tolist() == [0, 1, 2, 3] and inv.tolist() == [3, 0, 3, 1]
+    xs, inv = cm._codes(np.array([2.5, 1.0, 2.5]))  # not whole numbers: the distinct values
+    assert xs.tolist() == [1.0, 2.5] and inv.tolist() == [1, 0, 1]
+    # a likelihood over x codes with empty values in between (x = 1, 2 absent) is the same
+    # as one row at a time
+    one = sum(cm.bgnbd_loglik((0.3, 4, 0.8, 2.4), [v], [2.0], [9.0])[0] for v in (0, 3, 3))
+    assert cm.bgnbd_loglik((0.3, 4, 0.8, 2.4), [0, 3, 3], [2.0] * 3, [9.0] * 3)[0] == (
+        pytest.approx(one, rel=1e-14)
+    )
 
 
 def test_gg_gradient_matches_finite_differences(rfm):

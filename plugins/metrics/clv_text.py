@@ -168,9 +168,11 @@ F_BGNBD = Formula(
     ),
     T(
         "Fader, Hardie & Lee (2005), “Counting your customers the easy way”, Marketing "
-        "Science 24(2), eq. 6. Fitted by L-BFGS-B with the exact gradient.",
+        "Science 24(2), eq. 6. Maximised by Newton's method with the exact gradient and "
+        "Hessian, from an L-BFGS-B fit on a sample of the summary rows.",
         "Fader, Hardie & Lee (2005)，《Counting your customers the easy way》，"
-        "Marketing Science 24(2)，式 6。以 L-BFGS-B 与解析梯度求解。",
+        "Marketing Science 24(2)，式 6。先以 L-BFGS-B 在部分汇总行样本上求初值，"
+        "再以解析梯度与 Hessian 矩阵的牛顿法求最大值。",
     ),
 )
 F_ALIVE = Formula(
