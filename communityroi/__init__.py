@@ -11,43 +11,53 @@ Third-party plugins import only this module (never ``core`` or ``plugins``)::
 
 What "member", "active", "paid order" and "buyer" mean — the views the built-in metrics
 count with — is in :mod:`communityroi.views`.
+
+Every name is imported when first used (module ``__getattr__``), so importing
+``communityroi`` — or ``hookimpl`` alone, as a command-only plugin does — loads neither
+Polars, numpy nor pydantic; ``MetricSpec`` and friends cost what their modules cost.
 """
 
-from core.data import CommunityData
-from core.errors import (
-    CommunityROIError,
-    ConfigError,
-    DataError,
-    PluginConflictError,
-    PluginError,
-    RenderError,
-)
-from core.hookspecs import hookimpl
-from core.privacy import DEMO_KEY
-from core.report import KPI, Chart, ColumnInfo, Finding, Formula, Period, Report, Section, Table
-from core.schema import (
-    ACTIVITY_KINDS,
-    COST_CATEGORIES,
-    ORDER_STATUSES,
-    PERSON_KEY,
-    SCHEMA,
-    TABLE_NAMES,
-    cast_person_keys,
-)
-from core.specs import (
-    Detected,
-    MemberScores,
-    MemberScoreSpec,
-    MetricResult,
-    MetricSpec,
-    RenderContext,
-    RendererSpec,
-    SourceContext,
-    SourceFrame,
-    SourceSpec,
-    TransformSpec,
-)
-from core.text import T, Text
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.data import CommunityData
+    from core.errors import (
+        CommunityROIError,
+        ConfigError,
+        DataError,
+        PluginConflictError,
+        PluginError,
+        RenderError,
+    )
+    from core.hookspecs import hookimpl
+    from core.privacy import DEMO_KEY
+    from core.report import KPI, Chart, ColumnInfo, Finding, Formula, Period, Report, Section, Table
+    from core.schema import (
+        ACTIVITY_KINDS,
+        COST_CATEGORIES,
+        ORDER_STATUSES,
+        PERSON_KEY,
+        SCHEMA,
+        TABLE_NAMES,
+        cast_person_keys,
+    )
+    from core.specs import (
+        Detected,
+        MemberScores,
+        MemberScoreSpec,
+        MetricResult,
+        MetricSpec,
+        RenderContext,
+        RendererSpec,
+        SourceContext,
+        SourceFrame,
+        SourceSpec,
+        TransformSpec,
+    )
+    from core.text import T, Text
 
 __all__ = [
     "ACTIVITY_KINDS",
@@ -89,3 +99,47 @@ __all__ = [
     "cast_person_keys",
     "hookimpl",
 ]
+
+# where each public name is defined (imported on first use, then cached in this module)
+_WHERE = {
+    "CommunityData": "core.data",
+    "CommunityROIError": "core.errors",
+    "ConfigError": "core.errors",
+    "DataError": "core.errors",
+    "PluginConflictError": "core.errors",
+    "PluginError": "core.errors",
+    "RenderError": "core.errors",
+    "hookimpl": "core.hookspecs",
+    "DEMO_KEY": "core.privacy",
+    **dict.fromkeys(
+        ("KPI", "Chart", "ColumnInfo", "Finding", "Formula", "Period", "Report", "Section",
+         "Table"),
+        "core.report",
+    ),
+    **dict.fromkeys(
+        ("ACTIVITY_KINDS", "COST_CATEGORIES", "ORDER_STATUSES", "PERSON_KEY", "SCHEMA",
+         "TABLE_NAMES", "cast_person_keys"),
+        "core.schema",
+    ),
+    **dict.fromkeys(
+        ("Detected", "MemberScores", "MemberScoreSpec", "MetricResult", "MetricSpec",
+         "RenderContext", "RendererSpec", "SourceContext", "SourceFrame", "SourceSpec",
+         "TransformSpec"),
+        "core.specs",
+    ),
+    "T": "core.text",
+    "Text": "core.text",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'communityroi' has no attribute '{name}'")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # the next access skips this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -22,12 +22,35 @@ A plugin adds a command to ``communityroi`` with the same options and behaviour 
     def communityroi_commands(cli):
         cli.add_command(weekly)
 
+Keep the command's module light — import only click and ``communityroi`` at the top and
+anything heavy (Polars, your data code) inside the command — because ``communityroi --help``
+imports it to show the command's one-line help (see "Commands" in docs/plugins.md).
+
 ``friendly`` turns a :class:`communityroi.CommunityROIError` into a one-line error (exit
 code 2); ``report_options`` adds ``--out --format --lang --period-start --period-end
 --show-names --strict-plugins --open``.
 """
 
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from core.cli import friendly, merge, overrides, report_options, run_report
-from core.settings import load_settings
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Read ``path`` (a report.toml, or None), then ``COMMUNITYROI_…`` env vars, then
+    ``overrides`` (nested dicts, e.g. from CLI flags); a mistake is a ConfigError.
+
+    pydantic-settings is imported here, when a command runs, not when the plugin's
+    module is imported (so ``communityroi --help`` stays fast)."""
+    from core.settings import load_settings as load
+
+    return load(path, **overrides)
+
 
 __all__ = ["friendly", "load_settings", "merge", "overrides", "report_options", "run_report"]

@@ -7,7 +7,7 @@ import sys
 import time
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -15,7 +15,9 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 from core.friendly import friendly
-from core.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from core.settings import Settings
 
 err = Console(stderr=True)
 out = Console()
@@ -37,31 +39,78 @@ class Ctx:
 
 
 class PluginCommands(click.Group):
-    """The core's commands, plus those plugins add through ``communityroi_commands``.
+    """The core's commands, plus those plugins declare or add.
 
-    Plugins are asked only when a name is not a core command or the list is shown
-    (``--help``), so ``communityroi report …`` loads no plugin before it needs them."""
+    ``communityroi report …`` loads no plugin. A declared command (``communityroi.commands``
+    entry points, ``plugins.COMMANDS``; core.plugin_commands) is imported when it runs —
+    only its module — or when the list is shown (``--help``). Plugins using the older
+    ``communityroi_commands`` hook are asked when a name is found neither way, or for the
+    list. Settings are not built unless a ``COMMUNITYROI_PLUGINS…`` variable is set."""
 
-    _loaded = False
+    # per process, like the commands added to the group
+    _declared: dict | None = None
+    _disabled: list[str] | None = None
+    _hooks_asked = False
 
-    def _load_plugins(self) -> None:
-        if self._loaded:
-            return
-        type(self)._loaded = True
-        from core.manager import command_registry
-
-        for warning in command_registry(self):
+    def _warn(self, warnings: list[str]) -> None:
+        for warning in warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
 
+    def _off(self) -> list[str]:
+        if type(self)._disabled is None:
+            from core.manager import disabled_plugins
+
+            type(self)._disabled, warnings = disabled_plugins()
+            self._warn(warnings)
+        return type(self)._disabled
+
+    def _declarations(self) -> dict:
+        """The declared commands not loaded yet, by name."""
+        if type(self)._declared is None:
+            from core.plugin_commands import declared_commands
+
+            type(self)._declared, warnings = declared_commands(self._off())
+            self._warn(warnings)
+        return type(self)._declared
+
+    def _declared_command(self, name: str):
+        """The declared command ``name`` (imported now), or None."""
+        decl = self._declarations().pop(name, None)
+        if decl is None:
+            return None
+        if name in self.commands:  # a core command keeps its name
+            self._warn([f"{decl.info.describe()} declares command '{name}', a core command"])
+            return None
+        try:
+            cmd = decl.load()
+        except Exception as exc:
+            self._warn([f"{decl.info.describe()} failed to load command '{name}': "
+                        f"{type(exc).__name__}: {exc}; skipped it"])  # fmt: skip
+            return None
+        self.add_command(cmd, name)
+        return cmd
+
+    def _ask_hooks(self) -> None:
+        if type(self)._hooks_asked:
+            return
+        type(self)._hooks_asked = True
+        from core.manager import command_registry
+        from core.plugin_commands import hook_distributions_to_skip
+
+        skip = hook_distributions_to_skip()
+        self._warn(command_registry(self, disabled=self._off(), skip_distributions=skip))
+
     def get_command(self, ctx, cmd_name):
-        found = super().get_command(ctx, cmd_name)
+        found = super().get_command(ctx, cmd_name) or self._declared_command(cmd_name)
         if found is None:
-            self._load_plugins()
+            self._ask_hooks()
             found = super().get_command(ctx, cmd_name)
         return found
 
     def list_commands(self, ctx):
-        self._load_plugins()
+        for name in list(self._declarations()):
+            self._declared_command(name)
+        self._ask_hooks()
         return super().list_commands(ctx)
 
 
@@ -214,6 +263,7 @@ def validate(obj, target: Path, as_json: bool):
 def plugins(as_json: bool, config: Path | None, strict: bool):
     """List every source, transform, metric and renderer with its plugin and version."""
     from core.pipeline import registry_for
+    from core.settings import load_settings
 
     settings = load_settings(config)  # also reads COMMUNITYROI_PLUGINS__DISABLE
     reg = registry_for(settings, strict=strict or None)

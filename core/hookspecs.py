@@ -6,11 +6,20 @@ plugin at a time, so a failure names the plugin and cannot take the others down.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pluggy
 
-from core.specs import MemberScoreSpec, MetricSpec, RendererSpec, SourceSpec, TransformSpec
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from core.specs import (
+        MemberScoreSpec,
+        MetricSpec,
+        RendererSpec,
+        SourceSpec,
+        TransformSpec,
+    )
 
 PROJECT = "communityroi"
 

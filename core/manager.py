@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata as md
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ class Registry:
         self.warnings.append(msg + "; skipped it (use --strict-plugins to stop here)")
 
 
-def _own_version() -> str:
+def own_version() -> str:
     try:
         return md.version("communityroi")
     except md.PackageNotFoundError:
@@ -88,7 +89,7 @@ def build_registry(
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     reg = Registry(manager=pm, strict=strict)
-    version = _own_version()
+    version = own_version()
 
     if builtins is None:
         builtins = importlib.import_module("plugins").BUILTIN
@@ -105,26 +106,31 @@ def build_registry(
             reg.fail(info, "failed to load", exc)
 
     if entry_points:
-        for ep in _entry_points():
-            dist = getattr(ep, "dist", None)
-            info = PluginInfo(
-                ep.name, dist.name if dist else "unknown", dist.version if dist else "?", False
-            )
-            if ep.name in off or info.distribution in off:
-                continue
-            try:
-                _register(reg, ep.load(), info)
-            except PluginError:
-                raise
-            except Exception as exc:
-                reg.fail(info, "failed to load", exc)
-
+        _load_entry_points(reg, off)
     for name, obj in extra:
         _register(reg, obj, PluginInfo(name, "local", "0", False))
 
     pm.check_pending()
     _collect(reg, off)
     return reg
+
+
+def _load_entry_points(reg: Registry, off: set[str], skip: set[str] = frozenset()) -> None:
+    """Register the third-party plugins (``communityroi`` entry points) not in ``off``, nor
+    from a distribution in ``skip``; one that fails to import is a warning (``reg.fail``)."""
+    for ep in _entry_points():
+        dist = getattr(ep, "dist", None)
+        info = PluginInfo(
+            ep.name, dist.name if dist else "unknown", dist.version if dist else "?", False
+        )
+        if ep.name in off or info.distribution in off or info.distribution in skip:
+            continue
+        try:
+            _register(reg, ep.load(), info)
+        except PluginError:
+            raise
+        except Exception as exc:
+            reg.fail(info, "failed to load", exc)
 
 
 def _register(reg: Registry, obj: object, info: PluginInfo) -> None:
@@ -181,20 +187,46 @@ def _collect(reg: Registry, off: set[str]) -> None:
             reg.fail(info, "failed in communityroi_template_dirs", exc)
 
 
+def disabled_plugins() -> tuple[list[str], list[str]]:
+    """``plugins.disable`` as ``load_settings(None)`` reads it, and the warnings.
+
+    Without a config file only the environment sets it, so Settings (pydantic-settings,
+    half a second to import) is built only when a ``COMMUNITYROI_PLUGINS…`` variable is
+    set. Settings the environment gets wrong are a warning here: the command that reads
+    them reports the error."""
+    if not any(k.upper().startswith(f"{ENTRY_POINT_GROUP.upper()}_PLUGINS") for k in os.environ):
+        return [], []
+    from core.settings import load_settings
+
+    try:
+        return list(load_settings(None).plugins.disable), []
+    except Exception as exc:  # ConfigError, or pydantic-settings' SettingsError (bad JSON)
+        return [], [f"ignored plugins.disable from the environment: {exc}"]
+
+
 def command_registry(
-    cli: Any, *, disabled: Iterable[str] | None = None, extra: Iterable[tuple[str, object]] = ()
+    cli: Any,
+    *,
+    disabled: Iterable[str] | None = None,
+    extra: Iterable[tuple[str, object]] = (),
+    skip_distributions: Iterable[str] = (),
 ) -> list[str]:
-    """Let plugins add CLI commands (``communityroi_commands``); returns the warnings.
+    """Let plugins add CLI commands through ``communityroi_commands``; returns the warnings.
 
-    Loads only the built-in modules listed in ``plugins.COMMANDS`` (small ones, so
-    ``--help`` stays fast) and the third-party entry points. Each plugin's hook runs on
-    its own: a failing one is skipped with a warning naming it."""
+    The older way to add a command (core.plugin_commands reads the declared ones): loads
+    the third-party entry points, except those of ``skip_distributions`` (which declare
+    their commands), and calls only this hook — not the declaration hooks. Each plugin's
+    hook runs on its own: a failing one is skipped with a warning naming it."""
     if disabled is None:
-        from core.settings import load_settings
-
-        disabled = load_settings(None).plugins.disable
-    builtins = importlib.import_module("plugins").COMMANDS
-    reg = build_registry(disabled=disabled, builtins=builtins, extra=extra)
+        disabled, warnings = disabled_plugins()
+    else:
+        warnings = []
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    reg = Registry(manager=pm, warnings=warnings)
+    _load_entry_points(reg, {d.strip() for d in disabled if d.strip()}, set(skip_distributions))
+    for name, obj in extra:
+        _register(reg, obj, PluginInfo(name, "local", "0", False))
     for impl in reg.manager.hook.communityroi_commands.get_hookimpls():
         info = reg.plugins[impl.plugin_name]
         try:

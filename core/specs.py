@@ -1,4 +1,9 @@
-"""Typed, frozen specs that plugins return from the registration hooks."""
+"""Typed, frozen specs that plugins return from the registration hooks.
+
+Polars, pydantic and the report types appear here only in annotations, so they are
+imported for type checkers alone: importing the specs (``communityroi.hookimpl``, the
+command line) loads neither Polars nor pydantic.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import polars as pl
-from pydantic import BaseModel
-
-from core.report import KPI, ColumnInfo, Report, Section
-from core.text import Text
-
 if TYPE_CHECKING:
+    import polars as pl
+    from pydantic import BaseModel
+
     from core.data import CommunityData
+    from core.report import KPI, ColumnInfo, Report, Section
+    from core.text import Text
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,11 +1,17 @@
 """Built-in plugins. They use exactly the public hooks a third-party plugin uses.
 
-The core imports the modules listed in :data:`BUILTIN` by dotted name, and those in
-:data:`COMMANDS` (plugins that only add CLI commands, kept small so ``--help`` is fast)
-when it builds the command line.
+The core imports the modules listed in :data:`BUILTIN` by dotted name, as it loads the
+``communityroi`` entry points. :data:`COMMANDS` declares the built-in commands as a plugin
+declares its own in the ``communityroi.commands`` entry-point group (name →
+``module:command``): the command line imports a command's module only when the command
+runs or the list is shown (``--help``), so those modules import only click and
+``communityroi`` at the top.
 """
 
-COMMANDS: tuple[str, ...] = ("plugins.sources.demo_command", "plugins.reveal")
+COMMANDS: dict[str, str] = {
+    "demo": "plugins.sources.demo_command:demo",
+    "reveal": "plugins.reveal:reveal",
+}
 
 BUILTIN: tuple[str, ...] = (
     "plugins.sources.files",

@@ -5,24 +5,32 @@ Needs the key that made the label (``privacy.key``, ``privacy.key_file``,
 it loads CONFIG's sources, hashes every person key (member ids, inviters, reply targets,
 buyers) and prints the ids whose full label starts with LABEL. ``--demo`` reads the demo
 community with the published demo key.
+
+Declared in ``plugins.COMMANDS`` (as a plugin declares a ``communityroi.commands`` entry
+point): Polars and the data code load when the command runs, not for ``--help``.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
-from communityroi import ConfigError, hookimpl
+from communityroi import ConfigError
 from communityroi.cli import friendly, load_settings
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _LABEL = re.compile(r"^(?:M-)?([0-9A-Fa-f]{8,16})$")
 
 
 def reveal_ids(label: str, settings) -> pl.DataFrame:
     """``id``, ``label``, ``full``: the people whose full label starts with ``label``."""
+    import polars as pl
+
     from core.pipeline import load, registry_for
     from core.privacy import PREFIX, label_map, resolve_key
     from core.schema import PERSON_TABLES, SCHEMA
@@ -76,8 +84,3 @@ def reveal(label: str, config: Path | None, demo: bool):
         )
     for row in found.iter_rows(named=True):
         click.echo(f"{row['full']}\t{row['id']}")
-
-
-@hookimpl
-def communityroi_commands(cli):
-    cli.add_command(reveal)

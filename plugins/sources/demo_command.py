@@ -1,13 +1,14 @@
-"""``communityroi demo``: the demo source's own command, added through the public
-``communityroi_commands`` hook as any plugin would add one (the core knows no plugin
-by name). Kept apart from the demo source so that listing commands imports no data code.
+"""``communityroi demo``: the demo source's own command, declared in ``plugins.COMMANDS``
+as any plugin declares one in the ``communityroi.commands`` entry-point group (the core
+knows no plugin by name). Kept apart from the demo source, and importing only click and
+``communityroi`` at the top, so that listing commands (``--help``) imports no data code.
 """
 
 from __future__ import annotations
 
 import click
 
-from communityroi import DEMO_KEY, hookimpl
+import communityroi
 from communityroi.cli import friendly, load_settings, merge, overrides, report_options, run_report
 
 OPERATOR_NAMES = {"LinXiao": "小林", "ChenMei": "陈美", "ZhouZhe": "周哲"}
@@ -51,13 +52,8 @@ def demo(obj, out_dir, fmt, lang, start, end, show_names, strict, open_, seed):
         # the operators section (运营人员考核) and groups by purpose, with the demo's
         # operators' names and the targets the agency set each of them
         "metrics": {"operators": {"names": OPERATOR_NAMES}, "purposes": {"enabled": True}},
-        "privacy": {"key": DEMO_KEY},  # the documented demo key: same labels every run
+        "privacy": {"key": communityroi.DEMO_KEY},  # the documented demo key: same labels every run
         "output": {"dir": "demo-report"},
     }
     over = overrides(lang, fmt, out_dir, start, end, show_names, strict)
     run_report(obj, load_settings(None, **merge(base, over)), open_)
-
-
-@hookimpl
-def communityroi_commands(cli):
-    cli.add_command(demo)
