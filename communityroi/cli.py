@@ -1,10 +1,10 @@
-"""Building blocks for plugin commands (``communityroi_commands``).
+"""Building blocks for plugin commands.
 
 A plugin adds a command to ``communityroi`` with the same options and behaviour as
-``communityroi report``::
+``communityroi report``, declared in its pyproject.toml (``[project.entry-points.
+"communityroi.commands"]`` ``weekly = "communityroi_acme.commands:weekly"``)::
 
     import click
-    from communityroi import hookimpl
     from communityroi.cli import friendly, load_settings, merge, overrides, report_options
     from communityroi.cli import run_report
 
@@ -18,13 +18,12 @@ A plugin adds a command to ``communityroi`` with the same options and behaviour 
         over = overrides(lang, fmt, out_dir, start, end, show_names, strict)
         run_report(obj, load_settings(None, **merge(base, over)), open_)
 
-    @hookimpl
-    def communityroi_commands(cli):
-        cli.add_command(weekly)
-
 Keep the command's module light — import only click and ``communityroi`` at the top and
 anything heavy (Polars, your data code) inside the command — because ``communityroi --help``
-imports it to show the command's one-line help (see "Commands" in docs/plugins.md).
+imports it to show the command's one-line help (see ``communityroi_commands()`` in
+docs/plugins.md). The older ``communityroi_commands(cli)`` hook, calling
+``cli.add_command(weekly)``, still works, at the price of importing the plugin for every
+``communityroi --help``.
 
 ``friendly`` turns a :class:`communityroi.CommunityROIError` into a one-line error (exit
 code 2); ``report_options`` adds ``--out --format --lang --period-start --period-end
