@@ -267,17 +267,19 @@ def test_sample_start_and_newton_steps_reach_the_lbfgs_optimum(rfm, monkeypatch)
         assert fallback.params[k] == pytest.approx(ref.params[k], rel=1e-6), k
 
 
-def test_repeat_counts_index_themselves():
-    xs, inv = cm._codes(np.array([3.0, 0.0, 3.0, 1.0]))
-    assert xs.tolist() == [0, 1, 2, 3] and inv.tolist() == [3, 0, 3, 1]
-    xs, inv = cm._codes(np.array([2.5, 1.0, 2.5]))  # not whole numbers: the distinct values
-    assert xs.tolist() == [1.0, 2.5] and inv.tolist() == [1, 0, 1]
-    # a likelihood over x codes with empty values in between (x = 1, 2 absent) is the same
-    # as one row at a time
-    one = sum(cm.bgnbd_loglik((0.3, 4, 0.8, 2.4), [v], [2.0], [9.0])[0] for v in (0, 3, 3))
-    assert cm.bgnbd_loglik((0.3, 4, 0.8, 2.4), [0, 3, 3], [2.0] * 3, [9.0] * 3)[0] == (
-        pytest.approx(one, rel=1e-14)
-    )
+def test_rows_are_grouped_by_x_whatever_their_order():
+    d = cm._BGNBDData([3.0, 0.0, 3.0, 1.0], [2.0, 0.0, 5.0, 1.0], [9.0, 8.0, 7.0, 6.0],
+                      [1.0, 2.0, 3.0, 4.0])  # fmt: skip
+    assert d.xs.tolist() == [0, 1, 3] and d.w_x.tolist() == [2, 4, 4]
+    assert d.t_x.tolist() == [0, 1, 2, 5]  # stable: the two x = 3 rows keep their order
+    odd = cm._BGNBDData([2.5, 1.0, 2.5], [1.0] * 3, [2.0] * 3, None)  # not whole numbers
+    assert odd.xs.tolist() == [1.0, 2.5] and odd.w_x.tolist() == [1, 2]
+    # the likelihood of rows together is the sum of the rows' own, whatever their order
+    rows = [(0.0, 0.0, 9.0), (3.0, 2.0, 9.0), (1.0, 4.0, 7.0), (3.0, 5.0, 8.0)]
+    params = (0.3, 4.0, 0.8, 2.4)
+    one = sum(cm.bgnbd_loglik(params, [x], [tx], [T])[0] for x, tx, T in rows)
+    together = cm.bgnbd_loglik(params, *(list(c) for c in zip(*rows, strict=True)))[0]
+    assert together == pytest.approx(one, rel=1e-14)
 
 
 def test_gg_gradient_matches_finite_differences(rfm):

@@ -40,8 +40,7 @@ from scipy import special
 from plugins.metrics.clv_fitting import Fit, fit_lbfgs, fit_newton, one_blas_thread
 from plugins.metrics.clv_fitting import dot as _dot
 
-_START_ROWS = 20_000  # rows of the sample a BG/NBD starting point is fitted on
-_MAX_X_CODE = 100_000  # x up to this (whole numbers) is its own index into the distinct x
+_START_ROWS = 10_000  # rows of the sample a BG/NBD starting point is fitted on
 
 
 def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
@@ -62,17 +61,25 @@ def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
 
 
 class _BGNBDData:
-    """Rows (x, t_x, T, w), each row's index into the distinct x values, per-x weights and
-    the scratch arrays one evaluation writes into (fresh row-sized temporaries cost more than
-    the arithmetic: every new 1.5 MB array is page-faulted in again, ~3 ms on the dev VM)."""
+    """Rows (x, t_x, T, w) grouped by x (stably reordered unless they already are), the
+    first row of each distinct x, each row's index into the distinct x values, per-x weights
+    and the scratch arrays one evaluation writes into (fresh row-sized temporaries cost more
+    than the arithmetic: every new 1.5 MB array is page-faulted in again, ~3 ms on the dev VM).
+    Grouped rows make a per-x sum a ``reduceat`` (0.04 ms on 187 k rows; ``bincount`` 0.5 ms)."""
 
     def __init__(self, x, t_x, T, w):
-        self.x, self.t_x, self.T = (
-            np.ascontiguousarray(v, dtype=float).reshape(-1) for v in (x, t_x, T)
-        )
-        w = np.ones_like(self.x) if w is None else np.asarray(w, dtype=float).reshape(-1)
-        self.w = np.ascontiguousarray(w)
-        self.xs, self.inv = _codes(self.x)
+        x, t_x, T = (np.asarray(v, dtype=float).reshape(-1) for v in (x, t_x, T))
+        w = np.ones_like(x) if w is None else np.asarray(w, dtype=float).reshape(-1)
+        key = _sort_key(x)
+        if np.any(key[1:] < key[:-1]):
+            order = np.argsort(key, kind="stable")  # a radix sort for 16-bit keys
+            x, t_x, T, w = x[order], t_x[order], T[order], w[order]
+        self.x, self.t_x, self.T, self.w = (np.ascontiguousarray(v) for v in (x, t_x, T, w))
+        n = x.size
+        self.starts = np.flatnonzero(np.r_[True, x[1:] != x[:-1]]) if n else np.zeros(0, int)
+        self.xs = self.x[self.starts]
+        sizes = np.diff(np.r_[self.starts, n])
+        self.inv = np.repeat(np.arange(self.xs.size), sizes)
         self.w_x = self.per_x(self.w)
         self.pos = self.xs > 0
         self.wx = self.w * self.x
@@ -81,7 +88,7 @@ class _BGNBDData:
 
     def per_x(self, v: np.ndarray) -> np.ndarray:
         """Σ v over the rows of each distinct x."""
-        return np.bincount(self.inv, weights=v, minlength=self.xs.size)
+        return np.add.reduceat(v, self.starts) if v.size else np.zeros(0)
 
     def buffers(self) -> np.ndarray:
         if self._buffers is None:
@@ -89,21 +96,25 @@ class _BGNBDData:
         return self._buffers
 
     def subsample(self, step: int) -> _BGNBDData:
-        """Every ``step``-th row with its weight × ``step``: the likelihood of a sample of the
-        rows scaled to the whole (used only to find a starting point)."""
-        rows = slice(None, None, step)
-        return _BGNBDData(self.x[rows], self.t_x[rows], self.T[rows], self.w[rows] * step)
+        """The rows with x = 0 (at most one per distinct T, yet most customers) and every
+        ``step``-th other row with its weight × ``step``: the likelihood of a sample scaled to
+        the whole, used only to find a starting point. (A plain every-k-th-row sample put the
+        start 13 % off in log-parameters on the bench data; this one 4 %.)"""
+        zeros = int(np.searchsorted(self.x, 0.0, side="right"))  # rows are sorted by x
+        rows = np.r_[np.arange(zeros), np.arange(zeros, self.x.size, step)]
+        w = self.w[rows]
+        w[zeros:] *= step
+        return _BGNBDData(self.x[rows], self.t_x[rows], self.T[rows], w)
 
 
-def _codes(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct x, each row's index into them). Repeat counts are whole numbers, so the
-    index is x itself and the distinct values are 0 … max x (some with no rows, weight 0):
-    no sort. Anything else goes through ``np.unique``."""
-    if x.size and x.min() >= 0 and x.max() <= _MAX_X_CODE:
-        inv = x.astype(np.intp)
-        if np.array_equal(inv, x):
-            return np.arange(float(inv.max()) + 1.0), inv
-    return np.unique(x, return_inverse=True)
+def _sort_key(x: np.ndarray) -> np.ndarray:
+    """x itself, as 16-bit integers when it is whole numbers below 2¹⁶ (repeat counts are):
+    numpy sorts those by radix (2.4 ms on 187 k rows; 8 ms as int64, more as floats)."""
+    if x.size and x.min() >= 0 and x.max() < 2**16:
+        key = x.astype(np.uint16)
+        if np.array_equal(key, x):
+            return key
+    return x
 
 
 def bgnbd_loglik(params, x, t_x, T, w=None, *, hessian: bool = False):
