@@ -6,6 +6,7 @@ Polars, numpy nor pydantic(-settings)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from editable_install import installed
 
 import plugins
 from communityroi import hookimpl
@@ -38,8 +40,6 @@ _PROBE = textwrap.dedent(
 
 
 def _heavy_imports(*args: str, env: dict[str, str] | None = None) -> tuple[list[str], str]:
-    import os
-
     base = {k: v for k, v in os.environ.items() if not k.upper().startswith("COMMUNITYROI_")}
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, *args],
@@ -253,3 +253,55 @@ def test_a_bad_plugins_variable_is_a_warning_for_the_list(fresh_cli, monkeypatch
     result = run("--help")
     assert result.exit_code == 0 and "reveal" in result.stdout
     assert "ignored plugins.disable from the environment" in " ".join(result.stderr.split())
+
+
+def test_an_installed_distribution_declares_a_command(tmp_path):
+    """Real metadata: a distribution whose pyproject.toml declares a command in the
+    ``communityroi.commands`` group; ``--help`` lists it without importing Polars (the
+    command imports it when it runs) and ``communityroi NAME`` runs it."""
+    pkg = tmp_path / "communityroi-hello-cmd"
+    pkg.mkdir()
+    (pkg / "communityroi_hello_cmd.py").write_text(
+        textwrap.dedent(
+            '''
+            import click
+
+            from communityroi.cli import friendly
+
+
+            @click.command()
+            @click.argument("n", type=int)
+            @friendly
+            def hello(n):
+                """Greets with a number of rows Polars counted."""
+                import polars as pl
+
+                click.echo(f"hello {pl.DataFrame({'x': range(n)}).height}")
+            '''
+        )
+    )
+    (pkg / "pyproject.toml").write_text(
+        textwrap.dedent(
+            """
+            [build-system]
+            requires = ["setuptools>=64"]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "communityroi-hello-cmd"
+            version = "0.2.0"
+
+            [project.entry-points."communityroi.commands"]
+            hello-acme = "communityroi_hello_cmd:hello"
+
+            [tool.setuptools]
+            py-modules = ["communityroi_hello_cmd"]
+            """
+        )
+    )
+    with installed({"communityroi-hello-cmd": pkg}):
+        heavy, out = _heavy_imports("--help")
+        assert heavy == []
+        assert "hello-acme  Greets with a number of rows Polars counted." in out
+        heavy, out = _heavy_imports("hello-acme", "3")
+        assert out == "hello 3\n" and "polars" in heavy
