@@ -9,6 +9,7 @@ for each command, the third-party packages it imported and its slowest imports
 
     python bench/bench_startup.py
     python bench/bench_startup.py --repeat 20
+    git archive REV | tar -x -C /tmp/before && python bench/bench_startup.py --compare /tmp/before
 """
 
 from __future__ import annotations
@@ -39,17 +40,31 @@ print(" ".join(sorted(t for t in tops if t not in std and not t.startswith("_"))
 """
 
 
-def timed(argv: list[str], repeat: int) -> tuple[float, float, float]:
-    """(median wall, min wall, median CPU) in seconds over ``repeat`` fresh processes."""
-    walls, cpus = [], []
+def _run(argv: list[str], cwd: str | None) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of one fresh process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def timed(variants: list[tuple[list[str], str | None]], repeat: int) -> list[tuple[float, ...]]:
+    """(median wall, min wall, median CPU) of each (argv, cwd) variant over ``repeat``
+    fresh processes, the variants alternating so that they share the machine's load."""
+    runs: list[list[tuple[float, float]]] = [[] for _ in variants]
     for _ in range(repeat):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        walls.append(time.perf_counter() - t0)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), min(walls), statistics.median(cpus)
+        for i, (argv, cwd) in enumerate(variants):
+            runs[i].append(_run(argv, cwd))
+    return [
+        (
+            statistics.median(w for w, _ in r),
+            min(w for w, _ in r),
+            statistics.median(c for _, c in r),
+        )
+        for r in runs
+    ]
 
 
 def imported(args: list[str], python: str) -> tuple[str, list[tuple[int, str]]]:
@@ -74,18 +89,33 @@ def imported(args: list[str], python: str) -> tuple[str, list[tuple[int, str]]]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument(
+        "--compare",
+        metavar="DIR",
+        help="also time the CLI of another checkout (git archive REV | tar -x -C DIR), "
+        "alternating with this one; both then run as python -c 'from core.cli import main'",
+    )
     args = ap.parse_args()
     exe = shutil.which("communityroi")
     if exe is None:
         sys.exit("communityroi is not on PATH (pip install -e .)")
     python = shutil.which("python3") or sys.executable
     print(f"communityroi: {exe}   python: {python}   load: {os.getloadavg()[0]:.2f}")
-    print(f"{'command':32} {'median':>8} {'min':>8} {'CPU':>8}   (s, {args.repeat} runs)")
-    floor = timed([python, "-c", "pass"], args.repeat)
-    print(f"{'python -c pass':32} {floor[0]:8.3f} {floor[1]:8.3f} {floor[2]:8.3f}")
-    for cmd in COMMANDS:
-        wall, low, cpu = timed([exe, *cmd], args.repeat)
-        print(f"{'communityroi ' + ' '.join(cmd):32} {wall:8.3f} {low:8.3f} {cpu:8.3f}")
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    via_python = [python, "-c", "import sys; from core.cli import main; sys.exit(main())"]
+    heads = ["installed script"] if not args.compare else ["this checkout", args.compare]
+    print(f"{'(s, median / min / CPU of ' + str(args.repeat) + ' runs)':40}", end="")
+    print("".join(f"{h[-26:]:>28}" for h in heads))
+    for cmd in [None, *COMMANDS]:
+        if cmd is None:
+            label, variants = "python -c pass", [([python, "-c", "pass"], None)] * len(heads)
+        elif args.compare:
+            label = "communityroi " + " ".join(cmd)
+            variants = [([*via_python, *cmd], here), ([*via_python, *cmd], args.compare)]
+        else:
+            label, variants = "communityroi " + " ".join(cmd), [([exe, *cmd], None)]
+        cells = timed(variants, args.repeat)
+        print(f"{label:40}" + "".join(f"{w:10.3f}{m:9.3f}{c:9.3f}" for w, m, c in cells))
     print()
     for cmd in COMMANDS:
         packages, slow = imported(cmd, sys.executable)
