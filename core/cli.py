@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-import webbrowser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table as RichTable
 
 from core.friendly import friendly
 
@@ -208,6 +206,8 @@ def run_report(obj: Ctx, settings: Settings, open_: bool) -> None:
         out.print(f"wrote {path}  ({path.stat().st_size / 1024:,.0f} KiB)")
     html = next((p for p in result.written if p.suffix == ".html"), None)
     if open_ and html and sys.stdout.isatty():
+        import webbrowser
+
         webbrowser.open(html.resolve().as_uri())
 
 
@@ -286,6 +286,8 @@ def plugins(as_json: bool, config: Path | None, strict: bool):
             json.dumps({"plugins": rows, "warnings": reg.warnings}, ensure_ascii=False, indent=2)
         )
         return
+    from rich.table import Table as RichTable
+
     table = RichTable()
     for col in ("kind", "name", "plugin", "from"):
         table.add_column(col, no_wrap=True)
