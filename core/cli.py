@@ -46,8 +46,8 @@ class PluginCommands(click.Group):
     list. Settings are not built unless a ``COMMUNITYROI_PLUGINS…`` variable is set."""
 
     # per process, like the commands added to the group
-    _declared: dict | None = None
     _disabled: list[str] | None = None
+    _scan: Any = None  # core.plugin_commands.Commands
     _hooks_asked = False
 
     def _warn(self, warnings: list[str]) -> None:
@@ -62,18 +62,18 @@ class PluginCommands(click.Group):
             self._warn(warnings)
         return type(self)._disabled
 
-    def _declarations(self) -> dict:
-        """The declared commands not loaded yet, by name."""
-        if type(self)._declared is None:
-            from core.plugin_commands import declared_commands
+    def _plugins(self):
+        """The installed plugins' declared commands and plugins (read once)."""
+        if type(self)._scan is None:
+            from core.plugin_commands import scan
 
-            type(self)._declared, warnings = declared_commands(self._off())
-            self._warn(warnings)
-        return type(self)._declared
+            type(self)._scan = scan(self._off())
+            self._warn(type(self)._scan.warnings)
+        return type(self)._scan
 
     def _declared_command(self, name: str):
         """The declared command ``name`` (imported now), or None."""
-        decl = self._declarations().pop(name, None)
+        decl = self._plugins().declared.pop(name, None)
         if decl is None:
             return None
         if name in self.commands:  # a core command keeps its name
@@ -93,10 +93,16 @@ class PluginCommands(click.Group):
             return
         type(self)._hooks_asked = True
         from core.manager import command_registry
-        from core.plugin_commands import hook_distributions_to_skip
 
-        skip = hook_distributions_to_skip()
-        self._warn(command_registry(self, disabled=self._off(), skip_distributions=skip))
+        found = self._plugins()
+        self._warn(
+            command_registry(
+                self,
+                disabled=self._off(),
+                skip_distributions=found.skip,
+                entry_points=found.plugins,
+            )
+        )
 
     def get_command(self, ctx, cmd_name):
         found = super().get_command(ctx, cmd_name) or self._declared_command(cmd_name)
@@ -106,7 +112,7 @@ class PluginCommands(click.Group):
         return found
 
     def list_commands(self, ctx):
-        for name in list(self._declarations()):
+        for name in list(self._plugins().declared):
             self._declared_command(name)
         self._ask_hooks()
         return super().list_commands(ctx)

@@ -14,13 +14,15 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from core import hookspecs
 from core.errors import PluginConflictError, PluginError
-from core.specs import MemberScoreSpec, MetricSpec, RendererSpec, SourceSpec, TransformSpec
+
+if TYPE_CHECKING:  # core.specs is imported when plugins are collected, not for the CLI
+    from core.specs import MemberScoreSpec, MetricSpec, RendererSpec, SourceSpec, TransformSpec
 
 ENTRY_POINT_GROUP = hookspecs.PROJECT
 Warn = Callable[[str], None]
@@ -115,10 +117,16 @@ def build_registry(
     return reg
 
 
-def _load_entry_points(reg: Registry, off: set[str], skip: set[str] = frozenset()) -> None:
-    """Register the third-party plugins (``communityroi`` entry points) not in ``off``, nor
-    from a distribution in ``skip``; one that fails to import is a warning (``reg.fail``)."""
-    for ep in _entry_points():
+def _load_entry_points(
+    reg: Registry,
+    off: set[str],
+    skip: set[str] = frozenset(),
+    entry_points: Iterable[md.EntryPoint] | None = None,
+) -> None:
+    """Register the third-party plugins (``communityroi`` entry points, read now unless
+    given) not in ``off``, nor from a distribution in ``skip``; one that fails to import is
+    a warning (``reg.fail``)."""
+    for ep in _entry_points() if entry_points is None else entry_points:
         dist = getattr(ep, "dist", None)
         info = PluginInfo(
             ep.name, dist.name if dist else "unknown", dist.version if dist else "?", False
@@ -144,17 +152,20 @@ def _register(reg: Registry, obj: object, info: PluginInfo) -> None:
     reg.plugins[info.name] = info
 
 
-_KINDS: dict[str, tuple[str, type]] = {
-    "sources": ("communityroi_sources", SourceSpec),
-    "transforms": ("communityroi_transforms", TransformSpec),
-    "metrics": ("communityroi_metrics", MetricSpec),
-    "renderers": ("communityroi_renderers", RendererSpec),
-    "member_scores": ("communityroi_member_scores", MemberScoreSpec),
+_KINDS: dict[str, tuple[str, str]] = {  # registry field: (hook, spec type in core.specs)
+    "sources": ("communityroi_sources", "SourceSpec"),
+    "transforms": ("communityroi_transforms", "TransformSpec"),
+    "metrics": ("communityroi_metrics", "MetricSpec"),
+    "renderers": ("communityroi_renderers", "RendererSpec"),
+    "member_scores": ("communityroi_member_scores", "MemberScoreSpec"),
 }
 
 
 def _collect(reg: Registry, off: set[str]) -> None:
-    for kind, (hook_name, spec_type) in _KINDS.items():
+    from core import specs
+
+    for kind, (hook_name, type_name) in _KINDS.items():
+        spec_type = getattr(specs, type_name)
         target: dict[str, tuple[Any, PluginInfo]] = getattr(reg, kind)
         for impl in getattr(reg.manager.hook, hook_name).get_hookimpls():
             info = reg.plugins[impl.plugin_name]
@@ -210,12 +221,14 @@ def command_registry(
     disabled: Iterable[str] | None = None,
     extra: Iterable[tuple[str, object]] = (),
     skip_distributions: Iterable[str] = (),
+    entry_points: Iterable[md.EntryPoint] | None = None,
 ) -> list[str]:
     """Let plugins add CLI commands through ``communityroi_commands``; returns the warnings.
 
     The older way to add a command (core.plugin_commands reads the declared ones): loads
-    the third-party entry points, except those of ``skip_distributions`` (which declare
-    their commands), and calls only this hook — not the declaration hooks. Each plugin's
+    the third-party entry points (``entry_points``, or read now), except those of
+    ``skip_distributions`` (which declare their commands), and calls only this hook — not
+    the declaration hooks. Each plugin's
     hook runs on its own: a failing one is skipped with a warning naming it."""
     if disabled is None:
         disabled, warnings = disabled_plugins()
@@ -224,7 +237,8 @@ def command_registry(
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     reg = Registry(manager=pm, warnings=warnings)
-    _load_entry_points(reg, {d.strip() for d in disabled if d.strip()}, set(skip_distributions))
+    off = {d.strip() for d in disabled if d.strip()}
+    _load_entry_points(reg, off, set(skip_distributions), entry_points)
     for name, obj in extra:
         _register(reg, obj, PluginInfo(name, "local", "0", False))
     for impl in reg.manager.hook.communityroi_commands.get_hookimpls():

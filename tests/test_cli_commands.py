@@ -104,9 +104,8 @@ def test_public_module_imports_lazily():
 
 
 class Dist:
-    def __init__(self, name: str, plugins: tuple[str, ...] = ()):
+    def __init__(self, name: str):
         self.name, self.version = name, "1.0"
-        self.entry_points = [FakeEP(p, "x", manager.ENTRY_POINT_GROUP) for p in plugins]
 
 
 class FakeEP:
@@ -151,7 +150,7 @@ def fresh_cli(monkeypatch):
     setting the declared (communityroi.commands) and plugin (communityroi) entry points."""
     core_only = {k: v for k, v in main.commands.items() if k not in plugins.COMMANDS}
     monkeypatch.setattr(main, "commands", core_only)
-    monkeypatch.setattr(PluginCommands, "_declared", None)
+    monkeypatch.setattr(PluginCommands, "_scan", None)
     monkeypatch.setattr(PluginCommands, "_disabled", None)
     monkeypatch.setattr(PluginCommands, "_hooks_asked", False)
     monkeypatch.delenv("COMMUNITYROI_PLUGINS__DISABLE", raising=False)
@@ -160,7 +159,7 @@ def fresh_cli(monkeypatch):
         monkeypatch.delitem(sys.modules, m, raising=False)
 
     def set_entry_points(declared=(), hooked=()):
-        monkeypatch.setattr(plugin_commands, "_entry_points", lambda: list(declared))
+        monkeypatch.setattr(plugin_commands, "_entry_points", lambda: [*declared, *hooked])
         monkeypatch.setattr(manager, "_entry_points", lambda: list(hooked))
 
     return set_entry_points
@@ -171,7 +170,7 @@ def run(*args):
 
 
 def test_a_declared_command_runs_importing_only_its_module(fresh_cli, commands_pkg):
-    acme = Dist("acme-dist", plugins=("acme",))
+    acme = Dist("acme-dist")
     fresh_cli(
         declared=[
             FakeEP("weekly", "acme_cmds:weekly", dist=acme),
@@ -188,7 +187,7 @@ def test_a_declared_command_runs_importing_only_its_module(fresh_cli, commands_p
 def test_the_list_shows_declared_commands_and_skips_a_broken_one_with_a_warning(
     fresh_cli, commands_pkg
 ):
-    acme = Dist("acme-dist", plugins=("acme",))
+    acme = Dist("acme-dist")
     fresh_cli(
         declared=[
             FakeEP("weekly", "acme_cmds:weekly", dist=acme),
@@ -218,7 +217,11 @@ def test_the_list_shows_declared_commands_and_skips_a_broken_one_with_a_warning(
 def test_a_declared_command_is_disabled_by_its_name_plugin_or_distribution(
     fresh_cli, commands_pkg, monkeypatch, off
 ):
-    fresh_cli(declared=[FakeEP("weekly", "acme_cmds:weekly", dist=Dist("acme-dist", ("acme",)))])
+    acme = Dist("acme-dist")
+    fresh_cli(
+        declared=[FakeEP("weekly", "acme_cmds:weekly", dist=acme)],
+        hooked=[FakeEP("acme", "acme_plugin", manager.ENTRY_POINT_GROUP, dist=acme)],
+    )
     monkeypatch.setenv("COMMUNITYROI_PLUGINS__DISABLE", json.dumps([off]))
     assert run("weekly").exit_code == 2  # click: no such command
     assert "acme_cmds" not in sys.modules
