@@ -280,6 +280,18 @@ def test_rows_are_grouped_by_x_whatever_their_order():
     assert together == pytest.approx(one, rel=1e-14)
 
 
+def test_the_starting_sample_keeps_the_x0_rows_and_scales_the_others(monkeypatch):
+    x = [2.0, 0.0, 1.0, 0.0, 1.0, 2.0, 1.0, 0.0, 2.0, 1.0, 2.0, 2.0]  # 3 zeros, 9 others
+    tx = [float(i) for i in range(12)]
+    d = cm._BGNBDData(x, tx, [20.0] * 12, None)
+    s = d.subsample(3)  # others sorted by x: rows 0, 3, 6 of them
+    assert s.x.tolist() == [0, 0, 0, 1, 1, 2] and s.w.tolist() == [1, 1, 1, 3, 3, 3]
+    assert s.W == d.W == 12
+    monkeypatch.setattr(cm, "_START_ROWS", 2)  # more x = 0 rows than that: sampled too
+    s = d.subsample(3)
+    assert s.x.tolist() == [0, 1, 1, 2] and s.w.tolist() == [3, 3, 3, 3]
+
+
 def test_gg_gradient_matches_finite_differences(rfm):
     rep = rfm.filter(pl.col("x") > 0)
     x, m = rep["x"].to_numpy(), rep["m"].to_numpy()

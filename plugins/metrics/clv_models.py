@@ -100,12 +100,17 @@ class _BGNBDData:
     def subsample(self, step: int) -> _BGNBDData:
         """The rows with x = 0 (at most one per distinct T, yet most customers) and every
         ``step``-th other row with its weight × ``step``: the likelihood of a sample scaled to
-        the whole, used only to find a starting point. (A plain every-k-th-row sample put the
-        start 13 % off in log-parameters on the bench data; this one 4 %.)"""
+        the whole, used only to find a starting point. (On the bench data Newton's first step
+        from a plain every-k-th-row sample was 9 %, from this one 6 %, and one step fewer
+        followed.) Should the x = 0 rows be more than ``_START_ROWS`` (T not in whole days),
+        every ``step``-th of them."""
         zeros = int(np.searchsorted(self.x, 0.0, side="right"))  # rows are sorted by x
-        rows = np.r_[np.arange(zeros), np.arange(zeros, self.x.size, step)]
+        z_step = step if zeros > _START_ROWS else 1
+        rows = np.r_[np.arange(0, zeros, z_step), np.arange(zeros, self.x.size, step)]
         w = self.w[rows]
-        w[zeros:] *= step
+        sampled_zeros = -(-zeros // z_step)
+        w[:sampled_zeros] *= z_step
+        w[sampled_zeros:] *= step
         return _BGNBDData(self.x[rows], self.t_x[rows], self.T[rows], w)
 
 
