@@ -1,6 +1,7 @@
 """``communityroi batch`` and ``communityroi history`` (registered by core/cli.py).
 
-Imports only click and rich at module level: the batch machinery loads when a command runs.
+Imports only click at module level (rich when it prints): the batch machinery loads when a
+command runs.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
+from core.console import err, escape, out
 from core.friendly import friendly
-
-err = Console(stderr=True)
-out = Console()
 
 
 def load_with_period(config: Path | None, over: dict[str, Any], period: str | None):
@@ -98,7 +95,7 @@ def _batch(obj, agency_toml, out_dir, period, only, force, engine, scheduler, wo
                 MofNCompleteColumn(),
                 TextColumn("{task.fields[failed]} failed"),
                 TimeRemainingColumn(),
-                console=err,
+                console=err.real,
                 transient=True,
             )
             state["progress"].start()

@@ -9,16 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
+from core.console import err, escape, out
 from core.friendly import friendly
 
 if TYPE_CHECKING:
     from core.settings import Settings
-
-err = Console(stderr=True)
-out = Console()
 
 
 class Ctx:
@@ -253,7 +249,9 @@ def validate(obj, target: Path, as_json: bool):
     file, row and column. Exit code 1 when there is a problem."""
     from core.validate import validate as run_validate
 
-    ok = run_validate(target, out, err, strict=False, verbose=obj.verbose, as_json=as_json)
+    ok = run_validate(
+        target, out.real, err.real, strict=False, verbose=obj.verbose, as_json=as_json
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -6,12 +6,9 @@ import functools
 import sys
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
+from core.console import err, escape
 from core.errors import CommunityROIError, PluginError
-
-err = Console(stderr=True)
 
 
 def friendly(fn):
