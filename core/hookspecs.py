@@ -59,4 +59,8 @@ def communityroi_template_dirs() -> list[Path]:
 
 @hookspec
 def communityroi_commands(cli) -> None:
-    """Add subcommands to the ``communityroi`` command line (``cli`` is its click group)."""
+    """Add subcommands to the ``communityroi`` command line (``cli`` is its click group).
+
+    The older way: a plugin implementing it is imported for every ``communityroi --help``.
+    Declaring the command in the ``communityroi.commands`` entry points (docs/plugins.md)
+    imports only the command's module, and only when it runs or the list is shown."""
