@@ -14,7 +14,13 @@ from report_fixture import make_report
 
 from communityroi import RenderContext, RenderError
 from plugins.renderers.html import DEFAULT_DIR, HTMLOptions
-from plugins.renderers.pdf import PDFOptions, cyclic_gc_paused, print_html, render
+from plugins.renderers.pdf import (
+    PDFOptions,
+    cyclic_gc_paused,
+    inline_root_variables,
+    print_html,
+    render,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -165,3 +171,29 @@ def test_garbage_collector_is_paused_while_printing_and_restored_after(enabled):
         assert gc.isenabled() is enabled  # restored on errors too
     finally:
         (gc.enable if before else gc.disable)()
+
+
+def test_root_custom_properties_are_written_into_the_print_css():
+    html = (
+        "<html><head><style>:root { --ink: #1f2328; --line: #e3e6eb; --tone: #111; }\n"
+        "td { border-bottom: 1px solid var(--line); color: var( --ink ); }\n"
+        ".a { color: var(--accent, var(--ink)); background: var(--unknown); }\n"
+        ".b { color: var(--tone); } .c { --tone: #222; }</style></head>"
+        '<body><p style="color: var(--ink)">var(--ink) in text</p></body></html>'
+    )
+    out = inline_root_variables(html)
+    style = out.split("</style>")[0]
+    assert "border-bottom: 1px solid #e3e6eb; color: #1f2328;" in style
+    assert "color: var(--accent, #1f2328); background: var(--unknown);" in style  # unknown kept
+    assert ".b { color: var(--tone); }" in style  # redeclared in .c: left to the cascade
+    assert out.split("</style>")[1] == html.split("</style>")[1]  # only <style> is rewritten
+    assert inline_root_variables("<p>no style</p>") == "<p>no style</p>"
+
+
+def test_the_demo_print_page_keeps_no_var_and_the_same_colours():
+    from plugins.renderers.html import render_html
+
+    paper = render_html(make_report("en"), ctx(), medium="print")
+    style = inline_root_variables(paper).split("</style>")[0]
+    assert "var(" in paper and "var(" not in style
+    assert "table.data td { padding: 6px 10px; border-bottom: 1px solid #e3e6eb;" in style
