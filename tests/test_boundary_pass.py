@@ -99,3 +99,27 @@ def test_person_keys_made_categorical_in_the_same_pass():
         "m1",
         "m1",
     ]
+
+
+def test_text_trimmed_once_same_values_and_messages():
+    """Text is trimmed, blank → null and cased in the conformed pass (one trim per column,
+    issue 17); the detailed queries still name the source's own value."""
+    spaced = _orders(member_id=" m2 ", status=" Paid ", currency=" cny", customer_id="  ")
+    res = conform(spaced, "orders", tz="Asia/Shanghai", currency="CNY")
+    assert res.flags.collect().item() is False
+    row = res.frame.collect().row(1, named=True)
+    assert (row["member_id"], row["status"], row["currency"], row["customer_id"]) == (
+        "m2",
+        "paid",
+        "CNY",
+        None,
+    )
+    bad = _orders(order_id="  ", status=" Lost ")
+    loaded = conform_frames(
+        [SourceFrame("orders", bad, origin="orders.csv")], tz="Asia/Shanghai", currency="CNY"
+    )
+    assert [str(p) for p in loaded.problems] == [
+        "orders.csv row 3, column order_id: required value is empty; fill it in or drop the row",
+        "orders.csv row 3, column status: ' Lost ' is not one of paid, refunded, pending, "
+        "cancelled; use one of those (or map it)",
+    ]
