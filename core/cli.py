@@ -101,7 +101,9 @@ class PluginCommands(click.Group):
         )
 
     def get_command(self, ctx, cmd_name):
-        found = super().get_command(ctx, cmd_name) or self._declared_command(cmd_name)
+        found = super().get_command(ctx, cmd_name)
+        if found is None:
+            found = self._declared_command(cmd_name)
         if found is None:
             self._ask_hooks()
             found = super().get_command(ctx, cmd_name)
