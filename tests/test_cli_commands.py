@@ -88,7 +88,7 @@ def test_public_module_imports_lazily():
         "from communityroi import *\n"
         "import core.specs, core.privacy\n"
         "assert MetricSpec is core.specs.MetricSpec and DEMO_KEY == core.privacy.DEMO_KEY\n"
-        "assert set(communityroi.__all__) <= set(dir(communityroi))\n"
+        "assert set(communityroi.__all__) == set(communityroi._WHERE)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
@@ -98,6 +98,22 @@ def test_public_module_imports_lazily():
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         communityroi.Nope  # noqa: B018
+
+
+def test_the_lazy_names_are_the_ones_type_checkers_see():
+    """The ``if TYPE_CHECKING:`` imports of communityroi/__init__.py (what editors and
+    type checkers read) name the same module for each name as ``_WHERE`` (what runs)."""
+    import ast
+
+    import communityroi
+
+    tree = ast.parse((ROOT / "communityroi" / "__init__.py").read_text(encoding="utf-8"))
+    block = next(
+        n for n in tree.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.dump(n.test)
+    )
+    seen = {a.name: node.module for node in block.body if isinstance(node, ast.ImportFrom)
+            for a in node.names}  # fmt: skip
+    assert seen == communityroi._WHERE
 
 
 # -- declared commands (communityroi.commands entry points) ---------------------------
