@@ -10,9 +10,11 @@ an override can change one block::
 
 A section uses ``Section.template`` when set, else ``section.html``. Templates get the
 pre-formatted values built by :mod:`plugins.renderers.view` plus ``report`` (the raw
-:class:`communityroi.Report`) and the globals ``label(key)``, ``t(text)`` and
-``fmt(value, unit)``. The finished HTML is checked: any ``src``/``href``/``url()`` that is
-not a ``data:`` URI or an ``#anchor`` is refused (reports never fetch anything).
+:class:`communityroi.Report`) and the globals ``label(key)``, ``t(text)``,
+``fmt(value, unit)`` and ``on_paper()`` (True for the print page the PDF lays out; macros,
+imported without the template's context, cannot see ``medium``). The finished HTML is
+checked: any ``src``/``href``/``url()`` that is not a ``data:`` URI or an ``#anchor`` is
+refused (reports never fetch anything).
 """
 
 from __future__ import annotations
@@ -69,6 +71,10 @@ def _fmt(value, unit: str = "count") -> str:
     return _VIEW.get().fmt(value, unit)
 
 
+def _on_paper() -> bool:
+    return _VIEW.get().medium == "print"
+
+
 def environment(template_dirs: tuple[Path, ...] | list[Path]) -> jinja2.Environment:
     """The Jinja2 environment over ``template_dirs`` (+ built-in) with the ``default:``
     prefix; cached per folder list, so templates compile once per process (Jinja still
@@ -96,7 +102,7 @@ def _environment(dirs_in: tuple[Path, ...]) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.globals.update(label=_label, t=_t, fmt=_fmt)
+    env.globals.update(label=_label, t=_t, fmt=_fmt, on_paper=_on_paper)
     return env
 
 
