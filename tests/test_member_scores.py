@@ -235,3 +235,22 @@ def test_columns_of_a_disabled_metric_are_left_out():
     df = card(sample_data(), metrics=("loyalty",))
     assert "loyalty" in df.columns and "influence" not in df.columns
     assert "act_at_risk" not in df.columns and "stage" in df.columns
+
+
+def test_a_hash_collision_never_puts_two_members_in_one_row(monkeypatch):
+    """The scorecard's parts are joined on a 64-bit hash of the id; when two different
+    ids share a hash (forced here: every id gets the same key) the parts are joined on the
+    text instead, so the table is the same row for row."""
+    import core.scorecard as sc
+
+    expected = card(sample_data())
+    collide = pl.when(pl.col("member_id").is_not_null()).then(pl.lit(7, pl.UInt64))
+    monkeypatch.setattr(
+        sc,
+        "_hash_key",
+        lambda column: collide.alias("_key") if column == "member_id" else
+        pl.when(pl.col(column).is_not_null()).then(pl.lit(7, pl.UInt64)).alias("_key"),
+    )  # fmt: skip
+    got = card(sample_data())
+    assert got.height == expected.height == 5
+    assert got.equals(expected)
