@@ -53,6 +53,7 @@ from communityroi import (
     hookimpl,
     views,
 )
+from plugins.metrics import _member_base
 from plugins.metrics import loyalty_text as txt
 
 DEFAULT_WEIGHTS = {
@@ -100,34 +101,27 @@ def love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
     Rounded to 9 decimal places: the decay factors are not exact in binary, and a
     multi-threaded sum adds a member's points in an order that depends on how the rows
     were partitioned, so without rounding a score of exactly 20 could come out as
-    19.999999999999996 in one run and move the member below the ``active`` threshold."""
-    local = data.local("at")
-    month = local.dt.year().cast(pl.Int32) * 12 + local.dt.month().cast(pl.Int32)
-    end = data.period.end.year * 12 + data.period.end.month
-    points = pl.col("kind").replace_strict(
-        opts.weights, default=opts.other_weight, return_dtype=pl.Float64
-    )
-    decayed = points * pl.lit(opts.decay, pl.Float64).pow(pl.lit(end, pl.Int32) - month)
-    # the per-row points are computed as a column before grouping: evaluated inside the
-    # aggregation the same expression cost ~45 % more CPU on 10 M activities
-    return (
-        data.activities.select("member_id", decayed.alias("_points"))
-        .group_by("member_id")
-        .agg(pl.col("_points").sum().round(9).alias("love"))
-    )
+    19.999999999999996 in one run and move the member below the ``active`` threshold.
+    Computed in the activity summary the scorecard also reads
+    (``_member_base.activity_summary``, formula in ``_member_base.love_points``)."""
+    return shared_love_scores(data, opts)
+
+
+def key_of(opts: LoyaltyOptions) -> _member_base.LoveKey:
+    """The love-score options as the shared frames' key."""
+    return _member_base.love_key(opts.weights, opts.other_weight, opts.decay)
+
+
+def default_key() -> _member_base.LoveKey:
+    """:func:`key_of` the default options."""
+    return key_of(LoyaltyOptions())
 
 
 def shared_love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
-    """:func:`love_scores`, shared per data object and scoring options (the loyalty metric
-    and the scorecard's loyalty columns both use it)."""
-    return data.shared(_love, tuple(sorted(opts.weights.items())), opts.other_weight, opts.decay)
-
-
-def _love(data: CommunityData, weights, other_weight: float, decay: float) -> pl.LazyFrame:
-    opts = LoyaltyOptions.model_construct(
-        weights=dict(weights), other_weight=other_weight, decay=decay
-    )
-    return love_scores(data, opts)
+    """:func:`love_scores`, shared per data object and scoring options: the ``love``
+    column of the activity summary the scorecard's profile and loyalty columns also read
+    (one pass over the activities for all three; ``_member_base.activity_summary``)."""
+    return _member_base.activity_summary(data, key_of(opts)).select("member_id", "love")
 
 
 def shared_rfm(data: CommunityData) -> pl.LazyFrame:

@@ -38,9 +38,8 @@ from communityroi import (
     MemberScoreSpec,
     T,
     hookimpl,
-    views,
 )
-from plugins.metrics import _referrals, clv, engagement, influence, loyalty
+from plugins.metrics import _member_base, _referrals, clv, engagement, influence, loyalty
 from plugins.metrics import loyalty_text as ltxt
 from plugins.metrics._interaction_graph import ranked
 
@@ -79,59 +78,32 @@ PROFILE = {
 def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     """One row per person: the profile columns (see the module docstring).
 
-    One pass over the activities gives the activity counts, the last engaged activity and
-    the activities' platforms; ``active_days`` are counted from the engagement metric's
-    distinct (member, day) pairs, shared per data object (``engagement.member_days``),
-    the orders and referrals from the shared paid orders and per-inviter sums."""
-    roster = views.roster(data)
-    in_period = data.in_period("at")
-    engaged = ~pl.col("kind").is_in(views.NON_ENGAGED_KINDS)
-    # the per-row flags are columns before grouping: evaluated inside the aggregation they
-    # cost ~20 % more CPU on 10 M activities (as in loyalty.love_scores)
-    per_member = (
-        data.activities.select(
-            "member_id",
-            "platform",
-            pl.when(engaged).then(pl.col("at")).alias("_at"),
-            engaged.alias("_e"),
-            (engaged & in_period).alias("_ep"),
-        )
-        .group_by("member_id")
-        .agg(
-            pl.col("_at").max().alias("last_active"),
-            pl.col("_e").sum().cast(pl.UInt32).alias("activities_total"),
-            pl.col("_ep").sum().cast(pl.UInt32).alias("activities"),
-            pl.col("platform").unique().alias("_acts_on"),
-        )
-    )
+    The people, their activity counts, last engaged activity and the activities'
+    platforms come from the per-member frames the loyalty metric and the loyalty columns
+    share (``_member_base.people``: one pass over the activities for all three); the
+    orders and revenue from the loyalty metric's RFM frame (its in-period columns);
+    ``active_days`` from the engagement metric's distinct (member, day) pairs
+    (``engagement.member_days``); the referrals from the shared per-inviter sums."""
     days = (
         engagement.member_days(data)
         .group_by("member")
         .agg(pl.len().cast(pl.UInt32).alias("active_days"))
     )
     listed = data.members.group_by("member_id").agg(pl.col("platform").unique().alias("_in"))
-    bought = (
-        views.paid_orders(data)
-        .filter(in_period & pl.col("buyer_id").is_not_null())
-        .group_by(member_id="buyer_id")
-        .agg(
-            pl.col("order_id").n_unique().cast(pl.UInt32).alias("orders"),
-            pl.col("amount").sum().alias("revenue"),
-        )
-    )
     invited = _referrals.shared_per_inviter(data).select(
         "member_id", "invites_sent", referrals="invitees_joined"
     )
-    # people: members, those with an engaged activity, buyers in the period (full joins
-    # on the Categorical key: the union without a separate distinct pass)
+    # people: members, those with an engaged activity, buyers in the period
     people = (
-        roster.with_columns(_listed=pl.lit(True))
-        .join(per_member, on="member_id", how="full", coalesce=True)
-        .join(bought, on="member_id", how="full", coalesce=True)
+        _member_base.people(data, loyalty.default_key())
         .filter(
             pl.col("_listed").fill_null(False)
             | (pl.col("activities_total") > 0).fill_null(False)
-            | pl.col("orders").is_not_null()
+            | (pl.col("period_orders") > 0).fill_null(False)
+        )
+        .with_columns(
+            pl.col("period_orders").cast(pl.UInt32).alias("orders"),
+            pl.col("period_revenue").alias("revenue"),
         )
     )
     # platforms of the memberships and of all activities (join/leave too), sorted
@@ -228,31 +200,22 @@ LOYALTY = {
 def loyalty_scores(data: CommunityData, opts: loyalty.LoyaltyOptions) -> pl.LazyFrame:
     """Love score and tier (as in the loyalty metric's population) and RFM segment."""
     opts = opts or loyalty.LoyaltyOptions()
-    roster = views.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
-    love = pl.col("love")
+    love = pl.col("love").fill_null(0.0)
     tier = (
         pl.when(love >= opts.tier_core).then(pl.lit("core"))
         .when(love >= opts.tier_active).then(pl.lit("active"))
         .when(love >= opts.tier_casual).then(pl.lit("casual"))
         .otherwise(pl.lit("dormant"))
     )  # fmt: skip
-    people = roster.join(
-        loyalty.shared_love_scores(data, opts), on="member_id", how="full", coalesce=True
-    ).with_columns(love.fill_null(0.0))
     return (
-        people.join(
-            loyalty.shared_rfm(data).select("member_id", "segment"),
-            on="member_id",
-            how="full",
-            coalesce=True,
-        )
+        _member_base.people(data, loyalty.key_of(opts))
+        .filter(pl.col("member_id").is_not_null())
         .select(
             "member_id",
-            loyalty=love.fill_null(0.0),
-            loyalty_tier=pl.when(~pl.col("left").fill_null(False)).then(tier),
-            rfm_segment="segment",
+            "rfm_segment",
+            loyalty=love,
+            loyalty_tier=pl.when(pl.col("left_at").is_null()).then(tier),
         )
-        .filter(pl.col("member_id").is_not_null())
     )
 
 
