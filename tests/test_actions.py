@@ -113,3 +113,18 @@ def test_action_lists_in_demo_pdf(tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF-")
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
     assert "行动清单" in text and "高价值流失风险成员" in text and "待欢迎的新成员" in text
+
+
+def test_scorecard_recorded_in_report_json_only_when_written(tmp_path):
+    """The action lists need the scorecard, but report.json names members.csv only when
+    --format members writes it (and only then are its million rows pseudonymised)."""
+    import json
+
+    _demo(tmp_path / "a", "json")
+    doc = json.loads((tmp_path / "a" / "report.json").read_text(encoding="utf-8"))
+    assert doc["scorecard"] is None and not (tmp_path / "a" / "members.csv").exists()
+    assert "actions" in doc["metrics"]
+    _demo(tmp_path / "b", "json,members")
+    doc = json.loads((tmp_path / "b" / "report.json").read_text(encoding="utf-8"))
+    rows = len((tmp_path / "b" / "members.csv").read_text(encoding="utf-8-sig").splitlines())
+    assert doc["scorecard"]["rows"] == rows - 1 > 0
