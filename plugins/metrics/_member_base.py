@@ -15,7 +15,7 @@ weights or the decay, the profile's summary is a second pass). Neither collects.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 
@@ -74,25 +74,26 @@ def _summary(data: CommunityData, key: LoveKey) -> pl.LazyFrame:
     )
 
 
-def people(data: CommunityData, key: LoveKey) -> pl.LazyFrame:
+def people(
+    data: CommunityData, key: LoveKey, rfm: Callable[[CommunityData], pl.LazyFrame]
+) -> pl.LazyFrame:
     """One row per person with a membership, any activity or a paid order to the period
     end: the roster's columns and ``_listed`` (has a membership), the activity summary's
-    and the loyalty metric's RFM frame's (``rfm_segment``, ``period_orders``,
-    ``period_revenue``), joined on the Categorical key. Shared."""
-    return data.shared(_people, key)
+    and ``rfm(data)``'s — the loyalty metric's RFM frame, ``loyalty.shared_rfm``
+    (``rfm_segment``, ``period_orders``, ``period_revenue``) — joined on the Categorical
+    key. Shared."""
+    return data.shared(_people, key, rfm)
 
 
-def _people(data: CommunityData, key: LoveKey) -> pl.LazyFrame:
-    from plugins.metrics.loyalty import shared_rfm  # loyalty imports this module
-
+def _people(
+    data: CommunityData, key: LoveKey, rfm: Callable[[CommunityData], pl.LazyFrame]
+) -> pl.LazyFrame:
     return (
         views.roster(data)
         .with_columns(_listed=pl.lit(True))
         .join(activity_summary(data, key), on="member_id", how="full", coalesce=True)
         .join(
-            shared_rfm(data).select(
-                "member_id", "period_orders", "period_revenue", rfm_segment="segment"
-            ),
+            rfm(data).select("member_id", "period_orders", "period_revenue", rfm_segment="segment"),
             on="member_id",
             how="full",
             coalesce=True,

@@ -95,7 +95,7 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     )
     # people: members, those with an engaged activity, buyers in the period
     people = (
-        _member_base.people(data, loyalty.default_key())
+        _member_base.people(data, loyalty.default_key(), loyalty.shared_rfm)
         .filter(
             pl.col("_listed").fill_null(False)
             | (pl.col("activities_total") > 0).fill_null(False)
@@ -208,7 +208,7 @@ def loyalty_scores(data: CommunityData, opts: loyalty.LoyaltyOptions) -> pl.Lazy
         .otherwise(pl.lit("dormant"))
     )  # fmt: skip
     return (
-        _member_base.people(data, loyalty.key_of(opts))
+        _member_base.people(data, loyalty.key_of(opts), loyalty.shared_rfm)
         .filter(pl.col("member_id").is_not_null())
         .select(
             "member_id",
