@@ -178,13 +178,14 @@ def test_root_custom_properties_are_written_into_the_print_css():
         "<html><head><style>:root { --ink: #1f2328; --line: #e3e6eb; --tone: #111; }\n"
         "td { border-bottom: 1px solid var(--line); color: var( --ink ); }\n"
         ".a { color: var(--accent, var(--ink)); background: var(--unknown); }\n"
-        ".b { color: var(--tone); } .c { --tone: #222; }</style></head>"
+        ".b { color: var(--tone); } .c { --tone: #222; }\n"
+        "/* :root { --line: red } */ @media screen { :root { --ink: blue } }</style></head>"
         '<body><p style="color: var(--ink)">var(--ink) in text</p></body></html>'
     )
     out = inline_root_variables(html)
     style = out.split("</style>")[0]
-    assert "border-bottom: 1px solid #e3e6eb; color: #1f2328;" in style
-    assert "color: var(--accent, #1f2328); background: var(--unknown);" in style  # unknown kept
+    assert "border-bottom: 1px solid #e3e6eb; color: var( --ink );" in style  # --ink: screen
+    assert "color: var(--accent, var(--ink)); background: var(--unknown);" in style
     assert ".b { color: var(--tone); }" in style  # redeclared in .c: left to the cascade
     assert out.split("</style>")[1] == html.split("</style>")[1]  # only <style> is rewritten
     assert inline_root_variables("<p>no style</p>") == "<p>no style</p>"

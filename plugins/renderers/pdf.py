@@ -97,6 +97,7 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 _STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.S | re.I)
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _ROOT_BLOCK = re.compile(r":root\s*\{([^{}]*)\}")
 _DECLARATION = re.compile(r"(--[\w-]+)\s*:\s*([^;{}]*)")
 _VAR = re.compile(r"var\(\s*(--[\w-]+)\s*(?:,\s*([^()]*?))?\s*\)")
@@ -106,18 +107,22 @@ def inline_root_variables(html: str) -> str:
     """Write each CSS custom property declared only in ``:root`` rules of the page's
     ``<style>`` elements into the ``var()`` uses in those elements (innermost first, so
     ``var(--a, var(--b))`` resolves too). A property declared anywhere else — another
-    selector, a ``style`` attribute, a value with ``!important`` or ``var()`` in it — is
-    left to the cascade, as is every ``var()`` of an unknown property."""
+    selector, a ``:root`` inside ``@media``, a ``style`` attribute, a value with
+    ``!important`` or ``var()`` in it — is left to the cascade, as is every ``var()`` of
+    an unknown property."""
     styles = [m.group(2) for m in _STYLE.finditer(html)]
     if not styles:
         return html
-    css = "\n".join(styles)
+    css = _COMMENT.sub("", "\n".join(styles))
     everywhere: dict[str, int] = {}
-    for m in _DECLARATION.finditer(html):
+    for m in _DECLARATION.finditer(_COMMENT.sub("", html)):
         everywhere[m.group(1)] = everywhere.get(m.group(1), 0) + 1
     values: dict[str, str] = {}
     counted: dict[str, int] = {}
     for block in _ROOT_BLOCK.finditer(css):
+        before = css[: block.start()]
+        if before.count("{") != before.count("}"):
+            continue  # inside @media or @supports: not for every medium, left to the cascade
         for name, value in _DECLARATION.findall(block.group(1)):
             values[name] = value.strip()
             counted[name] = counted.get(name, 0) + 1
