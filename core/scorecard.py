@@ -136,7 +136,23 @@ def _assemble(built, derived, warn, strict) -> pl.DataFrame:
         else:
             taken.update(job.spec.columns)
         parts.append(df)
-    frame = _union(parts)
+    # one plan: joins, derive steps, sort, collected once. The joins are on a hash of the
+    # id; should two different ids meet under one hash (``_clash``), or a derive step drop
+    # that marker, the parts are joined again on the text itself
+    frame, derived_ok = _derive(_hash_union(parts), derived, warn, strict)
+    taken.update(c for job in derived_ok for c in job.spec.columns)
+    keep = [c for c in _columns(built, derived) if c in taken]
+    table = _collect(frame, [*keep, "_clash"])
+    if "_clash" in table.columns and not table["_clash"].any():
+        return table.drop("_clash")
+    frame, _ok = _derive(_text_union(parts), derived_ok, lambda _m: None, strict)
+    return _collect(frame, keep)
+
+
+def _derive(frame: pl.LazyFrame, derived, warn, strict):
+    """``frame`` after each ``derive`` step, and the steps that worked (a failing step is
+    left out with a warning)."""
+    ok = []
     for job in derived:
         try:
             out = job.spec.derive(frame, job.options)
@@ -144,12 +160,15 @@ def _assemble(built, derived, warn, strict) -> pl.DataFrame:
                 raise TypeError(f"derive returned {type(out).__name__}, expected LazyFrame")
             out.collect_schema()
             frame = out
-            taken.update(job.spec.columns)
+            ok.append(job)
         except Exception as exc:
             _score_failed(job, "deriving its columns", exc, strict, warn)
+    return frame, ok
+
+
+def _collect(frame: pl.LazyFrame, keep: list[str]) -> pl.DataFrame:
     schema = frame.collect_schema()
-    keep = [c for c in _columns(built, derived) if c in schema and c in taken]
-    return frame.select(keep).sort("member_id").collect()
+    return frame.select([c for c in keep if c in schema]).sort("member_id").collect()
 
 
 def _hash_key(column: str) -> pl.Expr:
@@ -157,31 +176,32 @@ def _hash_key(column: str) -> pl.Expr:
     return pl.when(pl.col(column).is_not_null()).then(pl.col(column).hash(0)).alias("_key")
 
 
-def _union(parts: list[pl.DataFrame]) -> pl.LazyFrame:
-    """The parts side by side, one row per ``member_id`` of any part (full joins).
+def _hash_union(parts: list[pl.DataFrame]) -> pl.LazyFrame:
+    """The parts side by side, one row per ``member_id`` of any part (full joins), and
+    ``_clash``: the row joined two different ids.
 
     Joined on a 64-bit hash of the id, which costs about a third less than joining 1 M
-    text ids three times; each join keeps both ids, and if two different ids ever meet
-    under one hash the parts are joined again on the text itself, so a collision can
-    never put two people in one row. A missing id gets no key and matches nothing, as in
-    a join on the text."""
-    frame = parts[0].lazy().with_columns(_hash_key("member_id"))
-    clashes = []
-    for i, df in enumerate(parts[1:]):
-        other, clash = f"_id{i}", f"_clash{i}"
-        right = df.lazy().rename({"member_id": other}).with_columns(_hash_key(other))
+    text ids three times; each join keeps both ids, so a collision is seen, never
+    silently putting two people in one row. A missing id gets no key and matches
+    nothing, as in a join on the text."""
+    frame = parts[0].lazy().with_columns(_hash_key("member_id"), _clash=pl.lit(False))
+    for df in parts[1:]:
+        right = df.lazy().rename({"member_id": "_id"}).with_columns(_hash_key("_id"))
         frame = (
             frame.join(right, on="_key", how="full", coalesce=True)
             .with_columns(
-                pl.coalesce("member_id", other).alias("member_id"),
-                (pl.col("member_id") != pl.col(other)).fill_null(False).alias(clash),
+                pl.coalesce("member_id", "_id").alias("member_id"),
+                (pl.col("_clash").fill_null(False) | (pl.col("member_id") != pl.col("_id")))
+                .fill_null(False)
+                .alias("_clash"),
             )
-            .drop(other)
+            .drop("_id")
         )
-        clashes.append(clash)
-    joined = frame.collect()
-    if not clashes or not joined.select(pl.any_horizontal(clashes).any()).item():
-        return joined.drop("_key", *clashes).lazy()
+    return frame.drop("_key")
+
+
+def _text_union(parts: list[pl.DataFrame]) -> pl.LazyFrame:
+    """:func:`_hash_union` joined on the id text (no ``_clash``)."""
     out = parts[0].lazy()
     for df in parts[1:]:
         out = out.join(df.lazy(), on="member_id", how="full", coalesce=True)
