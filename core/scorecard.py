@@ -139,9 +139,16 @@ def _assemble(built, derived, warn, strict) -> pl.DataFrame:
     # one plan: joins, derive steps, sort, collected once. The joins are on a hash of the
     # id; should two different ids meet under one hash (``_clash``), or a derive step drop
     # that marker, the parts are joined again on the text itself
-    frame, derived_ok = _derive(_hash_union(parts), derived, warn, strict)
+    # (a plugin's own column named like one of the hash join's helper columns: on the text)
+    named = {c for df in parts for c in df.columns} | {c for j in derived for c in j.spec.columns}
+    hashed = not named & _HELPERS
+    frame, derived_ok = _derive(
+        _hash_union(parts) if hashed else _text_union(parts), derived, warn, strict
+    )
     taken.update(c for job in derived_ok for c in job.spec.columns)
     keep = [c for c in _columns(built, derived) if c in taken]
+    if not hashed:
+        return _collect(frame, keep)
     table = _collect(frame, [*keep, "_clash"])
     if "_clash" in table.columns and not table["_clash"].any():
         return table.drop("_clash")
@@ -169,6 +176,9 @@ def _derive(frame: pl.LazyFrame, derived, warn, strict):
 def _collect(frame: pl.LazyFrame, keep: list[str]) -> pl.DataFrame:
     schema = frame.collect_schema()
     return frame.select([c for c in keep if c in schema]).sort("member_id").collect()
+
+
+_HELPERS = frozenset({"_key", "_id", "_clash"})  # the columns _hash_union adds
 
 
 def _hash_key(column: str) -> pl.Expr:

@@ -254,3 +254,48 @@ def test_a_hash_collision_never_puts_two_members_in_one_row(monkeypatch):
     got = card(sample_data())
     assert got.height == expected.height == 5
     assert got.equals(expected)
+
+
+class Helpers:
+    """A third-party plugin whose columns are named like the hash join's own helper
+    columns (``_id``, ``_key``, ``_clash``): a plugin may name its columns anything."""
+
+    @hookimpl
+    def communityroi_member_scores(self):
+        def compute(data, _opts):
+            ids = data.members.select(pl.col("member_id").cast(pl.String))
+            return ids.with_columns(_id=pl.lit(1), _key=pl.col("member_id").str.tail(1))
+
+        def derive(card, _opts):
+            return card.with_columns(_clash=pl.col("activities") == 0)
+
+        def col(name: str) -> ColumnInfo:
+            return ColumnInfo(T(name, name))
+
+        return [
+            MemberScoreSpec("ids", "I", {"_id": col("_id"), "_key": col("_key")}, compute=compute),
+            MemberScoreSpec("flag", "F", {"_clash": col("_clash")}, derive=derive),
+        ]
+
+
+def test_plugin_columns_named_like_the_hash_join_helpers_come_out_as_returned():
+    df = card(sample_data(), plugins=[Helpers()])
+    assert df["member_id"].to_list() == ["m1", "m2", "m3", "m4", "m5"]
+    assert df["_id"].to_list() == [1] * 5
+    assert df["_key"].to_list() == ["1", "2", "3", "4", "5"]
+    # activities in October: m1 3, m2 2, m3 1, m4 1 (the join is not engaged), m5 0
+    assert df["_clash"].to_list() == [False, False, False, False, True]
+    assert df["loyalty"].to_list() == pytest.approx([4.9, 3.9, 1.0, 1.0, 0.9])
+
+
+def test_a_derived_column_named_clash_is_kept_when_all_false():
+    class Flag:
+        @hookimpl
+        def communityroi_member_scores(self):
+            def derive(card, _opts):  # no member has more than 3 activities in October
+                return card.with_columns(_clash=pl.col("activities") > 3)
+
+            cols = {"_clash": ColumnInfo(T("c", "c"))}
+            return [MemberScoreSpec("flag", "F", cols, derive=derive)]
+
+    assert card(sample_data(), plugins=[Flag()])["_clash"].to_list() == [False] * 5
