@@ -162,7 +162,8 @@ class Report:
     # data-quality appendix and report.json
     data_quality: dict[str, Any] | None = None
     # the member scorecard (one row per person, pseudonymised like the tables), when a
-    # renderer or metric asked for it (see MemberScoreSpec)
+    # renderer that writes it (RendererSpec(members=True)) is among the formats; a metric
+    # asking for it (the action lists) gets it in build, but it is not put here then
     members: Table | None = None
 
     def section(self, metric: str) -> Section | None:
