@@ -24,6 +24,9 @@ from plugins.renderers.labels import LABELS, label
         (0.4215, "ratio", "zh-CN", "0.42"),
         (35.14, "days", "en", "35.1 days"),
         (35.14, "days", "zh-CN", "35.1 天"),
+        (44, "days", "en", "44 days"),  # whole days (an integer column) shown whole
+        (44, "days", "zh-CN", "44 天"),
+        (44.0, "days", "en", "44.0 days"),
         (2.4, "hours", "zh-CN", "2.4 小时"),
         (14.25, "per_member", "zh-CN", "14.25 /人"),
         (None, "currency", "en", "—"),

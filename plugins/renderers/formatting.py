@@ -8,8 +8,9 @@ spreadsheet agree:
   (``¥12,345`` / ``¥12.50``). CNY is shown as ``¥`` in every language (CLDR's English
   symbol is ``CN¥``, which Chinese clients do not use).
 - ``percent``: the value is already a percentage (152.3 means 152.3 %): ``152.3%``.
-- ``ratio`` two decimals; ``score`` one; ``days``/``hours``/``minutes`` one decimal plus the
-  unit word; ``per_member`` two decimals plus "per member".
+- ``ratio`` two decimals; ``score`` one; ``days``/``hours``/``minutes`` one decimal (none for
+  an integer value, such as days counted in whole days) plus the unit word;
+  ``per_member`` two decimals plus "per member".
 - KPI change: percentage *points* for percent KPIs (``+3.2 pts`` / ``+3.2 个百分点``),
   relative change otherwise (0.125 → ``+12.5%``).
 """
@@ -121,8 +122,9 @@ def value(v: Any, unit: str, lang: str, code: str = "CNY", tz: str | None = None
         return number(v, lang, 2)
     if unit == "score":
         return number(v, lang, 1)
-    if unit in ("days", "hours", "minutes"):
-        return f"{number(v, lang, 1)} {label('unit_' + unit, lang)}"
+    if unit in ("days", "hours", "minutes"):  # whole days (an integer column) as whole
+        places = 0 if isinstance(v, int) else 1
+        return f"{number(v, lang, places)} {label('unit_' + unit, lang)}"
     if unit == "per_member":
         return f"{number(v, lang, 2)} {label('unit_per_member', lang)}"
     return number(v, lang)
