@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -236,6 +236,8 @@ def build_report(
     if settings.privacy.pseudonymize:
         key = resolve_key(settings.privacy, base_dir=settings.base_dir, warn=warnings.append)
         sections, members = pseudonymize(sections, members, key.secret)
+    elif members is not None:  # the scorecard comes in no set order (core.scorecard)
+        members = replace(members, data=members.data.sort("member_id"))
     prev = data.previous().period
     branding = br.model_dump(mode="json")
     for key in ("logo", "cover_image", "template_dir"):

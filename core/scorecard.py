@@ -69,14 +69,17 @@ def scorecard(
     strict: bool = False,
     warn: Callable[[str], None] = lambda _m: None,
 ) -> Table | None:
-    """One row per person (every ``member_id`` any spec returned), sorted by id: each
-    spec's columns joined in ``order``, then each ``derive`` step, in one collect.
+    """One row per person (every ``member_id`` any spec returned), in no set order: each
+    spec's columns joined in ``order``, then each ``derive`` step, in one collect. The
+    report sorts it when a renderer writes it (by label when pseudonymised, else by id:
+    ``core.pipeline.build_report``); sorting 1 M rows here cost 0.6 CPU-s and a copy of
+    the table at the run's memory peak, for a default report that never writes it.
 
     ``parts``: each spec's built frame, or the future of its build. The frames are joined
     on ``member_id`` with full joins (the union of the ids without a separate distinct
-    pass); a spec whose ``member_id`` is not unique would repeat rows, which the sorted
-    result shows as equal neighbours — only then is each spec checked, and the culprits
-    are left out with a warning."""
+    pass); a spec whose ``member_id`` is not unique would repeat rows, which a repeated
+    join key shows — only then is each spec checked, and the culprits are left out with a
+    warning."""
     built: list[tuple[ScoreJob, pl.DataFrame]] = []
     for job, part in parts:
         try:
@@ -92,8 +95,8 @@ def scorecard(
             _score_failed(job, "building its columns", exc, strict, warn)
     if not built:
         return None
-    table = _assemble(built, derived, warn, strict)
-    if not _has_neighbours(table):
+    table, keys = _assemble(built, derived, warn, strict)
+    if not keys.is_duplicated().any():  # nulls count as equal: two missing ids too
         return _table(table, built, derived)
     for job, df in built:  # a repeated id: find whose, leave it out, assemble again
         if df["member_id"].is_duplicated().any():
@@ -102,16 +105,7 @@ def scorecard(
     built = [(job, df) for job, df in built if not df["member_id"].is_duplicated().any()]
     if not built:
         return None
-    return _table(_assemble(built, derived, lambda _m: None, strict), built, derived)
-
-
-def _has_neighbours(frame: pl.DataFrame) -> bool:
-    """Two equal ids side by side in the sorted scorecard (a repeated member), or two
-    missing ids."""
-    ids = frame["member_id"]
-    if ids.null_count() > 1:
-        return True
-    return ids.len() > 1 and bool((ids.slice(1) == ids.slice(0, ids.len() - 1)).any())
+    return _table(_assemble(built, derived, lambda _m: None, strict)[0], built, derived)
 
 
 def _columns(built, derived) -> dict[str, ColumnInfo]:
@@ -124,7 +118,9 @@ def _columns(built, derived) -> dict[str, ColumnInfo]:
     return columns
 
 
-def _assemble(built, derived, warn, strict) -> pl.DataFrame:
+def _assemble(built, derived, warn, strict) -> tuple[pl.DataFrame, pl.Series]:
+    """The scorecard and its join keys, one per row (the id's hash, or the id after the
+    text join): a repeated key is a repeated member."""
     taken: set[str] = {"member_id"}
     parts: list[pl.DataFrame] = []
     for job, df in built:
@@ -136,9 +132,9 @@ def _assemble(built, derived, warn, strict) -> pl.DataFrame:
         else:
             taken.update(job.spec.columns)
         parts.append(df)
-    # one plan: joins, derive steps, sort, collected once. The joins are on a hash of the
+    # one plan: joins and derive steps, collected once. The joins are on a hash of the
     # id; should two different ids meet under one hash (``_clash``), or a derive step drop
-    # that marker, the parts are joined again on the text itself
+    # that marker or the key, the parts are joined again on the text itself
     # (a plugin's own column named like one of the hash join's helper columns: on the text)
     named = {c for df in parts for c in df.columns} | {c for j in derived for c in j.spec.columns}
     hashed = not named & _HELPERS
@@ -148,12 +144,14 @@ def _assemble(built, derived, warn, strict) -> pl.DataFrame:
     taken.update(c for job in derived_ok for c in job.spec.columns)
     keep = [c for c in _columns(built, derived) if c in taken]
     if not hashed:
-        return _collect(frame, keep)
-    table = _collect(frame, [*keep, "_clash"])
-    if "_clash" in table.columns and not table["_clash"].any():
-        return table.drop("_clash")
+        table = _collect(frame, keep)
+        return table, table["member_id"]
+    table = _collect(frame, [*keep, "_clash", "_key"])
+    if "_clash" in table.columns and "_key" in table.columns and not table["_clash"].any():
+        return table.drop("_clash", "_key"), table["_key"]
     frame, _ok = _derive(_text_union(parts), derived_ok, lambda _m: None, strict)
-    return _collect(frame, keep)
+    table = _collect(frame, keep)
+    return table, table["member_id"]
 
 
 def _derive(frame: pl.LazyFrame, derived, warn, strict):
@@ -175,7 +173,7 @@ def _derive(frame: pl.LazyFrame, derived, warn, strict):
 
 def _collect(frame: pl.LazyFrame, keep: list[str]) -> pl.DataFrame:
     schema = frame.collect_schema()
-    return frame.select([c for c in keep if c in schema]).sort("member_id").collect()
+    return frame.select([c for c in keep if c in schema]).collect()
 
 
 _HELPERS = frozenset({"_key", "_id", "_clash"})  # the columns _hash_union adds
@@ -187,8 +185,8 @@ def _hash_key(column: str) -> pl.Expr:
 
 
 def _hash_union(parts: list[pl.DataFrame]) -> pl.LazyFrame:
-    """The parts side by side, one row per ``member_id`` of any part (full joins), and
-    ``_clash``: the row joined two different ids.
+    """The parts side by side, one row per ``member_id`` of any part (full joins), with
+    ``_key`` (the hash) and ``_clash``: the row joined two different ids.
 
     Joined on a 64-bit hash of the id, which costs about a third less than joining 1 M
     text ids three times; each join keeps both ids, so a collision is seen, never
@@ -207,7 +205,7 @@ def _hash_union(parts: list[pl.DataFrame]) -> pl.LazyFrame:
             )
             .drop("_id")
         )
-    return frame.drop("_key")
+    return frame
 
 
 def _text_union(parts: list[pl.DataFrame]) -> pl.LazyFrame:

@@ -4,6 +4,7 @@ hand-computed cases, and ``--format members`` (members.csv with a BOM, members.p
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import date
 
 import networkx as nx
@@ -38,7 +39,7 @@ def _setup(data, *, plugins=(), metrics=ALL, options=None, show_names=True, stri
 def card(data, **kw) -> pl.DataFrame:
     settings, registry = _setup(data, **kw)
     _sections, members = compute_all(settings, registry, data, members=True)
-    return members.data
+    return members.data.sort("member_id")  # the scorecard comes in no set order
 
 
 def _row(df: pl.DataFrame, member: str) -> dict:
@@ -173,6 +174,19 @@ def test_members_csv_is_pseudonymised_and_has_no_names(tmp_path):
     # the same person has the same label in the report tables
     top = report.section("loyalty").table("top_loyal").data["member_id"]
     assert set(top) <= set(labels)
+
+
+def test_members_file_with_names_is_sorted_by_id(tmp_path):
+    """The scorecard is assembled in no set order; the written file is sorted by id
+    (with --show-names; pseudonymised files are sorted by label, above)."""
+    data = sample_data()
+    settings, registry = _setup(data, show_names=True)
+    sections, members = compute_all(settings, registry, data, members=True)
+    scrambled = replace(members, data=members.data.reverse())
+    report = build_report(settings, sections, data, [], members=scrambled)
+    render(settings, registry, report, ["members"], tmp_path)
+    ids = pl.read_parquet(tmp_path / "members.parquet")["member"]
+    assert ids.to_list() == sorted(ids.to_list()) and ids.len() == 5
 
 
 class Third:
