@@ -15,18 +15,14 @@ weights or the decay, the profile's summary is a second pass). Neither collects.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import polars as pl
 
 from communityroi import CommunityData, views
 
+# (sorted (kind, weight) pairs, other kinds' weight, monthly decay): ``loyalty.key_of``
 LoveKey = tuple[tuple[tuple[str, float], ...], float, float]
-
-
-def love_key(weights: Mapping[str, float], other_weight: float, decay: float) -> LoveKey:
-    """The hashable key of the love-score options."""
-    return tuple(sorted(weights.items())), other_weight, decay
 
 
 def love_points(data: CommunityData, key: LoveKey) -> pl.Expr:

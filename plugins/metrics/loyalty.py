@@ -102,26 +102,15 @@ def love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
     multi-threaded sum adds a member's points in an order that depends on how the rows
     were partitioned, so without rounding a score of exactly 20 could come out as
     19.999999999999996 in one run and move the member below the ``active`` threshold.
-    Computed in the activity summary the scorecard also reads
-    (``_member_base.activity_summary``, formula in ``_member_base.love_points``)."""
-    return shared_love_scores(data, opts)
+    Computed in the activity summary the scorecard's profile and loyalty columns also read
+    (one pass over the activities for all three; ``_member_base.activity_summary``,
+    formula in ``_member_base.love_points``), so shared per data object and options."""
+    return _member_base.activity_summary(data, key_of(opts)).select("member_id", "love")
 
 
 def key_of(opts: LoyaltyOptions) -> _member_base.LoveKey:
     """The love-score options as the shared frames' key."""
-    return _member_base.love_key(opts.weights, opts.other_weight, opts.decay)
-
-
-def default_key() -> _member_base.LoveKey:
-    """:func:`key_of` the default options."""
-    return key_of(LoyaltyOptions())
-
-
-def shared_love_scores(data: CommunityData, opts: LoyaltyOptions) -> pl.LazyFrame:
-    """:func:`love_scores`, shared per data object and scoring options: the ``love``
-    column of the activity summary the scorecard's profile and loyalty columns also read
-    (one pass over the activities for all three; ``_member_base.activity_summary``)."""
-    return _member_base.activity_summary(data, key_of(opts)).select("member_id", "love")
+    return tuple(sorted(opts.weights.items())), opts.other_weight, opts.decay
 
 
 def shared_rfm(data: CommunityData) -> pl.LazyFrame:
@@ -193,7 +182,7 @@ def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
     (love, then member id), picked by a partial ``top_k`` rather than a sort."""
     roster = views.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
     people = (
-        roster.join(shared_love_scores(data, opts), on="member_id", how="full", coalesce=True)
+        roster.join(love_scores(data, opts), on="member_id", how="full", coalesce=True)
         .filter(~pl.col("left").fill_null(False))
         .select("member_id", love=pl.col("love").fill_null(0.0), in_population=pl.lit(True))
     )

@@ -95,7 +95,7 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     )
     # people: members, those with an engaged activity, buyers in the period
     people = (
-        _member_base.people(data, loyalty.default_key(), loyalty.shared_rfm)
+        _member_base.people(data, loyalty.key_of(loyalty.LoyaltyOptions()), loyalty.shared_rfm)
         .filter(
             pl.col("_listed").fill_null(False)
             | (pl.col("activities_total") > 0).fill_null(False)
