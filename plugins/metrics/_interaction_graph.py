@@ -124,6 +124,10 @@ class Ranked:
         self._lock = threading.Lock()
         self._done: dict[tuple[float, float, int], PageRank] = {}
 
+    def release(self) -> None:
+        """Drop the lazy frames once collected (PageRank reads the collected ones)."""
+        del self.graph, self.nodes
+
     def pagerank(self, got: Mapping[str, pl.DataFrame], damping: float, tol: float,
                  max_iter: int) -> PageRank:  # fmt: skip
         """PageRank of ``got["graph"]`` over ``got["nodes"]`` (the collected ``graph`` and

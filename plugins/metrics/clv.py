@@ -172,6 +172,10 @@ class Models:
         self._lock = threading.Lock()
         self._done: dict[str, tuple[pl.DataFrame, dict, pl.DataFrame | None]] = {}
 
+    def release(self) -> None:
+        """Drop the lazy frames once collected (the fits read the collected ones)."""
+        del self.rfm, self.rfm_unique
+
     def fit(
         self, got: Mapping[str, pl.DataFrame], opts: CLVOptions
     ) -> tuple[pl.DataFrame, dict, pl.DataFrame | None]:
