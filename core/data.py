@@ -72,7 +72,9 @@ class CommunityData:
         :meth:`shared` for values other than LazyFrames (not ``.cache()``d). Use it to
         share work done in ``build`` — a model fit, PageRank — between a metric and its
         member-score columns: return an object that computes on first use (under a lock:
-        builds run in threads) and hands the result to every later caller."""
+        builds run in threads) and hands the result to every later caller. If the object
+        keeps LazyFrames for the collect, give it a ``release()`` method that drops them:
+        :meth:`release` calls it once they are collected."""
         key = ("memo", make, *args)
         hit = self._shared.get(key, _MISSING)
         if hit is _MISSING:
@@ -128,10 +130,46 @@ class CommunityData:
         }
         return replace(view, **{t: f(getattr(self, t)) for t, f in clip.items()})
 
-    def previous(self) -> CommunityData:
-        """The previous period of equal length, ending the day before this one starts."""
+    @property
+    def previous_period(self) -> Period:
+        """The period of equal length ending the day before this one starts."""
         end = self.period.start - timedelta(days=1)
-        return self.clipped(Period(end - timedelta(days=self.period.days - 1), end))
+        return Period(end - timedelta(days=self.period.days - 1), end)
+
+    def previous(self) -> CommunityData:
+        """The same data seen at the end of :attr:`previous_period`."""
+        return self.clipped(self.previous_period)
+
+    def release(self) -> None:
+        """Let go of the tables, in place: every table attribute becomes an object that
+        raises on use, the frames of :meth:`shared` are dropped and each :meth:`memo`
+        value's ``release()`` (if it has one) is called, so the memory they hold is
+        freed once no other frame refers to it. The core calls this on the views it
+        made after the metrics' one ``collect_all``: builds get collected frames, and
+        the tables (half the run's memory) would otherwise stay held to the end by
+        views and ``build`` closures. Period, time zone and currency stay."""
+        for table in SCHEMA:
+            object.__setattr__(self, table, _Released(table))
+        for key, value in list(self._shared.items()):
+            if isinstance(value, pl.LazyFrame):
+                del self._shared[key]
+            elif callable(getattr(value, "release", None)):
+                value.release()  # a memo value holding frames for the collect
+
+
+class _Released:
+    """Stands in for a table after :meth:`CommunityData.release`: any use raises."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"data.{self.table} was released after the metrics' collect; a metric's build "
+            "must read its collected frames (the `got` mapping), not the tables"
+        )
 
 
 def _utc_midnight(day: date, tz: str) -> datetime:

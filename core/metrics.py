@@ -45,6 +45,7 @@ def run_all(
     strict: bool = False,
     warn: Callable[[str], None] = lambda _m: None,
     progress: Callable[[str], None] = lambda _m: None,
+    release: bool = False,
 ) -> tuple[list[Section], Table | None]:
     """Compute every metric for the period (and the previous one where asked), collect
     all lazy frames in a single ``pl.collect_all``, then build the sections.
@@ -59,6 +60,12 @@ def run_all(
     ``scores`` (member-score specs, empty: no scorecard) are planned alongside and their
     frames collected in the same ``collect_all``; the scorecard (:func:`scorecard`) is
     returned and handed to the metrics with ``members=True`` as ``got["members"]``.
+
+    Once collected, the lazy frames are dropped and the views handed to the metrics are
+    released (:meth:`CommunityData.release`): a build reading a table fails with a
+    message saying so. ``release`` lets go of the caller's ``data`` too — then nothing
+    the run made holds the tables through the builds, the scorecard and rendering
+    (pass it only if ``data`` is not used afterwards).
     """
 
     def failed(job: MetricJob | ScoreJob, stage: str, exc: BaseException) -> None:
@@ -76,7 +83,7 @@ def run_all(
 
     # a fresh view: its memo (CommunityData.shared / memo) lives for this run only, so
     # results shared between builds (PageRank, model fits) are never carried over
-    data = replace(data)
+    source, data = data, replace(data)
     previous = data.previous()
     planned: list[tuple[MetricJob, MetricResult, MetricResult | None]] = []
     for job in jobs:
@@ -96,6 +103,11 @@ def run_all(
 
     progress(f"collecting {len(planned)} metric(s)")
     collected = _collect_isolated(planned + planned_scores, failed)
+    # the tables are half the run's memory: hold them no longer than the collect
+    planned = [(j, _frameless(c), _frameless(p)) for j, c, p in planned]
+    planned_scores = [(j, _frameless(c), None) for j, c, _ in planned_scores]
+    for view in (data, previous, source) if release else (data, previous):
+        view.release()
     ready = [item for item in planned if item[0].spec.name in collected]
     scored = [(job, cur) for job, cur, _ in planned_scores if _key(job) in collected]
     # Builds are independent (each gets only its own collected frames) and spend their
@@ -147,6 +159,10 @@ def run_all(
             )
         )
     return sections, members
+
+
+def _frameless(res: MetricResult | None) -> MetricResult | None:
+    return None if res is None else replace(res, frames={})
 
 
 def _build(

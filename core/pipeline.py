@@ -182,6 +182,7 @@ def compute_all(
     *,
     members: bool = False,
     progress: Progress = _quiet,
+    release: bool = False,
 ) -> tuple[list[Section], Table | None]:
     """The sections and, when ``members`` is asked or an enabled metric needs it, the
     member scorecard from every ``communityroi_member_scores`` spec (those tied to a
@@ -219,7 +220,7 @@ def compute_all(
                 scores.append(ScoreJob(spec, options.get(spec.metric), info.describe()))
     return run_all(
         data, jobs, scores, strict=registry.strict, warn=registry.warnings.append,
-        progress=progress,
+        progress=progress, release=release,
     )  # fmt: skip
 
 
@@ -238,7 +239,7 @@ def build_report(
         sections, members = pseudonymize(sections, members, key.secret)
     elif members is not None:  # the scorecard comes in no set order (core.scorecard)
         members = replace(members, data=members.data.sort("member_id"))
-    prev = data.previous().period
+    prev = data.previous_period
     branding = br.model_dump(mode="json")
     for key in ("logo", "cover_image", "template_dir"):
         branding[key] = str(_resolve(settings, getattr(br, key))) if getattr(br, key) else None
@@ -378,8 +379,11 @@ def run(
     registry.warnings.extend(notes(quality))
     formats = formats or settings.output.formats
     written = _wants_members(registry, formats)
+    # from here on the tables are read only by the metrics' one collect: run_all
+    # releases them after it (half the run's memory), so nothing else may hold them
+    result.loaded.frames, result.loaded.tables = {}, {}
     sections, members = compute_all(
-        settings, registry, result.data, members=written, progress=progress
+        settings, registry, result.data, members=written, progress=progress, release=True
     )
     if more_sections is not None:
         sections = [*sections, *more_sections(sections, result.data.period)]
