@@ -18,6 +18,7 @@ from communityroi.testing import make_data, run_metric
 from plugins import BUILTIN
 from plugins.metrics import clv
 from plugins.metrics import clv_models as cm
+from plugins.metrics._ordered_sum import lone_sum, ordered_groups
 
 SPEC = clv.communityroi_metrics()[0]
 
@@ -80,6 +81,22 @@ def test_rfm_summary_by_hand(tiny):
     m3 = rows["m:m3"]  # a purchase on the period's last day: t_x = T = 0
     assert (m3["x"], m3["tx_days"], m3["T_days"], m3["m"]) == (0, 0, 0, None)
     assert rows["m:m2"]["total"] == 80  # the order after the period end is not counted
+
+
+def test_ordered_groups_add_in_ascending_order():
+    """Groups of one row and of several give Σ in ascending order of the values, one by
+    one from 0.0 (hand-computed: 0.1 + 0.2 + 0.3 ≠ 0.3 + 0.2 + 0.1 in the last bit), with
+    null keys one group and a lone −0.0 summed to 0.0 as a running sum gives it."""
+    vals = [0.3, 0.2, 0.1, 5.0, 2.0, -0.0, 1.0, 7.0]
+    frame = pl.LazyFrame({"k": [1, 1, 1, 2, None, 3, 4, None], "v": vals})
+    got = ordered_groups(
+        frame, ["k"], "v", alone=[lone_sum("v")], together=[pl.col("v").cum_sum().last()]
+    )
+    sums = dict(got.collect().iter_rows())
+    assert (0.0 + 0.3) + 0.2 + 0.1 != 0.0 + 0.1 + 0.2 + 0.3  # the order shows
+    assert sums[1] == 0.0 + 0.1 + 0.2 + 0.3
+    assert sums[None] == 2.0 + 7.0 and sums[2] == 5.0 and sums[4] == 1.0
+    assert sums[3] == 0.0 and math.copysign(1.0, sums[3]) == 1.0
 
 
 def test_observed_clv_by_hand(tiny):
