@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from communityroi.testing import make_data, run_metric
-from plugins.metrics.loyalty import SPEC, LoyaltyOptions
+from plugins.metrics.loyalty import SPEC, LoyaltyOptions, rfm
 
 # Period 2026-01-01 – 2026-03-31 in Asia/Shanghai (UTC+8): March is 0 months ago.
 ACTIVITIES = [
@@ -87,6 +87,35 @@ def test_weights_and_decay_are_settings():
     got = dict(section.table("top_loyal").data.select("member_id", "love").iter_rows())
     assert got["a"] == pytest.approx(2 + 2 * 0.5 + 3 * 0.25 + 2)  # reply keeps its default 2
     assert got["e"] == pytest.approx(2 * 0.5)
+
+
+def test_love_of_activities_a_century_back_and_across_the_month_table_edge():
+    # The decay of the last 1200 months (100 years) is looked up in a table; older
+    # activities are scored row by row. Period end March 2026: April 1926 is 1199 months
+    # ago (the table's first month), March 1926 1200 months ago and 1900 far beyond it.
+    # The month is the Shanghai one: 16:30 UTC on 31 March 1926 is already April there.
+    rows = [
+        ("g", "1926-04-10T02:00:00+00:00", "message"),  # 1 × 0.999^1199
+        ("g", "1926-03-31T16:30:00+00:00", "post"),  # April local: 3 × 0.999^1199
+        ("g", "1926-03-10T02:00:00+00:00", "reply"),  # 2 × 0.999^1200
+        ("g", "1900-01-10T02:00:00+00:00", "invite"),  # 5 × 0.999^1514
+        ("g", "2026-03-10T02:00:00+00:00", "message"),  # 1
+    ]
+    data = make_data(
+        {
+            "members": [dict(member_id="g", platform="wechat", joined_at="1899-06-01")],
+            "activities": [
+                dict(member_id=m, platform="wechat", at=at, kind=k) for m, at, k in rows
+            ],
+        },
+        start=date(2026, 1, 1),
+        end=date(2026, 3, 31),
+        timezone="Asia/Shanghai",
+    )
+    section = run_metric(SPEC, data, {"decay": 0.999})
+    love = section.table("top_loyal").data["love"].item()
+    d = 0.999
+    assert love == pytest.approx(4 * d**1199 + 2 * d**1200 + 5 * d**1514 + 1, abs=1e-9)
 
 
 def test_options_validate():
@@ -167,6 +196,22 @@ def test_rfm_quintiles_ties_and_segments_on_hand_data():
     assert section.kpi("repeat_purchase_rate").value == pytest.approx(60.0)
     texts = [f.text.en for f in section.findings]
     assert "3 customers are at risk of churning: they bought often but not recently." in texts
+
+
+def test_rfm_counts_a_repeated_order_id_once_per_customer():
+    # x: o1 listed twice (in the period), o2 in the period, o3 before it -> F 3, period 2;
+    # y: o1 too (another customer's row with that id) and o4 twice before the period
+    rows = [("o1", "x", "2026-02-01"), ("o1", "x", "2026-02-01"), ("o2", "x", "2026-03-01"),
+            ("o3", "x", "2025-11-01"), ("o1", "y", "2026-01-05"), ("o4", "y", "2025-10-01"),
+            ("o4", "y", "2025-10-02")]  # fmt: skip
+    orders = [dict(order_id=o, member_id=m, at=at, amount=10.0, status="paid") for o, m, at in rows]
+    members = [dict(member_id=m, platform="wechat", joined_at="2024-01-01") for m in "xy"]
+    data = make_data({"members": members, "orders": orders}, start=date(2026, 1, 1),
+                     end=date(2026, 3, 31))  # fmt: skip
+    got = rfm(data).sort("member_id").collect()
+    assert got["frequency"].to_list() == [3, 2]
+    assert got["period_orders"].to_list() == [2, 1]
+    assert got["monetary"].to_list() == [40.0, 30.0]  # every paid row's amount
 
 
 def test_tier_revenue_counts_only_the_period():

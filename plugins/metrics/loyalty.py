@@ -126,14 +126,30 @@ def quintile(rank: pl.Expr) -> pl.Expr:
 def rfm(data: CommunityData) -> pl.LazyFrame:
     """One row per customer: member_id, recency (days), frequency, monetary, period
     revenue and orders, R/F/M scores and segment."""
-    orders = views.paid_orders(data).filter(pl.col("buyer_id").is_not_null())
-    in_period = data.in_period("at")
+    # frequency = distinct order ids per customer. Counting distinct text per group cost
+    # ≈ 0.3 CPU-s per count over 1.9 M orders; instead a row whose id's 64-bit hash occurs
+    # once among all paid orders has an id no other row has, so it counts 1, and only the
+    # rows of repeated hashes (a repeated id, or in theory two ids with one hash) have
+    # their ids counted distinct — the same numbers, as each id is counted once either way
+    in_period, repeated = pl.col("_in_period"), pl.col("_repeated")
+    orders = (
+        views.paid_orders(data)
+        .filter(pl.col("buyer_id").is_not_null())
+        .with_columns(
+            _in_period=data.in_period("at"), _repeated=pl.col("order_id").hash().is_duplicated()
+        )
+    )
+
+    def distinct_orders(rows: pl.Expr) -> pl.Expr:
+        once = (rows & ~repeated).sum()
+        return (once + pl.col("order_id").filter(rows & repeated).n_unique()).cast(pl.UInt32)
+
     customers = orders.group_by(member_id="buyer_id").agg(
         pl.col("at").max().alias("last"),
-        pl.col("order_id").n_unique().alias("frequency"),
+        distinct_orders(pl.lit(True)).alias("frequency"),
         pl.col("amount").sum().alias("monetary"),
         pl.col("amount").filter(in_period).sum().alias("period_revenue"),
-        pl.col("order_id").filter(in_period).n_unique().alias("period_orders"),
+        distinct_orders(in_period).alias("period_orders"),
     )
     last_day = pl.col("last").dt.convert_time_zone(data.timezone).dt.date()
     r, f, m = pl.col("r"), pl.col("f"), pl.col("m")
