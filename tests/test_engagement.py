@@ -27,11 +27,12 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from communityroi.testing import make_data, run_metric
 from plugins.metrics import roi
+from plugins.metrics._member_events import first_replies, presence_changes
 from plugins.metrics.engagement import SPEC, day_of_period, full_months
 
 MEMBERS = [
@@ -254,3 +255,84 @@ def test_memberships_rejoins_and_two_groups():
     roi_section = run_metric(roi.SPEC, data)
     assert roi_section.kpi("growth_rate").value == pytest.approx(0.0)
     assert roi_section.kpi("members_end").value == 3
+
+
+# Replies and memberships drawn on a coarse clock, so that ties are common: messages of one
+# author at the same instant, a reply at the instant of the message it answers, replies
+# exactly `window` after it, memberships starting and ending together.
+reply_rows = st.lists(
+    st.tuples(
+        st.sampled_from("abc"),
+        st.integers(-3, 27),  # hours from 2026-10-01 00:00
+        st.sampled_from(["message", "post", "reply", "reply", "comment"]),
+        st.one_of(st.none(), st.sampled_from("abc")),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=reply_rows, window=st.integers(1, 6))
+# a message and a post at one instant share their reply; a reply exactly `window` later
+@example(rows=[("a", 1, "message", None), ("a", 1, "post", None), ("b", 3, "reply", "a")], window=2)
+# a reply at the instant of a message answers it, not the earlier one
+@example(rows=[("a", 1, "post", None), ("a", 2, "message", None), ("c", 2, "reply", "a")], window=3)
+def test_first_replies_match_the_definition(rows, window):
+    """Each message/post placed in P: the earliest reply (to its author, by someone else)
+    whose latest earlier-or-equal message of that author is this one (or one at the same
+    instant) and lies at most `window` hours before it — checked by brute force."""
+    base = datetime(2026, 10, 1)
+    period = {"start": date(2026, 10, 1), "end": date(2026, 10, 1)}
+    acts = [act(m, str(base + timedelta(hours=h)), k, tg) for m, h, k, tg in rows]
+    data = make_data({"activities": acts or [act("a", "2026-10-01 01:00", "checkin")]}, **period)
+    got = first_replies(data, timedelta(hours=window)).collect()["delay_h"]
+    end = 24
+    msgs = [(m, h) for m, h, k, _ in rows if k in ("message", "post")]
+    replies = [(tg, h) for m, h, k, tg in rows if k == "reply" and tg not in (None, m)]
+    expected = []
+    for author, h in msgs:
+        if not 0 <= h < end:
+            continue
+        delays = []
+        for target, r in replies:
+            if target != author or not 0 <= r < end:
+                continue
+            latest = max((mh for ma, mh in msgs if ma == author and mh <= r), default=None)
+            if latest == h and r - h <= window:
+                delays.append(r - h)
+        expected.append(float(min(delays)) if delays else None)
+    key = lambda v: (v is not None, v or 0.0)  # noqa: E731
+    assert sorted(got.to_list(), key=key) == sorted(expected, key=key)
+
+
+membership_rows = st.lists(
+    st.tuples(st.sampled_from("abc"), st.integers(0, 8), st.one_of(st.none(), st.integers(0, 8))),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=membership_rows)
+def test_presence_changes_match_the_definition(rows):
+    """Entering (+1) when going from no membership to some, leaving (−1) from some to none:
+    checked by replaying each member's memberships instant by instant (joins first)."""
+    base = datetime(2026, 10, 1)
+    members = [
+        {"member_id": m, "joined_at": str(base + timedelta(days=j)),
+         "left_at": None if left is None else str(base + timedelta(days=j + left))}
+        for m, j, left in rows
+    ]  # fmt: skip
+    data = make_data({"members": members}, start=date(2026, 9, 1), end=date(2026, 12, 31))
+    got = presence_changes(data).collect()
+    got = sorted((m, t.day + 30 * (t.month - 10), c) for m, t, c in got.iter_rows())
+    expected = []
+    for m in sorted({r[0] for r in rows}):
+        events = [(j, 1) for mm, j, _ in rows if mm == m]
+        events += [(j + left, -1) for mm, j, left in rows if mm == m and left is not None]
+        held = 0
+        for day, delta in sorted(events, key=lambda e: (e[0], -e[1])):
+            before, held = held, held + delta
+            if (before > 0) != (held > 0):
+                expected.append((m, day + 1, 1 if held > 0 else -1))
+    assert got == sorted(expected)
