@@ -323,3 +323,11 @@ def _tables(o: Outcome) -> tuple[tuple[Table, ...], tuple[Chart, ...]]:
             )
         )
     return tuple(tables), tuple(charts)
+
+
+def codes(labels: pl.Series) -> tuple[list[str], np.ndarray]:
+    """The distinct labels (sorted; null as "") and each row's code among them: a binary
+    search in Rust (np.unique on 585 k id strings took 0.85 s)."""
+    labels = labels.fill_null("")
+    distinct = labels.unique().sort()
+    return distinct.to_list(), distinct.search_sorted(labels).to_numpy().astype(np.int64)
