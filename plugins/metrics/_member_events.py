@@ -1,12 +1,14 @@
 """Event streams the engagement metric derives from activities and memberships.
 
 - :func:`first_replies`: for every message or post placed in the period, the hours until
-  its first reply by another member (a backward ``join_asof`` of replies onto the replied
-  member's messages, within a window);
+  its first reply by another member (what a backward ``join_asof`` of replies onto the
+  replied member's messages, within a window, gives — computed from one sorted stream);
 - :func:`presence_changes`: the instants at which a member entered the community (from no
-  group to some group) or left it (from some group to none).
+  group to some group) or left it (from some group to none);
+- :func:`distinct_members`: distinct members per window or month from the sorted
+  (member, day) pairs.
 
-Neither collects.
+None collects.
 """
 
 from __future__ import annotations
@@ -103,3 +105,19 @@ def presence_changes(data: CommunityData) -> pl.LazyFrame:
         .select("member_id", "t",
                 pl.when(pl.col("after") > 0).then(1).otherwise(-1).alias("change"))
     )  # fmt: skip
+
+
+def distinct_members(pairs: pl.LazyFrame, by: pl.Expr, name: str) -> pl.LazyFrame:
+    """Per value of ``by`` (a day → window or month, non-decreasing in the day): how many
+    distinct members ``pairs`` have in it (``active``). ``pairs`` is sorted by member,
+    then day, so each (member, ``by``) pair is one run of rows: count the rows where the
+    member or ``by`` differs from the row before — the same count as
+    ``n_unique("member")`` per ``by``, without hashing 6 M pairs again."""
+    member, key = pl.col("member"), pl.col(name)
+    first = ((member != member.shift(1)) | (key != key.shift(1))).fill_null(True)
+    return (
+        pairs.select("member", by.alias(name))
+        .filter(first)
+        .group_by(name)
+        .agg(pl.len().alias("active"))
+    )

@@ -59,7 +59,7 @@ from communityroi import (
 )
 from communityroi.views import active_members, engaged, roster
 from plugins.metrics._calendar import full_months, interval_index, utc_midnights
-from plugins.metrics._member_events import first_replies, presence_changes
+from plugins.metrics._member_events import distinct_members, first_replies, presence_changes
 from plugins.metrics.engagement_text import findings
 
 MESSAGE_KINDS = ("message", "reply", "post", "comment")
@@ -89,14 +89,18 @@ def _current(data: CommunityData) -> pl.LazyFrame:
 
 
 def _member_days(data: CommunityData) -> pl.LazyFrame:
-    # distinct (member, day) pairs as one integer, member code × 2³² + day: a unique over
-    # one u64 column hashes ~35 % faster than over two columns on 7.9 M rows
+    # distinct (member, day) pairs as one integer, member code × 2³² + day, sorted and
+    # each kept where it differs from the one before: sorting one u64 column costs a
+    # third of hashing it (`unique`) on 7.9 M rows, and the sorted pairs let the weekly
+    # and monthly counts find distinct members without hashing again (see distinct_members)
     shift = pl.lit(1 << 32, pl.UInt64)
     code = pl.col("member_id").to_physical().cast(pl.UInt64)
+    md = pl.col("_md")
     return (
         period_engaged(data)
         .select((code * shift + day_of_period(data).cast(pl.UInt64)).alias("_md"))
-        .unique()
+        .sort("_md")
+        .filter((md != md.shift(1)).fill_null(True))
         .select(
             (pl.col("_md") // shift).alias("member"),
             (pl.col("_md") % shift).cast(pl.Int32).alias("d"),
@@ -112,7 +116,8 @@ def period_engaged(data: CommunityData) -> pl.LazyFrame:
 def member_days(data: CommunityData) -> pl.LazyFrame:
     """Distinct (member, day) pairs of the period's engaged activities, shared per data
     object: ``member`` = the Categorical code of ``member_id`` (UInt64), ``d`` = day of the
-    period (0 = its first local day). The scorecard counts ``active_days`` from it."""
+    period (0 = its first local day); sorted by ``member``, then ``d``. The scorecard
+    counts ``active_days`` from it."""
     return data.shared(_member_days)
 
 
@@ -155,18 +160,19 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
     )  # fmt: skip
 
     if days >= 7:
-        weekly = pairs.filter(pl.col("d") < (days // 7) * 7).group_by((pl.col("d") // 7).alias("w"))
+        weekly = distinct_members(
+            pairs.filter(pl.col("d") < (days // 7) * 7), pl.col("d") // 7, "w"
+        )
     else:
-        weekly = pairs.group_by(pl.lit(0).alias("w"))
+        weekly = distinct_members(pairs, pl.lit(0, pl.Int32), "w")
     month_of_day = pl.date_range(start, end, "1d", eager=True).dt.truncate("1mo")
     full = full_months(start, end)
     if days <= 31:
-        monthly = pairs.group_by(pl.lit(start).alias("month"))
+        monthly = distinct_members(pairs, pl.lit(start), "month")
     else:
-        month = pl.lit(month_of_day).gather(pl.col("d")).alias("month")
+        month = pl.lit(month_of_day).gather(pl.col("d"))
         inside = pairs.filter(month.is_in(full)) if full else pairs
-        monthly = inside.group_by(month)
-    distinct = pl.col("member").n_unique().alias("active")
+        monthly = distinct_members(inside, month, "month")
 
     active_now = active_members(data)  # shared with the other metrics
     members_end = people.filter(pl.col("left_at").is_null()).select("member_id")
@@ -201,8 +207,8 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
         "totals": totals,
         "daily": daily,
         "growth": growth,
-        "weekly": weekly.agg(distinct).sort("w"),
-        "monthly": monthly.agg(distinct).sort("month"),
+        "weekly": weekly.sort("w"),
+        "monthly": monthly.sort("month"),
     }
     windows = days // 7 if days >= 7 else 1
     months = 1 if days <= 31 else len(full) or month_of_day.n_unique()
