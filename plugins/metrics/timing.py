@@ -98,11 +98,19 @@ def date_counts(data: CommunityData) -> dict[int, int]:
 
 
 def compute(data: CommunityData, opts: TimingOptions) -> MetricResult:
+    # count per local hour of the period (one binary search per activity), then add the
+    # period's hours up per (weekday, hour): the same cells as grouping every activity by
+    # its weekday and hour, without two lookups per activity and a two-key group-by
+    starts = hour_starts(data).with_row_index("i")
+    i = pl.lit(starts["at"]).search_sorted(pl.col("at"), side="right").cast(pl.UInt32) - 1
     cells = (
         engaged(data.activities)
         .filter(data.in_period("at"))
-        .group_by(weekday_hour(data))
-        .agg(pl.len().alias("activities"))
+        .group_by(i.alias("i"))
+        .agg(pl.len().alias("n"))
+        .join(starts.lazy(), on="i")
+        .group_by("weekday", "hour")
+        .agg(pl.col("n").sum().alias("activities"))
     )
     grid = pl.LazyFrame({"weekday": range(1, 8)}, schema={"weekday": pl.Int8}).join(
         pl.LazyFrame({"hour": range(24)}, schema={"hour": pl.Int8}), how="cross"
