@@ -77,11 +77,14 @@ def indexed(named: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
         .with_row_index("i")
         .cache()
     )
+    # sorted by (t, s) as one 64-bit key t·2³² + s: the same order (positions are
+    # 32-bit), but a two-column sort of 3.2 M edges cost 1.5 CPU-s and this 0.3
+    key = pl.col("t").cast(pl.UInt64) * (1 << 32) + pl.col("s").cast(pl.UInt64)
     graph = (
         named.join(nodes.select(src="id", s="i"), on="src")
         .join(nodes.select(dst="id", t="i"), on="dst")
         .select("s", "t", "w")
-        .sort("t", "s")
+        .sort(key)
     )
     return graph, nodes.select("id")
 
