@@ -83,6 +83,26 @@ def test_rfm_summary_by_hand(tiny):
     assert rows["m:m2"]["total"] == 80  # the order after the period end is not counted
 
 
+def test_groups_and_segments_without_buyers(tiny):
+    """A group whose members bought nothing, and a segment only non-buyers have, are
+    listed with 0 buyers and 0 value (hand-computed), as are groups with buyers."""
+    more = [*MEMBERS, {"member_id": "m5", "platform": "wechat", "group_id": "g3",
+                       "segment": "new"}]  # fmt: skip
+    data = make_data(
+        {"members": more, "groups": [*GROUPS, {"group_id": "g3", "name": "新群"}],
+         "orders": pl.DataFrame(ORDERS)},
+        start=date(2026, 1, 1), end=date(2026, 3, 31),
+    )  # fmt: skip
+    s = run_metric(SPEC, data)
+    rows = {r["group"]: r for r in s.table("clv_by_group").data.iter_rows(named=True)}
+    assert rows["新群"] == {"group": "新群", "members": 1, "buyers": 0, "observed_value": 0.0,
+                          "avg_clv_per_member": 0.0, "avg_clv_per_buyer": None}  # fmt: skip
+    assert rows["VIP群"]["observed_value"] == 390 and rows["闪购群"]["members"] == 3
+    seg = {r["segment"]: r for r in s.table("clv_by_segment").data.iter_rows(named=True)}
+    assert (seg["new"]["members"], seg["new"]["buyers"], seg["new"]["observed_value"]) == (1, 0, 0)
+    assert s.kpi("observed_clv_per_member").value == pytest.approx(470 / 5)
+
+
 def test_ordered_groups_add_in_ascending_order():
     """Groups of one row and of several give Σ in ascending order of the values, one by
     one from 0.0 (hand-computed: 0.1 + 0.2 + 0.3 ≠ 0.3 + 0.2 + 0.1 in the last bit), with

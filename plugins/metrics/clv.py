@@ -199,6 +199,17 @@ def models_for(data: CommunityData, value_basis: str) -> Models:
     return data.memo(Models, value_basis)
 
 
+def _pairs(data: CommunityData, dim: str, rfm: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
+    """``members``: (dim, members) — distinct members per value of ``dim`` (null: none
+    given); ``buyers``: the distinct (member_id, dim) pairs of the members in ``rfm``."""
+    pairs = data.members.select("member_id", dim).unique().cache()
+    buyers = rfm.filter(pl.col("member_id").is_not_null()).select("member_id")
+    return {
+        "members": pairs.group_by(dim).agg(pl.len().alias("members")),
+        "buyers": pairs.join(buyers, on="member_id", how="semi"),
+    }
+
+
 def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
     opts = opts or CLVOptions()
     shared = models_for(data, opts.value_basis)
@@ -206,10 +217,14 @@ def compute(data: CommunityData, opts: CLVOptions) -> MetricResult:
     frames = {
         "rfm": rfm,
         "rfm_unique": shared.rfm_unique,
-        # distinct (member, group) and (member, segment) pairs and the number of members
-        # (listed or buying), computed in the plan rather than in the serial build step
-        "member_groups": data.members.select("member_id", "group_id").unique(),
-        "member_segments": data.members.select("member_id", "segment").unique(),
+        # per group and per segment: its members (distinct), and the distinct (member,
+        # group/segment) pairs of the members who bought — not all ~1 M pairs of the
+        # bench data, which the build joined to the buyers' values to count the members
+        **{
+            f"{dim}_{part}": frame
+            for dim in ("group_id", "segment")
+            for part, frame in _pairs(data, dim, rfm).items()
+        },
         "members": pl.concat(
             [
                 data.members.select("member_id"),
@@ -294,7 +309,7 @@ def build(
     customers = preds if preds is not None else rfm
     return rep.section(
         customers=customers,
-        pairs={"group_id": got["member_groups"], "segment": got["member_segments"]},
+        pairs={d: (got[f"{d}_members"], got[f"{d}_buyers"]) for d in ("group_id", "segment")},
         n_members=got["members"].item(),
         groups=got["groups"],
         orders_check=got["orders_check"],

@@ -26,8 +26,9 @@ _CUR, _CNT, _PCT = "currency", "count", "percent"
 
 
 def section(*, customers, pairs, n_members, groups, orders_check, fits, predicted, opts, currency):
-    """``pairs``: per dimension (group_id, segment) the distinct (member_id, dimension)
-    rows of the members table; ``n_members``: distinct member ids listed or buying."""
+    """``pairs``: per dimension (group_id, segment) its members per value (dim, members)
+    and the distinct (member_id, dim) rows of the members table for the members who
+    bought; ``n_members``: distinct member ids listed or buying."""
     members_only = customers.filter(pl.col("member_id").is_not_null())
     pop = members_only if opts.population == "members" else customers
     has_spend = predicted and pop.height > 0 and pop["predicted_clv"].null_count() < pop.height
@@ -113,7 +114,7 @@ def section(*, customers, pairs, n_members, groups, orders_check, fits, predicte
         ("group_id", "group", "clv_by_group", txt.TITLE_GROUP),
         ("segment", "segment", "clv_by_segment", txt.TITLE_SEGMENT),
     ):
-        table = _by(dim, pairs[dim], members_only, named, predicted, key, title)
+        table = _by(dim, *pairs[dim], members_only, named, predicted, key, title)
         if table is not None:
             tables.append(table)
             charts.append(
@@ -195,25 +196,31 @@ def _osum(column: str) -> pl.Expr:
     return pl.col(column).drop_nulls().sort().cum_sum().last().fill_null(0.0)
 
 
-def _by(dim, pairs, members, named, predicted, key, title) -> Table | None:
-    if pairs[dim].null_count() == pairs.height:
+def _by(dim, sizes, pairs, members, named, predicted, key, title) -> Table | None:
+    """``sizes``: (dim, members) per value of ``dim``; ``pairs``: (member_id, dim) of the
+    members who bought. A value whose members bought nothing has 0 buyers and value."""
+    if sizes[dim].null_count() == sizes.height:
         return None
     value_cols = ["member_id", "total"] + (["predicted_clv"] if predicted else [])
     joined = pairs.join(members.select(value_cols), on="member_id", how="left")
     buyers = pl.col("total").is_not_null().sum()
-    aggs = [
-        pl.col("member_id").n_unique().alias("members"),
-        buyers.alias("buyers"),
-        _osum("total").alias("observed_value"),
-        (_osum("total") / pl.col("member_id").n_unique()).alias("avg_clv_per_member"),
-        pl.when(buyers > 0).then(_osum("total") / buyers).alias("avg_clv_per_buyer"),
-    ]
+    aggs = [buyers.alias("buyers"), _osum("total").alias("observed_value")]
     if predicted:
         n_pred = pl.col("predicted_clv").is_not_null().sum()
         aggs.append(
             pl.when(n_pred > 0).then(_osum("predicted_clv") / n_pred).alias("avg_predicted_clv")
         )
-    out = joined.group_by(dim).agg(aggs)
+    value, n = pl.col("observed_value"), pl.col("buyers")
+    out = (
+        sizes.join(joined.group_by(dim).agg(aggs), on=dim, how="left", nulls_equal=True)
+        .with_columns(n.fill_null(0), value.fill_null(0.0))
+        .with_columns(
+            (value / pl.col("members")).alias("avg_clv_per_member"),
+            pl.when(n > 0).then(value / n).alias("avg_clv_per_buyer"),
+        )
+        .select(dim, "members", "buyers", "observed_value", "avg_clv_per_member",
+                "avg_clv_per_buyer", *(["avg_predicted_clv"] if predicted else []))
+    )  # fmt: skip
     none = txt.NO_GROUP if dim == "group_id" else txt.NO_SEGMENT
     if dim == "group_id":
         out = (
