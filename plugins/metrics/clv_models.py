@@ -24,9 +24,11 @@ Gamma-Gamma likelihood of the mean repeat value ``m`` of ``x ≥ 1`` transaction
 
 Both are fitted by maximum likelihood on the log-parameters (``clv_fitting``), on rows
 compressed to distinct values with weights; terms that depend on ``x`` only are evaluated
-once per distinct ``x``. Gamma-Gamma: L-BFGS-B with the exact gradient. BG/NBD: L-BFGS-B on
-a sample of the rows for a starting point, then Newton steps with the exact Hessian on all
-rows (:func:`fit_bgnbd`); the same optimum as L-BFGS-B on all rows, in a fifth of the time.
+once per distinct ``x``. Gamma-Gamma: L-BFGS-B for a start, then Newton steps with the
+exact Hessian (``clv_gamma_gamma``; :func:`gg_loglik` is the same likelihood row by row).
+BG/NBD: L-BFGS-B on a sample of the rows for a starting point, then Newton steps with the
+exact Hessian on all rows (:func:`fit_bgnbd`); the same optimum as L-BFGS-B on all rows,
+in a fifth of the time.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import numpy as np
 import polars as pl
 from scipy import special
 
+from plugins.metrics import clv_gamma_gamma
 from plugins.metrics.clv_fitting import Fit, fit_lbfgs, fit_newton, one_blas_thread
 from plugins.metrics.clv_fitting import dot as _dot
 
@@ -324,9 +327,7 @@ def fit_gamma_gamma(x, m, w=None) -> Fit:
         (xk, mk), wk = compress(x[keep], m[keep])
     else:
         xk, mk, wk = x[keep], m[keep], np.asarray(w, dtype=float)[keep]
-    names = ("p", "q", "gamma")
-    with one_blas_thread():
-        return fit_lbfgs(lambda prm: gg_loglik(prm, xk, mk, wk), names, float(wk.sum()))
+    return clv_gamma_gamma.fit(xk, mk, wk)  # per distinct x, then Newton (see there)
 
 
 def gg_expected_spend(params, x, m) -> np.ndarray:

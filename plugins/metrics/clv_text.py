@@ -207,9 +207,11 @@ F_GG = Formula(
     T(
         "Fader, Hardie & Lee (2005), “RFM and CLV: using iso-value curves”, JMR 42(4); "
         "Fader & Hardie (2013), “The Gamma-Gamma model of monetary value”. Assumes spend "
-        "is independent of purchase frequency.",
+        "is independent of purchase frequency. Maximised by Newton's method with the exact "
+        "gradient and Hessian, from an L-BFGS-B start.",
         "Fader, Hardie & Lee (2005)《RFM and CLV》，JMR 42(4)；Fader & Hardie (2013)"
-        "《The Gamma-Gamma model of monetary value》。假设消费金额与购买频率相互独立。",
+        "《The Gamma-Gamma model of monetary value》。假设消费金额与购买频率相互独立。"
+        "先以 L-BFGS-B 求初值，再以解析梯度与 Hessian 矩阵的牛顿法求最大值。",
     ),
 )
 F_CLV = Formula(
