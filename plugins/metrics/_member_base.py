@@ -122,9 +122,9 @@ def people(
 ) -> pl.LazyFrame:
     """One row per person with a membership, any activity or a paid order to the period
     end: the roster's columns and ``_listed`` (has a membership), the activity summary's
-    and ``rfm(data)``'s — the loyalty metric's RFM frame, ``loyalty.shared_rfm``
-    (``rfm_segment``, ``period_orders``, ``period_revenue``) — joined on the Categorical
-    key. Shared."""
+    and ``rfm(data)``'s — the loyalty metric's RFM frame, ``loyalty.shared_rfm``, its
+    ``segment`` named ``rfm_segment`` — joined on the Categorical key. Shared: the loyalty
+    metric's member rows and both scorecard parts are this one frame."""
     return data.shared(_people, key, rfm)
 
 
@@ -136,7 +136,7 @@ def _people(
         .with_columns(_listed=pl.lit(True))
         .join(activity_summary(data, key), on="member_id", how="full", coalesce=True)
         .join(
-            rfm(data).select("member_id", "period_orders", "period_revenue", rfm_segment="segment"),
+            rfm(data).rename({"segment": "rfm_segment"}),
             on="member_id",
             how="full",
             coalesce=True,

@@ -195,18 +195,31 @@ def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
     """Two lazy frames over one cached member table: counts and sums per (tier, segment)
     cell — every table but the top list is a sum over the cells, so the activities,
     orders and members are each scanned once — and the ``top_n`` most loyal members
-    (love, then member id), picked by a partial ``top_k`` rather than a sort."""
-    roster = views.roster(data).select("member_id", left=pl.col("left_at").is_not_null())
-    people = (
-        roster.join(love_scores(data, opts), on="member_id", how="full", coalesce=True)
-        .filter(~pl.col("left").fill_null(False))
-        .select("member_id", love=pl.col("love").fill_null(0.0), in_population=pl.lit(True))
-    )
+    (love, then member id), picked by a partial ``top_k`` rather than a sort.
+
+    The member table is the population (members still in a group, and anyone active
+    without a membership) and every customer: the rows of the people frame the
+    scorecard's columns read too (``_member_base.people``: roster, activity summary and
+    RFM side by side, joined once for all three), without those who left and never
+    bought."""
+    left = pl.col("left_at").is_not_null()
+    in_population = ~left & (pl.col("_listed").fill_null(False) | pl.col("love").is_not_null())
     counts = ("frequency", "monetary", "period_revenue", "period_orders")
     rows = (
-        people.join(shared_rfm(data), on="member_id", how="full", coalesce=True)
-        .with_columns(pl.col(*counts).fill_null(0))
-        .with_columns(tier=pl.when(pl.col("in_population").fill_null(False)).then(_tier(opts)))
+        _member_base.people(data, key_of(opts), shared_rfm)
+        .with_columns(in_population.alias("in_population"))
+        .filter(pl.col("in_population") | pl.col("frequency").is_not_null())
+        .select(
+            "member_id",
+            "recency",
+            "r",
+            "f",
+            "m",
+            pl.col(*counts).fill_null(0),
+            love=pl.when("in_population").then(pl.col("love").fill_null(0.0)),
+            segment="rfm_segment",
+        )
+        .with_columns(tier=pl.when(pl.col("love").is_not_null()).then(_tier(opts)))
         .cache()
     )
     cells = rows.group_by("tier", "segment").agg(
