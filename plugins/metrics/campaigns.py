@@ -91,6 +91,25 @@ def _summary(
     )
 
 
+def group_members(data: CommunityData) -> pl.LazyFrame:
+    """(group_id, member_id), once each: the members of each group at any time in P
+    (joined before its end or at an unknown time, not left before its start). Shared per
+    data object: the funnel's per-group table counts the same members."""
+    return data.shared(_group_members)
+
+
+def _group_members(data: CommunityData) -> pl.LazyFrame:
+    return (
+        data.members.filter(
+            pl.col("group_id").is_not_null()
+            & (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.end)))
+            & (pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start)))
+        )
+        .select("group_id", "member_id")
+        .unique()
+    )
+
+
 def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     start, end = pl.lit(data.start), pl.lit(data.end)
     # Explicit caches: Polars does not share these subplans between the branches by itself,
@@ -169,15 +188,7 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
         .select(pl.coalesce("group_id", "_cg").alias("group_id"), "amount")
         .filter(pl.col("group_id").is_not_null())
     )
-    g_reach = (
-        data.members.filter(
-            pl.col("group_id").is_not_null()
-            & (pl.col("joined_at").is_null() | (pl.col("joined_at") < end))
-            & (pl.col("left_at").is_null() | (pl.col("left_at") >= start))
-        )
-        .select("group_id", "member_id")
-        .unique()
-    )
+    g_reach = group_members(data)
     g_acts = acts.filter(pl.col("group_id").is_not_null()).select("group_id", "member_id")
     by_group = (
         _summary("group_id", g_reach, g_acts, g_orders, g_costs, clv)

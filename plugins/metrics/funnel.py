@@ -37,9 +37,9 @@ from communityroi import (
     Table,
     hookimpl,
 )
-from communityroi.views import active_members, paid_orders, roster
+from communityroi.views import active_members, attributed_orders, paid_orders, roster
 from plugins.metrics._common import safe_div
-from plugins.metrics.campaigns import KIND_LABELS
+from plugins.metrics.campaigns import KIND_LABELS, group_members
 
 STEPS = {
     "joined": T("Joined", "入群"),
@@ -66,16 +66,19 @@ def member_flags(data: CommunityData, opts: FunnelOptions) -> pl.LazyFrame:
     if opts.population == "new":
         during = data.in_period("joined_at")
     active = active_members(data).with_columns(pl.lit(True).alias("active"))
-    orders = paid_orders(data).filter(pl.col("buyer_id").is_not_null())
     if opts.orders == "period":
-        orders = orders.filter(data.in_period("at"))
-    counts = (
-        orders.join(people.select(pl.col("member_id").alias("buyer_id"), "joined_at"),
-                    on="buyer_id")
-        .filter(pl.col("joined_at").is_null() | (pl.col("joined_at") <= pl.col("at")))
-        .group_by(pl.col("buyer_id").alias("member_id"))
-        .agg(pl.len().alias("orders"))
-    )  # fmt: skip
+        # the attributed orders (shared with ROI and campaigns) with a buyer are exactly
+        # the paid orders in P placed by a roster member at or after joining
+        mine = attributed_orders(data).filter(pl.col("buyer_id").is_not_null())
+    else:
+        mine = (
+            paid_orders(data)
+            .filter(pl.col("buyer_id").is_not_null())
+            .join(people.select(pl.col("member_id").alias("buyer_id"), "joined_at"),
+                  on="buyer_id")
+            .filter(pl.col("joined_at").is_null() | (pl.col("joined_at") <= pl.col("at")))
+        )  # fmt: skip
+    counts = mine.group_by(pl.col("buyer_id").alias("member_id")).agg(pl.len().alias("orders"))
     return (
         people.filter(during)
         .select("member_id")
@@ -99,17 +102,15 @@ def _step_counts() -> list[pl.Expr]:
 def compute(data: CommunityData, opts: FunnelOptions) -> MetricResult:
     flags = member_flags(data, opts)
     if opts.population == "new":
-        in_group = data.members.filter(data.in_period("joined_at"))
-    else:
-        in_group = data.members.filter(
-            (pl.col("joined_at").is_null() | (pl.col("joined_at") < pl.lit(data.end)))
-            & (pl.col("left_at").is_null() | (pl.col("left_at") >= pl.lit(data.start)))
+        in_group = (
+            data.members.filter(data.in_period("joined_at") & pl.col("group_id").is_not_null())
+            .select("group_id", "member_id")
+            .unique()
         )
+    else:
+        in_group = group_members(data)  # shared with the campaigns' per-group table
     by_group = (
-        in_group.filter(pl.col("group_id").is_not_null())
-        .select("group_id", "member_id")
-        .unique()
-        .join(flags, on="member_id")
+        in_group.join(flags, on="member_id")
         .group_by("group_id")
         .agg(_step_counts())
         .join(data.groups.select("group_id", "name", "kind"), on="group_id", how="left")
