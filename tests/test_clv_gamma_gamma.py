@@ -1,4 +1,5 @@
-"""Gamma-Gamma's fast likelihood (per distinct x) and its Newton fit (issue 17).
+"""Gamma-Gamma's fast likelihood (per distinct x) and its Newton fit, and the discounted
+purchases per distinct (x, T) pair (issue 17).
 
 Checked against the row-by-row likelihood :func:`clv_models.gg_loglik` (itself checked
 against finite differences and Fader & Hardie 2013's CDNOW fit in test_clv_models), the
@@ -70,3 +71,23 @@ def test_without_newton_the_fit_is_lbfgs_as_before(repeat, monkeypatch):
     assert fallback.converged and "Newton" not in fallback.message
     for k in clv_gamma_gamma.NAMES:
         assert fallback.params[k] == pytest.approx(newton.params[k], rel=1e-5)
+
+
+def test_discounted_purchases_per_distinct_pair_equal_the_row_by_row_sum():
+    # repeated (x, T) pairs with different recencies: P(alive) differs within a pair
+    x = np.array([0.0, 2.0, 2.0, 2.0, 5.0, 5.0, 1.0])
+    t_x = np.array([0.0, 10.0, 30.0, 30.0, 40.0, 12.5, 3.0])
+    T = np.array([38.9, 38.9, 38.9, 38.9, 52.0, 52.0, 7.0])
+    params = (0.243, 4.414, 0.793, 2.426)
+    disc, total = cm.discounted_purchases(
+        params, x, t_x, T, horizon=52.0, steps=12, year=52.18, rate=0.1
+    )
+    ref_disc, prev = np.zeros_like(x), np.zeros_like(x)
+    for k in range(1, 13):  # the definition, row by row
+        t_k = 52.0 * k / 12
+        cum = cm.bgnbd_expected(params, t_k, x, t_x, T)
+        ref_disc += (cum - prev) / 1.1 ** (t_k / 52.18)
+        prev = cum
+    np.testing.assert_allclose(disc, ref_disc, rtol=1e-12)
+    np.testing.assert_allclose(total, prev, rtol=1e-12)
+    assert disc[1] < disc[2] == disc[3]  # same pair, later last purchase: more alive

@@ -278,14 +278,20 @@ def bgnbd_expected(params, t, x, t_x, T) -> np.ndarray:
     (a+b+x−1)/(a−1) · [1 − ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x−1; t/(α+T+t))]
     · P(alive | x, t_x, T)
     """
+    return _expected_if_alive(params, t, x, T) * bgnbd_p_alive(params, x, t_x, T)
+
+
+def _expected_if_alive(params, t, x, T) -> np.ndarray:
+    """E[Y(t) | x, t_x, T] / P(alive | x, t_x, T): the part of :func:`bgnbd_expected` that
+    depends on x and T only."""
     r, alpha, a, b = (float(v) for v in _as4(params))
-    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
     t = np.asarray(t, dtype=float)
     z = t / (alpha + T + t)
     hyp = special.hyp2f1(r + x, b + x, a + b + x - 1.0, z)
     ratio = np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t)))
     head = (a + b + x - 1.0) / (a - 1.0)
-    return head * (1.0 - ratio * hyp) * bgnbd_p_alive(params, x, t_x, T)
+    return head * (1.0 - ratio * hyp)
 
 
 # -- Gamma-Gamma -----------------------------------------------------------------------
@@ -353,15 +359,25 @@ def discounted_purchases(bg_params, x, t_x, T, *, horizon, steps, year, rate):
 
     with d = ``rate`` (annual) and Y = ``year``, one year in the time unit (365.25 days or
     365.25/7 weeks). The discounted CLV is then ``E[M | x, m] · D``. Returns (D, E[Y(horizon)]).
+
+    Since E[Y(t)] = g(t | x, T) · P(alive | x, t_x, T), D = P(alive) · Σ_k (g(t_k) −
+    g(t_{k−1})) / (1 + d)^(t_k / Y): P(alive) is computed once per customer and g — the
+    hypergeometric function — once per step and distinct (x, T) pair (on the bench's 375 k
+    buyers ≈ 160 k pairs; the pairs found exactly, as complex numbers x + iT).
     """
-    discounted = np.zeros(np.shape(x))
-    prev = np.zeros(np.shape(x))
+    x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
+    pairs, inverse = np.unique(x + 1j * T, return_inverse=True)
+    ux, uT = pairs.real, pairs.imag
+    discounted = np.zeros(ux.shape)
+    prev = np.zeros(ux.shape)
     for k in range(1, steps + 1):  # a loop over the few time steps, not over customers
         t_k = horizon * k / steps
-        cum = bgnbd_expected(bg_params, t_k, x, t_x, T)
+        cum = _expected_if_alive(bg_params, t_k, ux, uT)
         discounted += (cum - prev) / (1.0 + rate) ** (t_k / year)
         prev = cum
-    return discounted, prev
+    alive = bgnbd_p_alive(bg_params, x, t_x, T)
+    inverse = inverse.reshape(np.shape(x))
+    return discounted[inverse] * alive, prev[inverse] * alive
 
 
 # -- shared ----------------------------------------------------------------------------
