@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from communityroi import CommunityData
+
 
 def utc_midnights(days: list[date], tz: str) -> pl.Series:
     """The UTC instants of local midnight (in ``tz``) starting each of ``days``."""
@@ -26,6 +28,16 @@ def interval_index(bounds: pl.Series, column: str) -> pl.Expr:
     """0-based index of the interval between consecutive sorted ``bounds`` that holds the
     UTC ``column``; -1 before the first bound."""
     return pl.lit(bounds).search_sorted(pl.col(column), side="right").cast(pl.Int32) - 1
+
+
+def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:
+    """0-based local day of the period (column ``d``) of a UTC ``column`` that lies in
+    the period.
+
+    Same as ``data.local(column).dt.date()`` minus the start, but a binary search in
+    the period's local midnights is cheaper than a time-zone conversion of every row."""
+    days = [data.period.start + timedelta(days=i) for i in range(data.period.days + 1)]
+    return interval_index(utc_midnights(days, data.timezone), column).alias("d")
 
 
 def next_month(d: date) -> date:

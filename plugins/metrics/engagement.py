@@ -58,7 +58,7 @@ from communityroi import (
     hookimpl,
 )
 from communityroi.views import active_members, engaged, roster
-from plugins.metrics._calendar import full_months, interval_index, utc_midnights
+from plugins.metrics._calendar import day_of_period, full_months
 from plugins.metrics._member_events import distinct_members, first_replies, presence_changes
 from plugins.metrics.engagement_text import findings
 
@@ -74,18 +74,19 @@ class EngagementOptions(BaseModel):
     )
 
 
-def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:
-    """0-based local day of the period of a UTC ``column`` that lies in the period.
-
-    Same as ``data.local(column).dt.date()`` minus the start, but a binary search in
-    the period's local midnights is cheaper than a time-zone conversion of every row."""
-    days = [data.period.start + timedelta(days=i) for i in range(data.period.days + 1)]
-    return interval_index(utc_midnights(days, data.timezone), column).alias("d")
-
-
 def _current(data: CommunityData) -> pl.LazyFrame:
-    """The period's engaged activities: member_id, at, kind."""
-    return engaged(data.activities).select("member_id", "at", "kind").filter(data.in_period("at"))
+    """The period's engaged activities: member_id, d (day of the period), message (kind
+    is one of MESSAGE_KINDS) — each computed once for the daily, weekly, monthly and total
+    counts, and 9 bytes a row to keep instead of the text ``kind``."""
+    return (
+        engaged(data.activities)
+        .filter(data.in_period("at"))
+        .select(
+            "member_id",
+            day_of_period(data),
+            pl.col("kind").is_in(MESSAGE_KINDS).alias("message"),
+        )
+    )
 
 
 def _member_days(data: CommunityData) -> pl.LazyFrame:
@@ -98,7 +99,7 @@ def _member_days(data: CommunityData) -> pl.LazyFrame:
     md = pl.col("_md")
     return (
         period_engaged(data)
-        .select((code * shift + day_of_period(data).cast(pl.UInt64)).alias("_md"))
+        .select((code * shift + pl.col("d").cast(pl.UInt64)).alias("_md"))
         .sort("_md")
         .filter((md != md.shift(1)).fill_null(True))
         .select(
@@ -109,7 +110,8 @@ def _member_days(data: CommunityData) -> pl.LazyFrame:
 
 
 def period_engaged(data: CommunityData) -> pl.LazyFrame:
-    """The period's engaged activities (member_id, at, kind), shared per data object."""
+    """The period's engaged activities (member_id, d = day of the period, message =
+    kind is a message, reply, post or comment), shared per data object."""
     return data.shared(_current)
 
 
@@ -133,11 +135,11 @@ def compute(data: CommunityData, opts: EngagementOptions) -> MetricResult:
         {"d": pl.int_range(0, days, dtype=pl.Int32, eager=True),
          "day": pl.date_range(start, end, "1d", eager=True)}
     )  # fmt: skip
-    messages = current.filter(pl.col("kind").is_in(MESSAGE_KINDS))
+    messages = current.filter(pl.col("message"))
     daily = (
         calendar.join(pairs.group_by("d").agg(pl.len().alias("active_members")), on="d",
                       how="left")
-        .join(messages.group_by(day_of_period(data)).agg(pl.len().alias("messages")), on="d",
+        .join(messages.group_by("d").agg(pl.len().alias("messages")), on="d",
               how="left")
         .select("day", pl.col("active_members", "messages").fill_null(0).cast(pl.Int64))
         .sort("day")
