@@ -112,9 +112,10 @@ def _group_members(data: CommunityData) -> pl.LazyFrame:
 
 def compute(data: CommunityData, _opts: object = None) -> MetricResult:
     start, end = pl.lit(data.start), pl.lit(data.end)
-    # Explicit caches: Polars does not share these subplans between the branches by itself,
-    # and each branch would re-read and re-conform the source tables.
-    # roster, attributed and paid orders are shared (cached) with the other metrics
+    # roster, attributed and paid orders are shared (cached) with the other metrics; the
+    # per-buyer sums are cached for the two tables. The period's activities are not: the
+    # tables are in memory, each branch filters them again (≈ 0.05 CPU-s) and streams,
+    # where a cache held 7.9 M rows of three key columns (+230 MB at the collect's peak)
     people = roster(data).select("member_id", "joined_at", "group_id")
     orders = attributed_orders(data).select("buyer_id", "campaign_id", "amount")
     clv = (
@@ -129,7 +130,6 @@ def compute(data: CommunityData, _opts: object = None) -> MetricResult:
         engaged(data.activities)
         .filter(data.in_period("at"))
         .select("member_id", "group_id", "campaign_id")
-        .cache()
     )
     campaigns = data.campaigns.select("campaign_id", "name", "kind", "group_id", "starts_at",
                                       "ends_at")  # fmt: skip
