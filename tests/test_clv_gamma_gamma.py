@@ -66,7 +66,7 @@ def test_newton_lands_on_the_optimum_of_the_row_likelihood(repeat):
 def test_without_newton_the_fit_is_lbfgs_as_before(repeat, monkeypatch):
     x, m, _d = repeat
     newton = cm.fit_gamma_gamma(x, m)
-    monkeypatch.setattr(clv_gamma_gamma, "fit_newton", lambda *a, **k: None)
+    monkeypatch.setattr(clv_fitting, "fit_newton", lambda *a, **k: None)
     fallback = cm.fit_gamma_gamma(x, m)
     assert fallback.converged and "Newton" not in fallback.message
     for k in clv_gamma_gamma.NAMES:

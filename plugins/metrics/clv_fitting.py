@@ -141,6 +141,22 @@ def fit_newton(loglik, names: tuple[str, ...], total_weight: float, theta0) -> F
     return None
 
 
+def fit_start_then_newton(
+    start_loglik, loglik, names: tuple[str, ...], start_weight: float, total_weight: float
+) -> Fit:
+    """L-BFGS-B with loose tolerances on ``start_loglik(params)`` (the rows or a sample of
+    them, weight ``start_weight``) for a starting point, then :func:`fit_newton` on
+    ``loglik(params, hessian)`` over all rows; should either fail, L-BFGS-B on all rows
+    from every parameter 1 with the tight tolerances. Call inside :func:`one_blas_thread`."""
+    start = fit_lbfgs(start_loglik, names, start_weight, tol=(1e-10, 1e-6))
+    if start.converged:
+        theta = np.log([start.params[k] for k in names])
+        done = fit_newton(loglik, names, total_weight, theta)
+        if done is not None:
+            return done
+    return fit_lbfgs(lambda params: loglik(params, False), names, total_weight)
+
+
 def _result(names, theta, f: float, grad, total_weight: float, message: str) -> Fit:
     params = {k: float(v) for k, v in zip(names, np.exp(theta), strict=True)}
     ll = -f * total_weight

@@ -38,7 +38,7 @@ import math
 import numpy as np
 from scipy import special
 
-from plugins.metrics.clv_fitting import Fit, dot, fit_lbfgs, fit_newton, one_blas_thread
+from plugins.metrics.clv_fitting import Fit, dot, fit_start_then_newton, one_blas_thread
 
 NAMES = ("p", "q", "gamma")
 
@@ -98,10 +98,6 @@ def fit(x: np.ndarray, m: np.ndarray, w: np.ndarray) -> Fit:
     """Maximum-likelihood (p, q, γ) of rows with x ≥ 1 and m > 0 (weights ``w``)."""
     d = GGData(x, m, w)
     with one_blas_thread():
-        start = fit_lbfgs(lambda prm: gg_ll(prm, d), NAMES, d.W, tol=(1e-10, 1e-6))
-        if start.converged:
-            theta = np.log([start.params[k] for k in NAMES])
-            done = fit_newton(lambda prm, h: gg_ll(prm, d, h), NAMES, d.W, theta)
-            if done is not None:
-                return done
-        return fit_lbfgs(lambda prm: gg_ll(prm, d), NAMES, d.W)
+        return fit_start_then_newton(
+            lambda prm: gg_ll(prm, d), lambda prm, h: gg_ll(prm, d, h), NAMES, d.W, d.W
+        )

@@ -40,7 +40,7 @@ import polars as pl
 from scipy import special
 
 from plugins.metrics import clv_gamma_gamma
-from plugins.metrics.clv_fitting import Fit, fit_lbfgs, fit_newton, one_blas_thread
+from plugins.metrics.clv_fitting import Fit, fit_start_then_newton, one_blas_thread
 from plugins.metrics.clv_fitting import dot as _dot
 
 _START_ROWS = 10_000  # rows of the sample a BG/NBD starting point is fitted on
@@ -249,13 +249,13 @@ def fit_bgnbd(x, t_x, T, w=None, *, compressed: bool = False) -> Fit:
     step = data.x.size // _START_ROWS
     sample = data.subsample(step) if step >= 2 else data
     with one_blas_thread():
-        start = fit_lbfgs(lambda p: _bgnbd_ll(p, sample), names, sample.W, tol=(1e-10, 1e-6))
-        if start.converged:
-            theta = np.log([start.params[k] for k in names])
-            done = fit_newton(lambda p, h: _bgnbd_ll(p, data, h), names, data.W, theta)
-            if done is not None:
-                return done
-        return fit_lbfgs(lambda p: _bgnbd_ll(p, data), names, data.W)
+        return fit_start_then_newton(
+            lambda p: _bgnbd_ll(p, sample),
+            lambda p, h: _bgnbd_ll(p, data, h),
+            names,
+            sample.W,
+            data.W,
+        )
 
 
 def bgnbd_p_alive(params, x, t_x, T) -> np.ndarray:
