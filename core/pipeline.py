@@ -379,17 +379,15 @@ def run(
     registry.warnings.extend(notes(quality))
     formats = formats or settings.output.formats
     written = _wants_members(registry, formats)
-    # from here on the tables are read only by the metrics' one collect: run_all
-    # releases them after it (half the run's memory), so nothing else may hold them
+    # only the metrics' collect reads the tables now; run_all then releases them
     result.loaded.frames, result.loaded.tables = {}, {}
     sections, members = compute_all(
         settings, registry, result.data, members=written, progress=progress, release=True
     )
     if more_sections is not None:
         sections = [*sections, *more_sections(sections, result.data.period)]
-    # the scorecard goes into the report only when a renderer writes it: a metric (the
-    # action lists) may have needed it, but pseudonymising rows nobody writes cost
-    # ~2.5 s for 1 M people, and report.json would name files that were not written
+    # the scorecard goes into the report only when a renderer writes it (a metric may
+    # have read it): pseudonymising 1 M rows nobody writes cost ~2.5 s
     result.report = build_report(
         settings,
         sections,
