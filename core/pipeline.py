@@ -26,7 +26,7 @@ Progress = Callable[[str], None]
 
 
 def _quiet(_msg: str) -> None:
-    pass
+    """Progress that prints nothing."""
 
 
 @dataclass
@@ -388,14 +388,8 @@ def run(
         sections = [*sections, *more_sections(sections, result.data.period)]
     # the scorecard goes into the report only when a renderer writes it (a metric may
     # have read it): pseudonymising 1 M rows nobody writes cost ~2.5 s
-    result.report = build_report(
-        settings,
-        sections,
-        result.data,
-        registry.warnings,
-        quality,
-        members=members if written else None,
-    )
+    card = members if written else None
+    result.report = build_report(settings, sections, result.data, registry.warnings, quality, card)
     out = out_dir or _resolve(settings, settings.output.dir)
     result.written = render(settings, registry, result.report, formats, out, progress=progress)
     return result
