@@ -368,3 +368,15 @@ def test_parameter_meanings_have_a_label_in_both_languages(cdnow):
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in z) for z in zh)
     params = table.data.filter(pl.col("parameter").is_in(["a", "b"]))["meaning"]
     assert labels[params[0]].zh != labels[params[1]].zh  # a and b are told apart
+
+
+def test_top_members_ranked_with_ties_and_nulls():
+    """The top rows are the first of the whole sort (value descending, nulls last, then
+    key) — ties at the cut kept in key order, nulls only when too few values, by hand."""
+    from plugins.metrics.clv_report import _ranked
+
+    df = pl.DataFrame({"key": ["e", "d", "c", "b", "a", "f"], "v": [5.0, 3.0, 3.0, None, 3.0, 1.0]})
+    assert _ranked(df, "v", 2)["key"].to_list() == ["e", "a"]  # 3.0 tie: a before c, d
+    assert _ranked(df, "v", 4)["key"].to_list() == ["e", "a", "c", "d"]
+    assert _ranked(df, "v", 6)["key"].to_list() == ["e", "a", "c", "d", "f", "b"]
+    assert _ranked(df, "v", None)["key"].to_list() == ["e", "a", "c", "d", "f", "b"]

@@ -275,8 +275,7 @@ def _members_table(pop, opts, predicted, *, top: bool) -> Table:
         if predicted
         else []
     )
-    data = pop.sort([order, "key"], descending=[True, False], nulls_last=True)
-    data = (data.head(opts.top_n) if top else data).select(
+    data = _ranked(pop, order, opts.top_n if top else None).select(
         who.alias("member"),
         pl.col("total").alias("observed_value"),
         (pl.col("x") + 1).alias("purchase_days"),
@@ -300,6 +299,18 @@ def _members_table(pop, opts, predicted, *, top: bool) -> Table:
     if top:
         return Table("top_members", txt.TITLE_TOP, data, cols)
     return Table("member_clv", txt.TITLE_ALL, data, cols, show=False)
+
+
+def _ranked(pop: pl.DataFrame, order: str, top: int | None) -> pl.DataFrame:
+    """``pop`` by ``order`` descending (nulls last), then ``key``; the first ``top`` rows
+    only when given. Those are among the rows whose value is at least the top-th largest,
+    so only they are sorted (375 k rows sorted by a number and a text for 20: 0.2 CPU-s)."""
+    values = pop[order]
+    nan = values.dtype.is_float() and values.is_nan().any()  # NaN sorts above every number
+    if top is not None and not nan and values.len() - values.null_count() >= top > 0:
+        pop = pop.filter(pl.col(order) >= values.top_k(top).min())
+    data = pop.sort([order, "key"], descending=[True, False], nulls_last=True)
+    return data if top is None else data.head(top)
 
 
 def _parameters(fits, opts) -> Table | None:
