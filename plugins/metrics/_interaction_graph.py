@@ -71,7 +71,9 @@ def indexed(named: pl.LazyFrame) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     (and so every digit of the scores) does not depend on hash-join output order."""
     named = named.cache()
     nodes = (
-        pl.concat([named.select(id="src"), named.select(id="dst")])
+        # the distinct sources and targets first: the union of 2 × 3.2 M edge ends made
+        # distinct at once cost ≈ 0.1 CPU-s more
+        pl.concat([named.select(id="src").unique(), named.select(id="dst").unique()])
         .unique()
         .sort("id")
         .with_row_index("i")
