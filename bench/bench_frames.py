@@ -13,9 +13,10 @@ and the member-score columns as ``communityroi report`` does (``compute_all``), 
   threads, ``time.process_time``), wall seconds and rows, largest first. A subplan several
   frames share is paid by each frame here, once in the joint collect, so the column adds
   up to more than the whole;
-- ``--joint N`` collects every frame in one ``collect_all``, N times (the stage as run);
+- ``--joint N`` collects every frame in one ``collect_all``, N times (the stage as run),
+  with the peak RSS the collect adds over the tables already in memory;
 - ``--marginal`` collects everything but one metric's frames, per metric: what that
-  metric adds to the joint collect (noisy: ±1–2 CPU-s on this 2-core VM; repeat).
+  metric adds to the joint collect's CPU and peak (noisy: ±1–2 CPU-s on this 2-core VM).
 
 Compare two trees by running the script from each (``git archive REV | tar -x -C DIR``),
 alternating; ``POLARS_MAX_THREADS=1`` steadies the CPU figures on a loaded machine.
@@ -69,6 +70,12 @@ def planned_frames(data_dir: Path) -> list[tuple[str, object]]:
     return out
 
 
+def _rss_gb(field: str) -> float:
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith(field))
+    return int(line.split()[1]) / 1024**2
+
+
 def clock(frames: list) -> tuple[float, float, list]:
     import polars as pl
 
@@ -76,6 +83,18 @@ def clock(frames: list) -> tuple[float, float, list]:
     c, t = time.process_time(), time.perf_counter()
     got = pl.collect_all(unique)
     return time.process_time() - c, time.perf_counter() - t, got
+
+
+def peak_clock(frames: list) -> tuple[float, float, float]:
+    """CPU-s, wall s and the peak RSS above the RSS before (GB) of one joint collect:
+    Linux's peak (VmHWM) is reset first (``/proc/self/clear_refs``)."""
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = _rss_gb("VmRSS")
+    c, w, got = clock(frames)
+    peak = _rss_gb("VmHWM") - before
+    del got
+    return c, w, peak
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,16 +109,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.only:
         frames = [(n, lf) for n, lf in frames if any(s in n for s in args.only)]
     if args.joint or args.marginal:
-        runs = [clock([lf for _, lf in frames])[:2] for _ in range(max(args.joint, 1))]
-        for c, w in runs:
-            print(f"joint collect_all of {len(frames)} frames: {c:6.1f} CPU-s {w:6.2f} s")
-        best = min(c for c, _ in runs)
+        runs = [peak_clock([lf for _, lf in frames]) for _ in range(max(args.joint, 1))]
+        for c, w, m in runs:
+            print(f"joint collect_all of {len(frames)} frames: {c:6.1f} CPU-s {w:6.2f} s "
+                  f"peak +{m:.2f} GB over the tables")  # fmt: skip
+        best, top = min(r[0] for r in runs), min(r[2] for r in runs)
         if args.marginal:
             for metric in sorted({n.split("/")[0] for n, _ in frames} | {"prev"}):
                 part = 1 if metric == "prev" else 0
                 keep = [lf for n, lf in frames if n.split("/")[part] != metric]
-                c, w, _ = clock(keep)
-                print(f"without {metric:24} {c:6.1f} CPU-s {w:6.2f} s  adds {best - c:+5.1f}")
+                c, w, m = peak_clock(keep)
+                print(f"without {metric:24} {c:6.1f} CPU-s {w:6.2f} s  adds {best - c:+5.1f} "
+                      f"CPU-s, {top - m:+.2f} GB of peak")  # fmt: skip
         return 0
     rows = []
     for name, lf in frames:
