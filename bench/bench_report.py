@@ -120,11 +120,14 @@ def floor(data: Path) -> None:
     print(json.dumps({"rows": [df.height for df in out]}))
 
 
-def child(cmd: list[str], env: dict | None = None) -> dict:
-    """Run one child; wall, CPU-s and its own peak RSS (os.wait4), its stderr tail."""
+def child(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
+    """Run one child; wall, CPU-s and its own peak RSS (os.wait4), its stderr tail.
+
+    ``cwd``: where it runs. ``python -m`` puts the current directory first on the module
+    path, so a ``--tree`` child started in the working tree ran the working tree's code."""
     t = time.perf_counter()
     with tempfile.TemporaryFile() as errf:
-        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, env=env)
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=errf, env=env, cwd=cwd)
         _, status, ru = os.wait4(p.pid, 0)
         wall = time.perf_counter() - t
         errf.seek(0)
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; {args.data}")
     for i in range(args.repeat):
         for kind in kinds:
-            r = child(cmds[kind], env=env)
+            r = child(cmds[kind], env=env, cwd=work)
             runs[kind].append(r)
             load = os.getloadavg()[0]
             print(f"run {i + 1} {kind:<6} {_fmt(r)}  (load {load:.2f})", flush=True)
