@@ -52,8 +52,9 @@ class GGData:
         self.W_u = np.bincount(inverse, weights=w)
         self.W = float(w.sum())
         self.w, self.wx, self.mx = w, w * x, m * x
-        self.S0 = dot(w, np.log(m))
-        self.S = dot(w * x, np.log(m) + np.log(x))
+        log_m = np.log(m)
+        self.S0 = dot(w, log_m)
+        self.S = dot(w * x, log_m + np.log(x))
 
 
 def gg_ll(params, d: GGData, hessian: bool = False):
