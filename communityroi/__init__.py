@@ -38,11 +38,13 @@ if TYPE_CHECKING:
     from core.schema import (
         ACTIVITY_KINDS,
         COST_CATEGORIES,
+        LABEL,
         ORDER_STATUSES,
         PERSON_KEY,
         SCHEMA,
         TABLE_NAMES,
         cast_person_keys,
+        cast_table,
     )
     from core.specs import (
         Detected,
@@ -64,6 +66,7 @@ __all__ = [
     "COST_CATEGORIES",
     "DEMO_KEY",
     "KPI",
+    "LABEL",
     "ORDER_STATUSES",
     "PERSON_KEY",
     "SCHEMA",
@@ -97,6 +100,7 @@ __all__ = [
     "Text",
     "TransformSpec",
     "cast_person_keys",
+    "cast_table",
     "hookimpl",
 ]
 
@@ -117,8 +121,8 @@ _WHERE = {
         "core.report",
     ),
     **dict.fromkeys(
-        ("ACTIVITY_KINDS", "COST_CATEGORIES", "ORDER_STATUSES", "PERSON_KEY", "SCHEMA",
-         "TABLE_NAMES", "cast_person_keys"),
+        ("ACTIVITY_KINDS", "COST_CATEGORIES", "LABEL", "ORDER_STATUSES", "PERSON_KEY",
+         "SCHEMA", "TABLE_NAMES", "cast_person_keys", "cast_table"),
         "core.schema",
     ),
     **dict.fromkeys(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from core.report import Period
-from core.schema import PERSON_TABLES, SCHEMA, cast_person_keys, empty_frame
+from core.schema import CATEGORICAL_TABLES, PERSON_TABLES, SCHEMA, cast_table, empty_frame
 
 V = TypeVar("V")
 _MISSING = object()
@@ -27,7 +27,8 @@ class CommunityData:
     ``pl.Categorical`` (:data:`core.schema.PERSON_KEY`) in every table: a frame given as
     text is cast when the object is made, so ``dataclasses.replace(data, activities=…)``
     keeps one form. Cast frames of your own with :func:`core.schema.cast_person_keys`
-    before joining them.
+    before joining them. Labels (``platform``, ``activities.kind``) are Categorical too
+    (:data:`core.schema.LABEL`; :func:`core.schema.cast_table` casts a frame like a table).
     """
 
     members: pl.LazyFrame
@@ -45,9 +46,9 @@ class CommunityData:
     )
 
     def __post_init__(self) -> None:
-        for table in PERSON_TABLES:
+        for table in CATEGORICAL_TABLES:
             frame = getattr(self, table)
-            typed = cast_person_keys(frame, *SCHEMA[table].person_keys)
+            typed = cast_table(frame, table)
             if typed is not frame:
                 object.__setattr__(self, table, typed)
 
@@ -193,7 +194,7 @@ def make_data(
     those are in memory — so every metric query starts from ready codes.
     ``materialize=False`` keeps them lazy (each query then casts again)."""
     full = {t: frames.get(t, empty_frame(t)) for t in SCHEMA}
-    typed = [cast_person_keys(full[t], *SCHEMA[t].person_keys) for t in PERSON_TABLES]
+    typed = [cast_table(full[t], t) for t in PERSON_TABLES]
     if materialize:
         typed = [df.lazy() for df in pl.collect_all(typed)]
     full.update(zip(PERSON_TABLES, typed, strict=True))

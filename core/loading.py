@@ -13,7 +13,7 @@ import polars as pl
 from core.conform import conform
 from core.errors import ConfigError, DataError
 from core.report import Period
-from core.schema import PERSON_TABLES, SCHEMA, cast_person_keys
+from core.schema import CATEGORICAL_TABLES, SCHEMA, cast_table
 from core.specs import Dropped
 
 if TYPE_CHECKING:
@@ -121,10 +121,7 @@ def conform_frames(
         t: pl.concat(fs, how="vertical") if len(fs) > 1 else fs[0] for t, fs in per_table.items()
     }
     if person_keys:
-        tables = {
-            t: cast_person_keys(f, *SCHEMA[t].person_keys) if t in PERSON_TABLES else f
-            for t, f in tables.items()
-        }
+        tables = {t: cast_table(f, t) if t in CATEGORICAL_TABLES else f for t, f in tables.items()}
     drops = list(dropped)
     counts = [_drop_count(d.rows) for d in drops]
     if not check:

@@ -20,6 +20,12 @@ PERSON_KEY = pl.Categorical()
 ``customer_id``) in ``CommunityData``: joins, group-bys and distinct counts compare small
 integer codes instead of hashing strings, while values still sort and compare as text."""
 
+LABEL = pl.Categorical()
+"""The type of the short labels repeated on every row (``platform`` in every table,
+``activities.kind``) in ``CommunityData``: a 4-byte code per row instead of a 16-byte
+string view (10 M activities: 0.16 instead of 0.64 GB for the two columns), compared with
+text literals (``pl.col("kind") == "reply"``, ``is_in``) and grouped like text."""
+
 COST_CATEGORIES = ("labour", "platform_fee", "ads", "content", "campaign", "tools", "other")
 ORDER_STATUSES = ("paid", "refunded", "pending", "cancelled")
 GROUP_PURPOSES = ("presales", "aftersales", "distribution", "vip")
@@ -47,11 +53,15 @@ class Column:
     doc: str = ""
     allowed: tuple[str, ...] = ()  # for categorical text columns (compared lower-case)
     person_key: bool = False  # identifies a member or customer: PERSON_KEY in CommunityData
+    label: bool = False  # a short repeated label (platform, activity kind): LABEL in CommunityData
 
     @property
     def data_dtype(self) -> pl.DataType:
-        """The type metrics see: :data:`PERSON_KEY` for a person key, else ``dtype``."""
-        return PERSON_KEY if self.person_key else self.dtype
+        """The type metrics see: :data:`PERSON_KEY` for a person key, :data:`LABEL` for a
+        label, else ``dtype``."""
+        if self.person_key:
+            return PERSON_KEY
+        return LABEL if self.label else self.dtype
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,11 @@ class TableSchema:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
+
+    @property
+    def categorical(self) -> tuple[str, ...]:
+        """Columns that are Categorical in ``CommunityData``: person keys and labels."""
+        return tuple(c.name for c in self.columns if c.person_key or c.label)
 
     @property
     def person_keys(self) -> tuple[str, ...]:
@@ -97,7 +112,11 @@ SCHEMA: dict[str, TableSchema] = {
                     person_key=True,
                 ),
                 Column(
-                    "platform", S, True, "wechat, wecom, slack, discord, telegram, discourse, …"
+                    "platform",
+                    S,
+                    True,
+                    "wechat, wecom, slack, discord, telegram, discourse, …",
+                    label=True,
                 ),
                 Column("joined_at", UTC_TIME, False, "When the member joined (UTC)."),
                 Column("left_at", UTC_TIME, False, "When the member left, if they did."),
@@ -145,7 +164,7 @@ SCHEMA: dict[str, TableSchema] = {
             "activities",
             (
                 Column("member_id", S, True, "Who acted.", person_key=True),
-                Column("platform", S, True, "Platform of the activity."),
+                Column("platform", S, True, "Platform of the activity.", label=True),
                 Column("at", UTC_TIME, True, "When (UTC)."),
                 Column(
                     "kind",
@@ -153,6 +172,7 @@ SCHEMA: dict[str, TableSchema] = {
                     True,
                     "message, reply, reaction, share, post, comment, checkin, "
                     "attend, join, leave, invite, mention (other kinds are kept as given).",
+                    label=True,
                 ),
                 Column("group_id", S, False, "Where it happened."),
                 Column(
@@ -287,7 +307,7 @@ SCHEMA: dict[str, TableSchema] = {
             (
                 Column("group_id", S, True, "Group, channel or circle id."),
                 Column("name", S, False, "Display name."),
-                Column("platform", S, False, "Platform."),
+                Column("platform", S, False, "Platform.", label=True),
                 Column("kind", S, False, "flash_group, vip_group, channel, circle, …"),
                 Column("created_at", UTC_TIME, False, "Creation time (UTC)."),
                 Column(
@@ -307,7 +327,7 @@ SCHEMA: dict[str, TableSchema] = {
             (
                 Column("operator_id", S, True, "Operator (staff account), e.g. a WeCom userid."),
                 Column("day", D, True, "Day of the statistics (report time zone)."),
-                Column("platform", S, True, "Platform, e.g. wecom."),
+                Column("platform", S, True, "Platform, e.g. wecom.", label=True),
                 Column("new_contacts", F, False, "Customers the operator added that day."),
                 Column("new_applies", F, False, "Friend requests the operator sent that day."),
                 Column("chats", F, False, "1:1 chats in which the operator sent a message."),
@@ -340,6 +360,7 @@ SCHEMA: dict[str, TableSchema] = {
 
 TABLE_NAMES = tuple(SCHEMA)
 PERSON_TABLES = tuple(t for t, s in SCHEMA.items() if s.person_keys)  # members, activities, orders
+CATEGORICAL_TABLES = tuple(t for t, s in SCHEMA.items() if s.categorical)
 PERSON_KEY_NAMES = tuple(dict.fromkeys(c for t in PERSON_TABLES for c in SCHEMA[t].person_keys))
 
 
@@ -370,7 +391,20 @@ def cast_person_keys(frame: F, *columns: str) -> F:
     if missing:
         raise ValueError(f"cast_person_keys: no column {', '.join(missing)} in the frame")
     names = columns or [c for c in PERSON_KEY_NAMES if c in schema]
+    return _categorical(frame, schema, names)
+
+
+def cast_table(frame: F, table: str) -> F:
+    """``frame`` of canonical table ``table`` with the types it has in ``CommunityData``:
+    person keys and labels Categorical (:attr:`TableSchema.categorical`), cast through
+    text; columns the frame lacks or already has typed are left alone."""
+    schema = frame.collect_schema()
+    names = [c for c in SCHEMA[table].categorical if c in schema]
+    return _categorical(frame, schema, names)
+
+
+def _categorical(frame: F, schema: pl.Schema, names: list[str] | tuple[str, ...]) -> F:
     todo = [c for c in names if schema[c] != PERSON_KEY]
     if not todo:
         return frame
-    return frame.with_columns(pl.col(c).cast(pl.String).cast(PERSON_KEY) for c in todo)
+    return frame.with_columns(pl.col(c).cast(pl.String).cast(pl.Categorical) for c in todo)

@@ -54,7 +54,7 @@ def schema_markdown() -> str:
             meaning = c.doc.replace("|", "\\|")
             if c.allowed:
                 meaning += f" One of: {', '.join(c.allowed)}."
-            kind = "person key" if c.person_key else _type(c.dtype)
+            kind = "person key" if c.person_key else "label" if c.label else _type(c.dtype)
             out.append(f"| `{c.name}` | {kind} | {'yes' if c.required else ''} | {meaning} |")
         out.append("")
     return "\n".join(out).rstrip() + "\n"

@@ -100,9 +100,9 @@ def frames(members=MEMBERS, activities=ACTIVITIES, orders=ORDERS):
         end=date(2026, 10, 31),
         timezone="Asia/Shanghai",
     )
-    # transforms run before the data is assembled: they get person keys as text
+    # transforms run before the data is assembled: they get person keys and labels as text
     return {
-        t: data.frame(t).with_columns(pl.col(SCHEMA[t].person_keys).cast(pl.String))
+        t: data.frame(t).with_columns(pl.col(SCHEMA[t].categorical).cast(pl.String))
         for t in ("members", "activities", "orders")
     }
 

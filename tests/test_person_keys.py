@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from communityroi import (
+    LABEL,
     PERSON_KEY,
     SCHEMA,
     MetricResult,
@@ -59,7 +60,11 @@ def test_tables_have_the_data_schema_with_categorical_person_keys(data, table):
         assert schema == SCHEMA[table].data_schema
         keys = SCHEMA[table].person_keys
         assert keys and all(schema[k] == PERSON_KEY for k in keys)
-        assert all(t == SCHEMA[table].polars_schema[c] for c, t in schema.items() if c not in keys)
+        labels = {"members": ["platform"], "activities": ["platform", "kind"], "orders": []}
+        assert [c for c in SCHEMA[table].categorical if c not in keys] == labels[table]
+        assert all(schema[c] == LABEL for c in labels[table])
+        coded = set(SCHEMA[table].categorical)
+        assert all(t == SCHEMA[table].polars_schema[c] for c, t in schema.items() if c not in coded)
 
 
 def test_tables_are_clipped_to_the_period_end(data):

@@ -115,6 +115,7 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
             .list.unique()
             .list.drop_nulls()
             .list.sort()
+            .cast(pl.List(pl.String))  # platform is a label (Categorical): text to join
             .list.join(",")
         )
         .alias("platforms")
@@ -131,7 +132,7 @@ def profile(data: CommunityData, _opts=None) -> pl.LazyFrame:
     )
     one = (
         pl.when(acts_on.is_not_null() | listed_on.is_not_null())
-        .then(pl.coalesce(first_a, first_l).fill_null(""))
+        .then(pl.coalesce(first_a, first_l).cast(pl.String).fill_null(""))
         .alias("platforms")
     )
     last_day = data.local("last_active").dt.date()
