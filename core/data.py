@@ -27,7 +27,8 @@ class CommunityData:
     ``pl.Categorical`` (:data:`core.schema.PERSON_KEY`) in every table: a frame given as
     text is cast when the object is made, so ``dataclasses.replace(data, activities=…)``
     keeps one form. Cast frames of your own with :func:`core.schema.cast_person_keys`
-    before joining them. Labels (``platform``, ``activities.kind``) are Categorical too
+    before joining them. Labels (``platform``, ``activities.kind``, ``group_id``,
+    ``campaign_id``) are Categorical too
     (:data:`core.schema.LABEL`; :func:`core.schema.cast_table` casts a frame like a table).
     """
 

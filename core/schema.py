@@ -21,10 +21,11 @@ PERSON_KEY = pl.Categorical()
 integer codes instead of hashing strings, while values still sort and compare as text."""
 
 LABEL = pl.Categorical()
-"""The type of the short labels repeated on every row (``platform`` in every table,
-``activities.kind``) in ``CommunityData``: a 4-byte code per row instead of a 16-byte
-string view (10 M activities: 0.16 instead of 0.64 GB for the two columns), compared with
-text literals (``pl.col("kind") == "reply"``, ``is_in``) and grouped like text."""
+"""The type of the short texts repeated on many rows — ``platform`` in every table,
+``activities.kind``, ``group_id`` and ``campaign_id`` — in ``CommunityData``: a 4-byte code
+per row instead of a 16-byte string view (10 M activities: 0.16 instead of 0.64 GB for the
+four), compared with text literals (``pl.col("kind") == "reply"``, ``is_in``), grouped and
+joined by code, sorted as text."""
 
 COST_CATEGORIES = ("labour", "platform_fee", "ads", "content", "campaign", "tools", "other")
 ORDER_STATUSES = ("paid", "refunded", "pending", "cancelled")
@@ -53,7 +54,7 @@ class Column:
     doc: str = ""
     allowed: tuple[str, ...] = ()  # for categorical text columns (compared lower-case)
     person_key: bool = False  # identifies a member or customer: PERSON_KEY in CommunityData
-    label: bool = False  # a short repeated label (platform, activity kind): LABEL in CommunityData
+    label: bool = False  # short text repeated on many rows (platform, ids): LABEL in CommunityData
 
     @property
     def data_dtype(self) -> pl.DataType:
@@ -128,7 +129,11 @@ SCHEMA: dict[str, TableSchema] = {
                     person_key=True,
                 ),
                 Column(
-                    "group_id", S, False, "Group the membership belongs to (one row per group)."
+                    "group_id",
+                    S,
+                    False,
+                    "Group the membership belongs to (one row per group).",
+                    label=True,
                 ),
                 Column("segment", S, False, "Free label such as vip or flash."),
                 Column(
@@ -174,7 +179,7 @@ SCHEMA: dict[str, TableSchema] = {
                     "attend, join, leave, invite, mention (other kinds are kept as given).",
                     label=True,
                 ),
-                Column("group_id", S, False, "Where it happened."),
+                Column("group_id", S, False, "Where it happened.", label=True),
                 Column(
                     "target_member_id",
                     S,
@@ -182,7 +187,7 @@ SCHEMA: dict[str, TableSchema] = {
                     "Who was replied to, mentioned, reacted to or invited.",
                     person_key=True,
                 ),
-                Column("campaign_id", S, False, "Campaign the activity belongs to."),
+                Column("campaign_id", S, False, "Campaign the activity belongs to.", label=True),
                 Column(
                     "filler",
                     pl.Boolean(),
@@ -210,7 +215,7 @@ SCHEMA: dict[str, TableSchema] = {
                 Column("at", UTC_TIME, True, "When the order was placed (UTC)."),
                 Column("amount", F, True, "Amount in the reporting currency after conversion."),
                 Column("currency", S, False, "ISO code; defaults to the report currency."),
-                Column("campaign_id", S, False, "Campaign the order is attributed to."),
+                Column("campaign_id", S, False, "Campaign the order is attributed to.", label=True),
                 Column(
                     "status",
                     S,
@@ -270,8 +275,8 @@ SCHEMA: dict[str, TableSchema] = {
                 Column("amount", F, True, "Cost, ≥ 0, in the reporting currency after conversion."),
                 Column("currency", S, False, "ISO code; defaults to the report currency."),
                 Column("incurred_on", D, True, "Day the cost was incurred (report time zone)."),
-                Column("campaign_id", S, False, "Campaign the cost belongs to."),
-                Column("group_id", S, False, "Group the cost belongs to."),
+                Column("campaign_id", S, False, "Campaign the cost belongs to.", label=True),
+                Column("group_id", S, False, "Group the cost belongs to.", label=True),
                 Column("note", S, False, "Free text."),
                 Column(
                     "operator_id",
@@ -291,10 +296,10 @@ SCHEMA: dict[str, TableSchema] = {
         TableSchema(
             "campaigns",
             (
-                Column("campaign_id", S, True, "Campaign id."),
+                Column("campaign_id", S, True, "Campaign id.", label=True),
                 Column("name", S, False, "Display name."),
                 Column("kind", S, False, "flash_group, vip_group, event, promotion, …"),
-                Column("group_id", S, False, "Group the campaign runs in, if any."),
+                Column("group_id", S, False, "Group the campaign runs in, if any.", label=True),
                 Column("starts_at", UTC_TIME, False, "Start (UTC)."),
                 Column("ends_at", UTC_TIME, False, "End (UTC)."),
                 Column("budget", F, False, "Planned budget."),
@@ -305,7 +310,7 @@ SCHEMA: dict[str, TableSchema] = {
         TableSchema(
             "groups",
             (
-                Column("group_id", S, True, "Group, channel or circle id."),
+                Column("group_id", S, True, "Group, channel or circle id.", label=True),
                 Column("name", S, False, "Display name."),
                 Column("platform", S, False, "Platform.", label=True),
                 Column("kind", S, False, "flash_group, vip_group, channel, circle, …"),

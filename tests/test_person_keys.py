@@ -60,7 +60,11 @@ def test_tables_have_the_data_schema_with_categorical_person_keys(data, table):
         assert schema == SCHEMA[table].data_schema
         keys = SCHEMA[table].person_keys
         assert keys and all(schema[k] == PERSON_KEY for k in keys)
-        labels = {"members": ["platform"], "activities": ["platform", "kind"], "orders": []}
+        labels = {
+            "members": ["platform", "group_id"],
+            "activities": ["platform", "kind", "group_id", "campaign_id"],
+            "orders": ["campaign_id"],
+        }
         assert [c for c in SCHEMA[table].categorical if c not in keys] == labels[table]
         assert all(schema[c] == LABEL for c in labels[table])
         coded = set(SCHEMA[table].categorical)
