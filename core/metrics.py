@@ -12,6 +12,7 @@ import polars as pl
 
 from core.data import CommunityData
 from core.errors import CommunityROIError, PluginError
+from core.prepare import Prepare
 from core.report import KPI, Section, Table
 from core.scorecard import ScoreJob, _plan_scores, _score_failed, scorecard
 from core.specs import MetricResult, MetricSpec
@@ -46,6 +47,7 @@ def run_all(
     warn: Callable[[str], None] = lambda _m: None,
     progress: Callable[[str], None] = lambda _m: None,
     release: bool = False,
+    prepare: Prepare | None = None,
 ) -> tuple[list[Section], Table | None]:
     """Compute every metric for the period (and the previous one where asked), collect
     all lazy frames in a single ``pl.collect_all``, then build the sections.
@@ -66,6 +68,9 @@ def run_all(
     message saying so. ``release`` lets go of the caller's ``data`` too — then nothing
     the run made holds the tables through the builds, the scorecard and rendering
     (pass it only if ``data`` is not used afterwards).
+
+    The metrics' ``prepare`` steps run in a background thread during the collect, with
+    any the caller adds through ``prepare`` (the renderers'; see :mod:`core.prepare`).
     """
 
     def failed(job: MetricJob | ScoreJob, stage: str, exc: BaseException) -> None:
@@ -102,6 +107,9 @@ def run_all(
     planned_scores = _plan_scores(data, scores, strict, warn)
 
     progress(f"collecting {len(planned)} metric(s)")
+    own = prepare is None
+    prepare = prepare or Prepare()
+    prepare.start(job.spec.prepare for job, _c, _p in planned if job.spec.prepare is not None)
     collected = _collect_isolated(planned + planned_scores, failed)
     # the tables are half the run's memory: hold them no longer than the collect
     planned = [(j, _frameless(c), _frameless(p)) for j, c, p in planned]
@@ -140,6 +148,8 @@ def run_all(
             if members is not None:
                 got["members"] = members.data
             futures[i] = pool.submit(_build, cur, prev, got, collected[job.spec.name][1])
+    if own:
+        prepare.wait()
     sections: list[Section] = []
     for i, (job, _cur, prev) in enumerate(ready):
         try:

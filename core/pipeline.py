@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,7 @@ from core.loading import Loaded, conform_frames, resolve_period
 from core.manager import PluginInfo, Registry, build_registry
 from core.metrics import MetricJob, ScoreJob, run_all
 from core.outputs import write_atomically
+from core.prepare import Prepare
 from core.privacy import pseudonymize, resolve_key
 from core.quality import describe_sources, notes, summarize
 from core.report import Period, Report, Section, Table
@@ -183,6 +185,7 @@ def compute_all(
     members: bool = False,
     progress: Progress = _quiet,
     release: bool = False,
+    prepare: Prepare | None = None,
 ) -> tuple[list[Section], Table | None]:
     """The sections and, when ``members`` is asked or an enabled metric needs it, the
     member scorecard from every ``communityroi_member_scores`` spec (those tied to a
@@ -220,7 +223,7 @@ def compute_all(
                 scores.append(ScoreJob(spec, options.get(spec.metric), info.describe()))
     return run_all(
         data, jobs, scores, strict=registry.strict, warn=registry.warnings.append,
-        progress=progress, release=release,
+        progress=progress, release=release, prepare=prepare,
     )  # fmt: skip
 
 
@@ -292,16 +295,12 @@ def builtin_templates() -> Path:
     return bundled()
 
 
-def render(
-    settings: Settings,
-    registry: Registry,
-    report: Report,
-    formats: list[str],
-    out_dir: Path,
-    *,
-    progress: Progress = _quiet,
-) -> list[Path]:
-    """Render every format in memory first, then write each file atomically."""
+def render_contexts(
+    settings: Settings, registry: Registry, formats: list[str]
+) -> dict[str, RenderContext]:
+    """Each format's :class:`RenderContext` (templates, allowed files, its validated
+    options); raises ConfigError for an unknown format, theme or branding file — before
+    any metric runs, when the report job calls it."""
     unknown = [f for f in formats if f not in registry.renderers]
     if unknown:
         raise ConfigError(
@@ -325,19 +324,35 @@ def render(
     for p in allowed:
         if not p.is_file():
             raise ConfigError(f"branding: file {p} does not exist")
-
-    def ctx_for(name: str) -> RenderContext:
+    contexts = {}
+    for name in formats:
         spec, _info = registry.renderers[name]
         opts = validate_options(
             spec.options, settings.renderers.get(name), f"renderer '{name}'", settings.base_dir
         )
-        return RenderContext(template_dirs=template_dirs, allowed_files=allowed, options=opts)
+        contexts[name] = RenderContext(
+            template_dirs=template_dirs, allowed_files=allowed, options=opts
+        )
+    return contexts
 
+
+def render(
+    settings: Settings,
+    registry: Registry,
+    report: Report,
+    formats: list[str],
+    out_dir: Path,
+    *,
+    progress: Progress = _quiet,
+    contexts: dict[str, RenderContext] | None = None,
+) -> list[Path]:
+    """Render every format in memory first, then write each file atomically."""
+    contexts = contexts or render_contexts(settings, registry, formats)
     outputs: list[tuple[Path, bytes]] = []
     for fmt in formats:
         spec, info = registry.renderers[fmt]
         progress(f"rendering {fmt}")
-        ctx = ctx_for(fmt)
+        ctx = contexts[fmt]
         make = spec.files or (
             lambda r, c, spec=spec: {f"report.{spec.extension}": spec.render(r, c)}
         )
@@ -374,16 +389,24 @@ def run(
     batch adds its trend lines from the history database, see :mod:`core.trends`)."""
     registry = registry or registry_for(settings)
     result = Run(settings, registry)
+    formats = formats or settings.output.formats
+    contexts = render_contexts(settings, registry, formats)  # a bad format fails first
     result.loaded, result.data = load(settings, registry, progress=progress)
     quality = data_quality(settings, result.loaded, result.data.period)
     registry.warnings.extend(notes(quality))
-    formats = formats or settings.output.formats
     written = _wants_members(registry, formats)
+    # the renderers' set-up runs beside the metrics' collect (core.prepare)
+    prepare = Prepare(
+        functools.partial(spec.prepare, contexts[fmt])
+        for fmt in formats
+        if (spec := registry.renderers[fmt][0]).prepare is not None
+    )
     # only the metrics' collect reads the tables now; run_all then releases them
     result.loaded.frames, result.loaded.tables = {}, {}
     sections, members = compute_all(
-        settings, registry, result.data, members=written, progress=progress, release=True
-    )
+        settings, registry, result.data, members=written, progress=progress, release=True,
+        prepare=prepare,
+    )  # fmt: skip
     if more_sections is not None:
         sections = [*sections, *more_sections(sections, result.data.period)]
     # the scorecard goes into the report only when a renderer writes it (a metric may
@@ -391,5 +414,8 @@ def run(
     card = members if written else None
     result.report = build_report(settings, sections, result.data, registry.warnings, quality, card)
     out = out_dir or _resolve(settings, settings.output.dir)
-    result.written = render(settings, registry, result.report, formats, out, progress=progress)
+    prepare.wait()
+    result.written = render(
+        settings, registry, result.report, formats, out, progress=progress, contexts=contexts
+    )
     return result

@@ -159,7 +159,9 @@ class MetricSpec:
 
     ``compute(data, options)`` returns a :class:`MetricResult`. ``order`` sorts sections
     in the report; ``compare_previous`` asks the core to compute it for the previous
-    period too, to fill each KPI's ``previous`` and ``change``.
+    period too, to fill each KPI's ``previous`` and ``change``. ``prepare()``, if given, is
+    one-time set-up its builds need — importing a heavy library (scipy) — that the core
+    runs in a background thread while the metrics' frames collect (:mod:`core.prepare`).
     """
 
     name: str
@@ -173,6 +175,7 @@ class MetricSpec:
     # True: ``build`` also receives the member scorecard (every member-score column, one
     # row per person, see MemberScoreSpec) as ``got["members"]``
     members: bool = False
+    prepare: Callable[[], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,10 @@ class MemberScoreSpec:
 class RendererSpec:
     """An output format. ``render(report, context)`` returns the bytes of one file,
     written as ``report.<extension>``; a renderer writing named files instead sets
-    ``files(report, context)`` → ``{file name: bytes}`` (``render`` is then unused)."""
+    ``files(report, context)`` → ``{file name: bytes}`` (``render`` is then unused).
+    ``prepare(context)``, if given, is one-time set-up — importing the layout engine,
+    compiling templates — that the core runs in a background thread while the metrics
+    collect, before any ``render`` (:mod:`core.prepare`)."""
 
     name: str
     description: str
@@ -223,6 +229,7 @@ class RendererSpec:
     options: type[BaseModel] | None = None
     files: Callable[[Report, RenderContext], Mapping[str, bytes]] | None = None
     members: bool = False  # True: needs the member scorecard (``Report.members``)
+    prepare: Callable[[RenderContext], object] | None = None
 
 
 @dataclass(frozen=True, slots=True)

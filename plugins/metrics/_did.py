@@ -35,9 +35,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ def design(
     when the join bin is before the period). Per flow
     (one customer, bin and side of the join): ``flow_bin`` in ``0 … M−1``, ``flow_post``
     (placed at or after joining), ``flow_value``."""
+    from scipy import sparse  # on use (the metric's prepare imports it early)
+
     m, p0 = grid.m, grid.p0
     n = join_bin.size
     # pairs (cohort, label) of the treated members: a few hundred at most, so every

@@ -20,7 +20,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import polars as pl
-from scipy import sparse
 
 from communityroi import CommunityData
 from plugins.metrics.pagerank import PageRank, pagerank, transition
@@ -97,6 +96,8 @@ def reach(src: np.ndarray, dst: np.ndarray, n: int, rows: np.ndarray):
     Only edges touching ``rows`` or their neighbours can count, so the symmetric matrix
     is built from those alone (a third of the edges for the top 20 on the bench graph,
     half the time); the counts are the same as on the whole graph."""
+    from scipy import sparse  # on use (the metric's prepare imports it early)
+
     near = np.zeros(n, dtype=bool)
     near[rows] = True
     touch = near[src] | near[dst]

@@ -17,7 +17,6 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize
 
 try:  # L-BFGS-B calls scipy's threaded OpenBLAS; its idle threads spin and, on a busy
     # machine, steal the CPU the likelihood needs (measured 3× slower). One thread is enough.
@@ -70,6 +69,8 @@ def fit_lbfgs(
     """Maximise ``loglik(params) -> (ln L, gradient)`` by L-BFGS-B from ``theta0`` (default
     all parameters 1); ``tol`` = (ftol, gtol) of scipy's L-BFGS-B. Call inside
     :func:`one_blas_thread`."""
+    from scipy import optimize  # on use (the metric's prepare imports it early)
+
     if total_weight <= 0:
         return Fit({k: math.nan for k in names}, math.nan, 0, False, "no customers")
     scale = 1.0 / total_weight

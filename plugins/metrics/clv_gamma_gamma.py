@@ -36,7 +36,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special
 
 from plugins.metrics.clv_fitting import Fit, dot, fit_start_then_newton, one_blas_thread
 
@@ -59,6 +58,8 @@ class GGData:
 
 def gg_ll(params, d: GGData, hessian: bool = False):
     """(ln L, gradient) or, with ``hessian``, (ln L, gradient, Hessian) in (p, q, γ)."""
+    from scipy import special  # on use (the metric's prepare imports it early)
+
     p, q, g = (float(v) for v in params)
     pxu = p * d.ux
     lg = np.log(g + d.mx)

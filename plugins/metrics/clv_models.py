@@ -37,7 +37,6 @@ import math
 
 import numpy as np
 import polars as pl
-from scipy import special
 
 from plugins.metrics import clv_gamma_gamma
 from plugins.metrics.clv_fitting import Fit, fit_start_then_newton, one_blas_thread
@@ -146,6 +145,8 @@ def _bgnbd_ll(params: np.ndarray, d: _BGNBDData, hessian: bool = False):
     ∂² softplus = σ(1−σ)·∂z ∂zᵀ + σ·∂²z; the rest is digamma (ψ) and trigamma (ψ₁) of the
     Γ terms and the derivatives of r ln α − (r+x) ln(α+T).
     """
+    from scipy import special  # on use (the metric's prepare imports it early)
+
     r, alpha, a, b = (float(v) for v in params)
     xs, pos = d.xs, d.pos
     gl, dg = special.gammaln, special.digamma
@@ -260,6 +261,8 @@ def fit_bgnbd(x, t_x, T, w=None, *, compressed: bool = False) -> Fit:
 
 def bgnbd_p_alive(params, x, t_x, T) -> np.ndarray:
     """P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))."""
+    from scipy import special  # on use (the metric's prepare imports it early)
+
     r, alpha, a, b = (float(v) for v in _as4(params))
     x, t_x, T = (np.asarray(v, dtype=float) for v in (x, t_x, T))
     pos = x > 0
@@ -284,6 +287,8 @@ def bgnbd_expected(params, t, x, t_x, T) -> np.ndarray:
 def _expected_if_alive(params, t, x, T) -> np.ndarray:
     """E[Y(t) | x, t_x, T] / P(alive | x, t_x, T): the part of :func:`bgnbd_expected` that
     depends on x and T only."""
+    from scipy import special  # on use (the metric's prepare imports it early)
+
     r, alpha, a, b = (float(v) for v in _as4(params))
     x, T = np.asarray(x, dtype=float), np.asarray(T, dtype=float)
     t = np.asarray(t, dtype=float)
@@ -303,6 +308,8 @@ def gg_loglik(params, x, m, w=None) -> tuple[float, np.ndarray]:
     ∂/∂p = x[ψ(px+q) − ψ(px) + ln m + ln x − ln(γ+mx)];
     ∂/∂q = ψ(px+q) − ψ(q) + ln γ − ln(γ+mx);  ∂/∂γ = q/γ − (px+q)/(γ+mx).
     """
+    from scipy import special  # on use (the metric's prepare imports it early)
+
     p, q, g = (float(v) for v in params)
     x, m = np.asarray(x, dtype=float), np.asarray(m, dtype=float)
     w = np.ones_like(x) if w is None else np.asarray(w, dtype=float)

@@ -70,6 +70,7 @@ from communityroi import (
     views,
 )
 from plugins.metrics import _referrals
+from plugins.metrics._common import scipy_modules
 from plugins.metrics._interaction_graph import Ranked, ranked, reach
 
 DEFAULT_EDGE_WEIGHTS = {
@@ -331,6 +332,7 @@ SPEC = MetricSpec(
     compute=compute,
     options=InfluenceOptions,
     order=60,
+    prepare=scipy_modules("sparse"),
 )
 
 

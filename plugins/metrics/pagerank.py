@@ -25,9 +25,12 @@ matrix-vector product. Building it from edges already sorted by target needs no 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 DAMPING = 0.85
 TOL = 1e-10
@@ -62,6 +65,8 @@ def transition(src: np.ndarray, dst: np.ndarray, weight: np.ndarray | None, n: i
     once (duplicates are summed by the product anyway). ``weight`` None means 1 per
     edge. Negative weights are refused. Edges sorted by ``dst`` skip the sort.
     """
+    from scipy import sparse  # on use (the metric's prepare imports it early)
+
     src = np.asarray(src, dtype=np.int64)
     dst = np.asarray(dst, dtype=np.int64)
     w = np.ones(src.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)

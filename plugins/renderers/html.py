@@ -106,6 +106,14 @@ def _environment(dirs_in: tuple[Path, ...]) -> jinja2.Environment:
     return env
 
 
+def prepare(ctx: RenderContext) -> None:
+    """Compile the report's templates ahead of the first render (``RendererSpec.prepare``,
+    run while the metrics collect)."""
+    env = environment(ctx.template_dirs)
+    for name in env.list_templates(filter_func=lambda n: n.endswith(".html") and ":" not in n):
+        env.get_template(name)
+
+
 def render_html(report: Report, ctx: RenderContext, medium: str = "screen") -> str:
     """Render the report to an HTML string (raises RenderError with the template named).
 
@@ -152,5 +160,6 @@ def communityroi_renderers() -> list[RendererSpec]:
             render=render,
             extension="html",
             options=HTMLOptions,
+            prepare=prepare,
         )
     ]
