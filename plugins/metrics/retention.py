@@ -70,7 +70,8 @@ def compute(data: CommunityData, opts: RetentionOptions) -> MetricResult:
         engaged(data.activities)
         .filter(pl.col("at") >= pl.lit(bounds[0]))
         .select((code * shift + interval_index(bounds, "at").cast(pl.UInt64)).alias("_mm"))
-        .unique()
+        .sort("_mm")
+        .filter((pl.col("_mm") != pl.col("_mm").shift(1)).fill_null(True))
         .select(
             (pl.col("_mm") // shift).alias("member"),
             (pl.col("_mm") % shift).cast(pl.Int32).alias("month"),
