@@ -7,6 +7,7 @@ against the file's folder.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from contextvars import ContextVar
@@ -24,7 +25,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
 from core.errors import ConfigError
 
@@ -218,8 +224,22 @@ def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
         return Settings(**_prune(overrides))
     except ValidationError as exc:
         raise ConfigError(_pretty(exc, where)) from None
+    except SettingsError as exc:  # an environment variable pydantic-settings cannot parse
+        raise ConfigError(_env_error(exc)) from None
     finally:
         _toml_data.reset(token)
+
+
+def _env_error(exc: SettingsError) -> str:
+    """One line naming the environment variable(s) behind a SettingsError and the fix."""
+    field = re.search(r'field "([^"]+)"', str(exc))
+    prefix = f"COMMUNITYROI_{field[1]}".upper() if field else "COMMUNITYROI_"
+    names = sorted(k for k in os.environ if k.upper().startswith(prefix)) or [prefix + "…"]
+    return (
+        f"environment variable {', '.join(names)}: value not understood — lists and "
+        f"tables are written as JSON (COMMUNITYROI_PLUGINS__DISABLE='[\"reveal\"]'); "
+        f"fix it or unset it"
+    )
 
 
 # TOML 1.1 allows Unicode bare keys (订单号 = "order_id"); tomllib implements TOML 1.0,

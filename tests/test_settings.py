@@ -118,3 +118,16 @@ def test_outputs_are_written_atomically_with_usual_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_an_environment_variable_that_is_not_json_is_a_one_line_error(monkeypatch):
+    """pydantic-settings raises its own SettingsError (with a traceback through two
+    libraries) for a list or table variable that is not JSON; the user gets one line
+    naming the variable and the form it takes."""
+    monkeypatch.setenv("COMMUNITYROI_PLUGINS__DISABLE", "reveal,roi")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(None)
+    message = str(exc.value)
+    assert "\n" not in message
+    assert message.startswith("environment variable COMMUNITYROI_PLUGINS__DISABLE:")
+    assert "JSON" in message and "unset it" in message
