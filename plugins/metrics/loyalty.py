@@ -241,15 +241,21 @@ def compute(data: CommunityData, opts: LoyaltyOptions) -> MetricResult:
             revenue="monetary",
         )
     )
-    return MetricResult({"cells": cells, "top": top}, lambda got: build(got, opts))
+    return MetricResult(
+        {"cells": cells, "top": top},
+        lambda got: build(got, opts),
+        kpi_frames=("cells",),  # the previous period: KPIs only, no top list
+        build_kpis=lambda got: _summary(got["cells"])[0],
+    )
 
 
 def _share(part: float, whole: float) -> float | None:
     return part / whole * 100 if whole else None
 
 
-def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
-    cells = got["cells"]
+def _summary(cells: pl.DataFrame):
+    """The tier and segment tables, the KPIs and what the findings read, from the cells
+    alone (the previous period's KPIs need nothing else)."""
     people = cells.filter(pl.col("tier").is_not_null())
     buyers = cells.filter(pl.col("segment").is_not_null())
     tiers = _with_all(
@@ -278,12 +284,6 @@ def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
         recency=pl.when(pl.col("customers") > 0).then(pl.col("recency") / pl.col("customers")),
         orders=pl.when(pl.col("customers") > 0).then(pl.col("orders") / pl.col("customers")),
     )
-    top = (
-        got["top"]
-        .sort(["love", "member_id"], descending=[True, False])
-        .with_row_index("rank", offset=1)
-        .select("rank", "member_id", "love", "tier", "orders", "revenue", "rfm", "segment")
-    )
     mean_love = float(people["love"].sum()) / pop if pop else None
     count = dict(zip(tiers["tier"], tiers["members"], strict=True))
     seg = dict(zip(segments["segment"], segments["customers"], strict=True))
@@ -305,6 +305,17 @@ def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
         KPI("average_love", T("Average love score", "平均热爱值"), mean_love, "score",
             T("mean love score over members", "成员热爱值的平均值")),
     )  # fmt: skip
+    return kpis, tiers, segments, (count, seg, repeat, top_share, pop)
+
+
+def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
+    kpis, tiers, segments, said = _summary(got["cells"])
+    top = (
+        got["top"]
+        .sort(["love", "member_id"], descending=[True, False])
+        .with_row_index("rank", offset=1)
+        .select("rank", "member_id", "love", "tier", "orders", "revenue", "rfm", "segment")
+    )
     member = ColumnInfo(T("Members", "成员数"), "count")
     tables = (
         Table("tiers", T("Members by loyalty tier", "成员忠诚度分层"),
@@ -340,7 +351,7 @@ def build(got: Mapping[str, pl.DataFrame], opts: LoyaltyOptions) -> Section:
               "rfm_segments", "segment", ("customers",), unit="count"),
     )  # fmt: skip
     return Section(kpis=kpis, tables=tables, charts=charts, methodology=txt.METHODOLOGY,
-                   findings=_findings(count, seg, repeat, top_share, pop))  # fmt: skip
+                   findings=_findings(*said))  # fmt: skip
 
 
 def _findings(count, seg, repeat, top_share, pop) -> tuple[Finding, ...]:
