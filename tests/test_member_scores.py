@@ -215,6 +215,28 @@ def test_hook_communityroi_member_scores_adds_columns_of_any_plugin():
     assert df["busy"].to_list() == [True, False, False, False, False]
 
 
+def test_derived_columns_are_made_stable_like_every_other_column():
+    """Derived columns come after the parts were made stable: the scorecard rounds their
+    floats to 12 significant digits and turns Categorical values into text too."""
+
+    class Derived:
+        @hookimpl
+        def communityroi_member_scores(self):
+            def derive(card, _opts):
+                return card.with_columns(
+                    third=pl.col("activities") / 3 * (1 + 1e-14),
+                    tag=pl.lit("x").cast(pl.Categorical),
+                )
+
+            cols = {"third": ColumnInfo(T("T", "T"), "ratio"), "tag": ColumnInfo(T("G", "G"))}
+            return [MemberScoreSpec("third", "Third", cols, derive=derive)]
+
+    df = card(sample_data(), plugins=[Derived()])
+    assert df.schema["tag"] == pl.String and set(df["tag"]) == {"x"}
+    expected = (df["activities"] / 3).round_sig_figs(12)
+    assert df["third"].to_list() == expected.to_list()
+
+
 def test_member_scores_with_a_numpy_build_step():
     class Plugin:
         @hookimpl
