@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 from core import hookspecs
-from core.errors import PluginConflictError, PluginError
+from core.errors import CommunityROIError, PluginConflictError, PluginError
 
 if TYPE_CHECKING:  # core.specs is imported when plugins are collected, not for the CLI
     from core.specs import MemberScoreSpec, MetricSpec, RendererSpec, SourceSpec, TransformSpec
@@ -248,3 +248,17 @@ def command_registry(
         except Exception as exc:
             reg.fail(info, "failed in communityroi_commands", exc)
     return reg.warnings
+
+
+def guard(info: PluginInfo, what: str, strict: bool, fn: Callable[[], Any]) -> Any:
+    """Run plugin code: user-facing errors pass through; crashes name the plugin."""
+    try:
+        return fn()
+    except CommunityROIError:
+        raise
+    except Exception as exc:
+        if strict:
+            raise
+        raise PluginError(
+            f"{info.describe()} failed while {what}: {type(exc).__name__}: {exc}"
+        ) from exc

@@ -39,8 +39,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from plugins.metrics._common import scipy_modules
+
 if TYPE_CHECKING:
     from scipy import sparse
+
+
+# ``MetricSpec.prepare`` of the metrics built on this module: scipy is imported where it
+# is used (see plugins.metrics._common.scipy_modules)
+prepare = scipy_modules("sparse")
 
 
 @dataclass(frozen=True)

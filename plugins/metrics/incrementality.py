@@ -62,7 +62,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from communityroi import CommunityData, MetricResult, MetricSpec, T, hookimpl
 from communityroi.views import attributed_orders, engaged, paid_orders, roster
 from plugins.metrics import _did
-from plugins.metrics._common import scipy_modules
 from plugins.metrics._ordered_sum import lone_sum, ordered_groups
 from plugins.metrics.incrementality_report import Outcome, codes, section
 
@@ -390,7 +389,7 @@ SPEC = MetricSpec(
     compute=compute,
     options=IncrementalityOptions,
     compare_previous=False,
-    prepare=scipy_modules("sparse"),
+    prepare=_did.prepare,
     description="Incremental return and ROI (staggered difference-in-differences around "
     "join dates, bootstrap interval) beside the attributed return",
 )
