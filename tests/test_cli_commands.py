@@ -90,14 +90,33 @@ def test_public_module_imports_lazily():
         "assert MetricSpec is core.specs.MetricSpec and DEMO_KEY == core.privacy.DEMO_KEY\n"
         "assert set(communityroi.__all__) == set(communityroi._WHERE)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert _fresh(code) == "[]"
     import communityroi
 
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         communityroi.Nope  # noqa: B018
+
+
+def _fresh(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter started in the repository root."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_loading_the_builtin_plugins_imports_neither_scipy_nor_weasyprint():
+    """scipy (≈ 0.3 s) and WeasyPrint (≈ 0.5 s) are imported where they are used, or by
+    the plugins' prepare steps during the metrics' collect (core.prepare) — not when the
+    plugins load."""
+    code = (
+        "import sys\n"
+        "from core.pipeline import registry_for\n"
+        "from core.settings import load_settings\n"
+        "registry_for(load_settings(None))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'weasyprint'}))\n"
+    )
+    assert _fresh(code) == "[]"
 
 
 def test_the_lazy_names_are_the_ones_type_checkers_see():

@@ -8,10 +8,7 @@ them in one thread during the collect, so start-up and the PDF no longer pay for
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -32,8 +29,6 @@ from core.manager import build_registry
 from core.pipeline import run
 from core.prepare import Prepare
 from core.settings import load_settings
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_steps_run_in_order_in_another_thread_and_a_failing_one_is_skipped():
@@ -133,19 +128,3 @@ def test_a_bad_format_fails_before_any_source_is_read(tmp_path):
     with pytest.raises(ConfigError, match="unknown format 'nope'"):
         run(settings, registry=registry)
     assert read == []
-
-
-def test_loading_the_builtin_plugins_imports_neither_scipy_nor_weasyprint():
-    """scipy (≈ 0.3 s) and WeasyPrint (≈ 0.5 s) are imported where they are used, or by
-    the prepare steps during the collect — not when the plugins load."""
-    code = (
-        "import sys\n"
-        "from core.pipeline import registry_for\n"
-        "from core.settings import load_settings\n"
-        "registry_for(load_settings(None))\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'weasyprint'}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
-    assert done.stdout.strip() == "[]"
