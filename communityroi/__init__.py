@@ -23,6 +23,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from core.casting import cast_person_keys, cast_table
     from core.data import CommunityData
     from core.errors import (
         CommunityROIError,
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
         PERSON_KEY,
         SCHEMA,
         TABLE_NAMES,
-        cast_person_keys,
-        cast_table,
     )
     from core.specs import (
         Detected,
@@ -122,9 +121,10 @@ _WHERE = {
     ),
     **dict.fromkeys(
         ("ACTIVITY_KINDS", "COST_CATEGORIES", "LABEL", "ORDER_STATUSES", "PERSON_KEY",
-         "SCHEMA", "TABLE_NAMES", "cast_person_keys", "cast_table"),
+         "SCHEMA", "TABLE_NAMES"),
         "core.schema",
     ),
+    **dict.fromkeys(("cast_person_keys", "cast_table"), "core.casting"),
     **dict.fromkeys(
         ("Detected", "MemberScores", "MemberScoreSpec", "MetricResult", "MetricSpec",
          "RenderContext", "RendererSpec", "SourceContext", "SourceFrame", "SourceSpec",

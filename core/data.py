@@ -10,8 +10,9 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from core.casting import cast_table
 from core.report import Period
-from core.schema import CATEGORICAL_TABLES, PERSON_TABLES, SCHEMA, cast_table, empty_frame
+from core.schema import CATEGORICAL_TABLES, PERSON_TABLES, SCHEMA, empty_frame
 
 V = TypeVar("V")
 _MISSING = object()
@@ -26,10 +27,10 @@ class CommunityData:
     Person keys (``member_id``, ``invited_by``, ``target_member_id``, ``customer_id``) are
     ``pl.Categorical`` (:data:`core.schema.PERSON_KEY`) in every table: a frame given as
     text is cast when the object is made, so ``dataclasses.replace(data, activities=…)``
-    keeps one form. Cast frames of your own with :func:`core.schema.cast_person_keys`
+    keeps one form. Cast frames of your own with :func:`core.casting.cast_person_keys`
     before joining them. Labels (``platform``, ``activities.kind``, ``group_id``,
     ``campaign_id``) are Categorical too
-    (:data:`core.schema.LABEL`; :func:`core.schema.cast_table` casts a frame like a table).
+    (:data:`core.schema.LABEL`; :func:`core.casting.cast_table` casts a frame like a table).
     """
 
     members: pl.LazyFrame

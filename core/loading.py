@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from core.casting import cast_table
 from core.conform import conform
 from core.errors import ConfigError, DataError
 from core.report import Period
-from core.schema import CATEGORICAL_TABLES, SCHEMA, cast_table
+from core.schema import CATEGORICAL_TABLES, SCHEMA
 from core.specs import Dropped
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def conform_frames(
     ``check=False`` nothing is read: problems are not looked for and the frames stay
     lazy scans of the sources. ``dropped`` (from :attr:`SourceContext.dropped`) is counted
     in the same pass. ``person_keys`` casts the person keys to Categorical
-    (:func:`core.schema.cast_person_keys`) in that pass too, so the tables are held in
+    (:func:`core.casting.cast_person_keys`) in that pass too, so the tables are held in
     memory once, in the form ``CommunityData`` uses.
 
     The pass reads each source once: every check is a Boolean column computed beside
