@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from communityroi.testing import make_data, run_metric
-from plugins.metrics.influence import SPEC
+from plugins.metrics.influence import SPEC, _top
 from plugins.metrics.pagerank import pagerank, pagerank_edges, transition
 
 
@@ -250,3 +250,14 @@ def test_empty_graph():
     assert section.kpi("interacting_members").value == 0
     assert section.table("top_influencers").data.height == 0
     assert isinstance(section.table("network_edges").data, pl.DataFrame)
+
+
+def test_top_nodes_are_the_head_of_the_full_sort_ties_by_member():
+    """The influence table and the top-10 share read the first k nodes by score, ties by
+    position; they are taken from the candidates at or above the k-th score instead of a
+    sort of every node — the same positions, ties at the cut included."""
+    rng = np.random.default_rng(3)
+    scores = rng.choice([0.1, 0.2, 0.2, 0.3, 0.5], size=200)  # many ties
+    full = np.lexsort((np.arange(scores.size), -scores))
+    for k in (0, 1, 10, 37, 199, 200):
+        assert _top(scores, k).tolist() == full[:k].tolist()
