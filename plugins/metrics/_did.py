@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 
 # ``MetricSpec.prepare`` of the metrics built on this module: scipy is imported where it
-# is used (see plugins.metrics._common.scipy_modules)
+# is used
 prepare = scipy_modules("sparse")
 
 

@@ -48,7 +48,6 @@ from communityroi import (
 from communityroi.views import paid_orders
 from plugins.metrics import clv_models as models
 from plugins.metrics import clv_report as rep
-from plugins.metrics._common import scipy_modules
 from plugins.metrics._ordered_sum import lone_sum, ordered_groups
 
 DAYS_PER_UNIT = {"days": 1.0, "weeks": 7.0}
@@ -381,6 +380,6 @@ def communityroi_metrics() -> list[MetricSpec]:
             options=CLVOptions,
             order=40,
             compare_previous=False,
-            prepare=scipy_modules("optimize", "special"),
+            prepare=models.prepare,
         )
     ]

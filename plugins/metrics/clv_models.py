@@ -39,9 +39,13 @@ import numpy as np
 import polars as pl
 
 from plugins.metrics import clv_gamma_gamma
+from plugins.metrics._common import scipy_modules
 from plugins.metrics.clv_fitting import Fit, fit_start_then_newton, one_blas_thread
 from plugins.metrics.clv_fitting import dot as _dot
 
+# ``MetricSpec.prepare`` of the metrics built on this module and its fits (clv_fitting,
+# clv_gamma_gamma): scipy is imported on use
+prepare = scipy_modules("optimize", "special")
 _START_ROWS = 10_000  # rows of the sample a BG/NBD starting point is fitted on
 
 

@@ -69,8 +69,7 @@ from communityroi import (
     hookimpl,
     views,
 )
-from plugins.metrics import _referrals
-from plugins.metrics._common import scipy_modules
+from plugins.metrics import _referrals, pagerank
 from plugins.metrics._interaction_graph import Ranked, ranked, reach
 
 DEFAULT_EDGE_WEIGHTS = {
@@ -343,7 +342,7 @@ SPEC = MetricSpec(
     compute=compute,
     options=InfluenceOptions,
     order=60,
-    prepare=scipy_modules("sparse"),
+    prepare=pagerank.prepare,
 )
 
 

@@ -29,8 +29,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from plugins.metrics._common import scipy_modules
+
 if TYPE_CHECKING:
     from scipy import sparse
+
+# ``MetricSpec.prepare`` of the metrics built on this module (scipy is imported on use)
+prepare = scipy_modules("sparse")
 
 DAMPING = 0.85
 TOL = 1e-10
