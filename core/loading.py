@@ -14,7 +14,7 @@ from core.casting import cast_table
 from core.conform import conform
 from core.errors import ConfigError, DataError
 from core.report import Period
-from core.schema import CATEGORICAL_TABLES, SCHEMA
+from core.schema import SCHEMA
 from core.specs import Dropped
 
 if TYPE_CHECKING:
@@ -96,17 +96,23 @@ def conform_frames(
     The pass reads each source once: every check is a Boolean column computed beside
     the conformed values (:attr:`core.conform.Conformed.flags`). Only a frame with a
     flagged row is read a second time, by its detailed problem queries (row, column,
-    value, message).
+    value, message). With ``person_keys`` the keys and labels are cast as the source has
+    them and only their distinct values are checked for what the boundary would trim,
+    null or lower-case (``conform(categorical=True)``); a part with such a value is
+    conformed again the usual way and its table collected again — same tables, same
+    problems, one more read of that table.
     """
     loaded = Loaded()
-    per_table: dict[str, list[pl.LazyFrame]] = {}
-    checks: list[tuple[object, pl.LazyFrame]] = []
+    parts = list(parts)
     for part in parts:
         if part.table not in SCHEMA:
             raise DataError(
                 f"{part.origin}: unknown table '{part.table}'; use one of {', '.join(SCHEMA)}"
             )
-        res = conform(
+        loaded.origins.setdefault(part.table, []).append(part.origin)
+
+    def conformed(part, categorical: bool):
+        return conform(
             part.frame,
             part.table,
             tz=part.timezone or tz,
@@ -114,17 +120,17 @@ def conform_frames(
             fx_rates=fx_rates,
             platform=part.platform,
             row_base=part.row_base,
+            categorical=categorical,
         )
-        per_table.setdefault(part.table, []).append(res.frame)
-        loaded.origins.setdefault(part.table, []).append(part.origin)
-        checks.append((part, res))
-    tables = {
-        t: pl.concat(fs, how="vertical") if len(fs) > 1 else fs[0] for t, fs in per_table.items()
-    }
-    if person_keys:
-        tables = {t: cast_table(f, t) if t in CATEGORICAL_TABLES else f for t, f in tables.items()}
+
+    # Checked, the person keys and labels are cast as the source has them and their
+    # distinct values checked instead of trimming every row (``conform(categorical=)``);
+    # a part with a value to clean is conformed again the usual way
+    fast = check and person_keys
+    checks = [(part, conformed(part, fast)) for part in parts]
     drops = list(dropped)
     counts = [_drop_count(d.rows) for d in drops]
+    tables = _tables(checks, person_keys)
     if not check:
         loaded.frames = tables
         loaded.dropped = _resolved(drops, pl.collect_all(counts) if counts else [])
@@ -134,10 +140,24 @@ def conform_frames(
     # tables instead of re-parsing text timestamps in each of their queries (4× faster
     # on the demo).
     names = list(tables)
-    flags = [res.flags if res.flags is not None else res.problems.select(bad=pl.len() > 0)
-             for _, res in checks]  # fmt: skip
-    results = pl.collect_all(flags + [tables[t] for t in names] + counts)
-    flagged = [(part, res) for (part, res), df in zip(checks, results, strict=False) if df.item()]
+    flags = [_flags(res) for _, res in checks]
+    cleanable = [i for i, (_, res) in enumerate(checks) if res.dirty is not None]
+    dirty = [checks[i][1].dirty for i in cleanable]
+    results = pl.collect_all(flags + dirty + [tables[t] for t in names] + counts)
+    bad = [df.item() for df in results[: len(flags)]]
+    rest = results[len(flags) + len(dirty) :]
+    done = dict(zip(names, rest, strict=False))
+    redo = [i for i, df in zip(cleanable, results[len(flags) :], strict=False) if df.item()]
+    if redo:  # values to clean: those parts conformed again, their tables collected again
+        for i in redo:
+            checks[i] = (checks[i][0], conformed(checks[i][0], False))
+        again = [t for t in names if any(checks[i][0].table == t for i in redo)]
+        retables = _tables(checks, person_keys)
+        got = pl.collect_all([_flags(checks[i][1]) for i in redo] + [retables[t] for t in again])
+        for i, df in zip(redo, got, strict=False):
+            bad[i] = df.item()
+        done.update(zip(again, got[len(redo) :], strict=True))
+    flagged = [(part, res) for (part, res), b in zip(checks, bad, strict=True) if b]
     if flagged:  # bad input: the detailed queries, in source order
         found = pl.collect_all([res.problems.head(MAX_PROBLEMS_PER_FRAME) for _, res in flagged])
         for (part, _), df in zip(flagged, found, strict=True):
@@ -147,10 +167,25 @@ def conform_frames(
                 loaded.problems.append(
                     Problem(part.origin, row, column, message, part.row_label, ref)
                 )
-    done = results[len(checks) : len(checks) + len(names)]
-    loaded.frames = {t: df.lazy() for t, df in zip(names, done, strict=True)}
-    loaded.dropped = _resolved(drops, results[len(checks) + len(names) :])
+    loaded.frames = {t: done[t].lazy() for t in names}
+    loaded.dropped = _resolved(drops, rest[len(names) :])
     return loaded
+
+
+def _flags(res) -> pl.LazyFrame:
+    """One row, one Boolean: has the conformed frame a problem row?"""
+    return res.flags if res.flags is not None else res.problems.select(bad=pl.len() > 0)
+
+
+def _tables(checks: list, person_keys: bool) -> dict[str, pl.LazyFrame]:
+    """The conformed frames table by table (parts of a table concatenated), with their
+    person keys and labels Categorical when ``person_keys``."""
+    per_table: dict[str, list[pl.LazyFrame]] = {}
+    for part, res in checks:  # each part cast: some may be Categorical already
+        frame = cast_table(res.frame, part.table) if person_keys else res.frame
+        per_table.setdefault(part.table, []).append(frame)
+    return {t: pl.concat(fs, how="vertical") if len(fs) > 1 else fs[0]
+            for t, fs in per_table.items()}  # fmt: skip
 
 
 def _resolved(drops: list[Dropped], counts: list[pl.DataFrame]) -> list[Dropped]:

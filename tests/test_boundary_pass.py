@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from core.conform import conform
 from core.loading import conform_frames
@@ -123,3 +124,81 @@ def test_text_trimmed_once_same_values_and_messages():
         "orders.csv row 3, column status: ' Lost ' is not one of paid, refunded, pending, "
         "cancelled; use one of those (or map it)",
     ]
+
+
+def _activities(**over) -> pl.LazyFrame:
+    row = {
+        "member_id": "m1",
+        "platform": "wechat",
+        "at": "2026-10-01 09:30",
+        "kind": "message",
+        "group_id": "G1",
+        "target_member_id": "m2",
+    }
+    rows = [row, {**row, "member_id": "m2", "target_member_id": None}, {**row, **over}]
+    return pl.LazyFrame(rows, schema=dict.fromkeys(row, pl.String))
+
+
+def _load(frame: pl.LazyFrame, table: str, person_keys: bool):
+    return conform_frames(
+        [SourceFrame(table, frame, origin=f"{table}.csv")],
+        tz="Asia/Shanghai",
+        currency="CNY",
+        person_keys=person_keys,
+    )
+
+
+def _as_text(loaded, table: str) -> pl.DataFrame:
+    df = loaded.frames[table].collect()
+    return df.with_columns(pl.col(pl.Categorical).cast(pl.String))
+
+
+@pytest.mark.parametrize(
+    ("over", "dirty", "problem"),
+    [
+        ({}, False, False),  # clean: keys and labels cast as they are
+        ({"member_id": " m3 "}, True, False),  # padded person key
+        ({"target_member_id": "  "}, True, False),  # blank person key → null
+        ({"kind": "Message"}, True, False),  # a label compared lower-case
+        ({"platform": " WeChat"}, True, False),
+        ({"group_id": " G1"}, True, False),  # a label trimmed, its case kept
+        ({"member_id": ""}, True, True),  # required and blank
+        ({"platform": "  "}, True, True),
+        ({"kind": "shout"}, False, False),  # a kind of its own, nothing to clean
+    ],
+)
+def test_categorical_labels_checked_on_distinct_values_same_result(over, dirty, problem):
+    """With the person keys Categorical, keys and labels are cast as the source has them
+    and only their distinct values are checked; a value the boundary would trim, null or
+    lower-case sends the part through the usual conforming. Either way the tables and the
+    problems are exactly those of conforming first and casting after."""
+    frame = _activities(**over)
+    res = conform(frame, "activities", tz="Asia/Shanghai", currency="CNY", categorical=True)
+    assert res.dirty.collect().item() is dirty
+    fast, slow = _load(frame, "activities", True), _load(frame, "activities", False)
+    assert fast.frames["activities"].collect_schema()["kind"] == pl.Categorical
+    assert_frame_equal(_as_text(fast, "activities"), _as_text(slow, "activities"))
+    assert [str(p) for p in fast.problems] == [str(p) for p in slow.problems]
+    assert bool(fast.problems) is problem
+
+
+def test_clean_values_are_cast_without_conforming_twice():
+    frame = _activities()
+    res = conform(frame, "activities", tz="UTC", currency="CNY", categorical=True)
+    assert res.dirty.collect().item() is False
+    schema = res.frame.collect_schema()
+    assert schema["member_id"] == PERSON_KEY and schema["platform"] == pl.Categorical
+    assert res.frame.collect()["group_id"].cast(pl.String).to_list() == ["G1"] * 3
+
+
+def test_one_part_to_clean_of_two_reloads_its_table_only():
+    parts = [
+        SourceFrame("activities", _activities(), origin="a.csv"),
+        SourceFrame("activities", _activities(member_id=" m9"), origin="b.csv"),
+        SourceFrame("orders", _orders(), origin="orders.csv"),
+    ]
+    kw = {"tz": "UTC", "currency": "CNY"}
+    fast, slow = conform_frames(parts, person_keys=True, **kw), conform_frames(parts, **kw)
+    for table in ("activities", "orders"):
+        assert_frame_equal(_as_text(fast, table), _as_text(slow, table))
+    assert _as_text(fast, "activities")["member_id"].to_list()[-1] == "m9"
