@@ -128,6 +128,7 @@ def conform(
     out: list[pl.Expr] = []
     flags: list[str] = []  # one Boolean column per check, in the conformed pass
     raw_flags: list[pl.Expr] = []
+    dirty_rows: list[pl.Expr] = []  # categorical: a person key the boundary would change
 
     def problem(
         on: pl.LazyFrame,
@@ -209,6 +210,8 @@ def conform(
             text, inline = pl.col(name), _clean_text(col)
             if name in as_is:  # as the source has it (see the docstring)
                 text = text.cast(pl.String)
+                if col.person_key:  # many distinct values: checked row by row, cheaper
+                    dirty_rows.append(_changed(col, text).alias(f"__dirty{len(dirty_rows)}"))
             parsed, inline_parsed = text, inline
             if name == "platform" and platform:
                 parsed, inline_parsed = (e.fill_null(pl.lit(platform)) for e in (text, inline))
@@ -247,7 +250,7 @@ def conform(
                 f"'{{value}}' is not one of {', '.join(col.allowed)}; use one of those (or map it)",
                 flag=parsed.is_not_null() & ~parsed.is_in(col.allowed),
             )
-    typed = cleaned.select(pl.col("__row"), *keep, *out, *raw_flags)
+    typed = cleaned.select(pl.col("__row"), *keep, *out, *raw_flags, *dirty_rows)
     if "amount" in spec.polars_schema:
         rates = {k.upper(): float(v) for k, v in (fx_rates or {}).items()}
         rates[currency.upper()] = 1.0
@@ -291,16 +294,18 @@ def conform(
     names = spec.polars_schema.names()
     if not flags and not as_is:
         return Conformed(typed.select(names), problem_frame, pl.LazyFrame({"bad": [False]}))
-    typed = typed.cache()  # the table, its flags and its distinct labels: one pass
+    typed = typed.cache()  # the table, its flags and its dirty checks: one pass
     bad = pl.any_horizontal(*flags).fill_null(False).any() if flags else pl.lit(False)
     dirty = None
-    if as_is:  # a distinct value that the boundary would change (categorical=False)
-        changed = [
+    if as_is:  # a value that the boundary would change (categorical=False)
+        rows = [pl.col(d.meta.output_name()) for d in dirty_rows]
+        changed = [typed.select(pl.any_horizontal(*rows).any().alias("__keys"))] if rows else []
+        changed += [  # labels: few distinct values, checked once each
             typed.select(pl.col(c.name).unique().cast(pl.String)).select(
-                _changed(c, pl.col(c.name))
+                _changed(c, pl.col(c.name)).any()
             )
             for c in spec.columns
-            if c.name in as_is
+            if c.name in as_is and not c.person_key
         ]
         dirty = pl.concat(changed, how="horizontal").select(
             pl.any_horizontal(pl.all()).alias("dirty")
@@ -325,11 +330,11 @@ def _trimmed(col, value: pl.Expr | None = None) -> pl.Expr:
 
 
 def _changed(col, values: pl.Expr) -> pl.Expr:
-    """Scalar: would the boundary change one of ``values`` (text of ``col``) — trim it,
-    null it as blank or change its case? (``values`` is read twice: a column, not an
-    expression such as ``unique()`` whose order may differ between the reads.)"""
+    """Per value: would the boundary change it (text of ``col``) — trim it, null it as
+    blank or change its case? (``values`` is read twice: a column, not an expression such
+    as ``unique()`` whose order may differ between the reads.)"""
     clean = _trimmed(col, values)
-    return ((values != clean) | (clean == "")).any()
+    return (values != clean) | (clean == "")
 
 
 def _blank_to_null(text: pl.Expr) -> pl.Expr:
