@@ -63,11 +63,16 @@ class CommunityData:
         while identical but separately built subplans are computed once each. The memo
         lives on this object, so it goes when the data goes; a derived view
         (:meth:`clipped`, :meth:`previous`, ``dataclasses.replace``) starts empty, and
-        so does each run of the metrics (the core hands them a fresh view)."""
+        so does each run of the metrics (the core hands them a fresh view).
+
+        The frame is a projection of the cache, not the cache node itself: Polars 2.1
+        panics (``cache_states.rs``, a ``PanicException`` that ``except Exception`` does
+        not catch) collecting on its own a cached plan that reads one table twice; one
+        node above the cache avoids it and shares the same."""
         key = (make, *args)
         hit = self._shared.get(key)
         if hit is None:
-            hit = self._shared.setdefault(key, make(self, *args).cache())
+            hit = self._shared.setdefault(key, make(self, *args).cache().select(pl.all()))
         return hit
 
     def memo(self, make: Callable[..., V], *args: Hashable) -> V:

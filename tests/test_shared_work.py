@@ -33,6 +33,24 @@ def test_shared_frames_and_memos_are_keyed_by_their_arguments():
     assert d.memo(thing, 2) == [2] and objects == [1, 2]
 
 
+def test_a_shared_frame_collects_on_its_own():
+    """A plugin may collect a shared frame alone (in its tests, say). A cached plan that
+    reads a table twice made Polars 2.1 panic when it was the root of a collect."""
+    d = sample_data()
+
+    def make(data):
+        acts = data.activities
+        per = acts.group_by("member_id").agg(pl.len().alias("n"))
+        late = acts.filter(pl.col("kind") == "message").group_by("member_id").agg(
+            pl.len().alias("m")
+        )
+        return per.join(late, on="member_id", how="left")
+
+    alone = d.shared(make).collect()
+    assert alone.height == d.activities.select(pl.col("member_id").n_unique()).collect().item()
+    assert pl.collect_all([d.shared(make)])[0].height == alone.height
+
+
 def test_pagerank_and_clv_fit_run_once_per_run_for_metric_and_scorecard(monkeypatch):
     ranks, fits = [], []
     real_rank, real_fit = _interaction_graph.pagerank, clv.fit_models
