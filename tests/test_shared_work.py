@@ -41,8 +41,8 @@ def test_a_shared_frame_collects_on_its_own():
     def make(data):
         acts = data.activities
         per = acts.group_by("member_id").agg(pl.len().alias("n"))
-        late = acts.filter(pl.col("kind") == "message").group_by("member_id").agg(
-            pl.len().alias("m")
+        late = (
+            acts.filter(pl.col("kind") == "message").group_by("member_id").agg(pl.len().alias("m"))
         )
         return per.join(late, on="member_id", how="left")
 
