@@ -97,8 +97,8 @@ def conform_frames(
     the conformed values (:attr:`core.conform.Conformed.flags`). Only a frame with a
     flagged row is read a second time, by its detailed problem queries (row, column,
     value, message). With ``person_keys`` the keys and labels are cast as the source has
-    them and only their distinct values are checked for what the boundary would trim,
-    null or lower-case (``conform(categorical=True)``); a part with such a value is
+    them and only checked for what the boundary would trim, null or lower-case
+    (``conform(categorical=True)``); a part with such a value is
     conformed again the usual way and its table collected again — same tables, same
     problems, one more read of that table.
     """
@@ -123,9 +123,9 @@ def conform_frames(
             categorical=categorical,
         )
 
-    # Checked, the person keys and labels are cast as the source has them and their
-    # distinct values checked instead of trimming every row (``conform(categorical=)``);
-    # a part with a value to clean is conformed again the usual way
+    # Checked, the person keys and labels are cast as the source has them, with a check
+    # of whether cleaning them would change anything (``conform(categorical=)``); a part
+    # with a value to clean is conformed again the usual way
     fast = check and person_keys
     checks = [(part, conformed(part, fast)) for part in parts]
     drops = list(dropped)
@@ -145,16 +145,17 @@ def conform_frames(
     dirty = [checks[i][1].dirty for i in cleanable]
     results = pl.collect_all(flags + dirty + [tables[t] for t in names] + counts)
     bad = [df.item() for df in results[: len(flags)]]
+    to_clean = results[len(flags) : len(flags) + len(dirty)]
     rest = results[len(flags) + len(dirty) :]
-    done = dict(zip(names, rest, strict=False))
-    redo = [i for i, df in zip(cleanable, results[len(flags) :], strict=False) if df.item()]
+    done = dict(zip(names, rest, strict=False))  # rest: the tables, then the drop counts
+    redo = [i for i, df in zip(cleanable, to_clean, strict=True) if df.item()]
     if redo:  # values to clean: those parts conformed again, their tables collected again
         for i in redo:
             checks[i] = (checks[i][0], conformed(checks[i][0], False))
         again = [t for t in names if any(checks[i][0].table == t for i in redo)]
         retables = _tables(checks, person_keys)
         got = pl.collect_all([_flags(checks[i][1]) for i in redo] + [retables[t] for t in again])
-        for i, df in zip(redo, got, strict=False):
+        for i, df in zip(redo, got[: len(redo)], strict=True):
             bad[i] = df.item()
         done.update(zip(again, got[len(redo) :], strict=True))
     flagged = [(part, res) for (part, res), b in zip(checks, bad, strict=True) if b]

@@ -31,8 +31,12 @@ def _orders(**over) -> pl.LazyFrame:
         "status": "paid",
         "refunded_amount": "0",
     }
-    rows = [row, {**row, "order_id": "o2", **over}]
-    return pl.LazyFrame(rows, schema=dict.fromkeys(row, pl.String))
+    return _text_frame([row, {**row, "order_id": "o2", **over}])
+
+
+def _text_frame(rows: list[dict]) -> pl.LazyFrame:
+    """Rows as a CSV gives them: every column text."""
+    return pl.LazyFrame(rows, schema=dict.fromkeys(rows[0], pl.String))
 
 
 def _flag(frame: pl.LazyFrame, table: str = "orders") -> bool:
@@ -135,8 +139,7 @@ def _activities(**over) -> pl.LazyFrame:
         "group_id": "G1",
         "target_member_id": "m2",
     }
-    rows = [row, {**row, "member_id": "m2", "target_member_id": None}, {**row, **over}]
-    return pl.LazyFrame(rows, schema=dict.fromkeys(row, pl.String))
+    return _text_frame([row, {**row, "member_id": "m2", "target_member_id": None}, {**row, **over}])
 
 
 def _load(frame: pl.LazyFrame, table: str, person_keys: bool):
