@@ -1,7 +1,8 @@
-"""Plugin authors' experience: the example packages installed for real, the testing
-helpers, and the safety cases test_manager.py does not cover (options validated with the
-plugin and option named, failures while running named with their distribution, disabling
-through the config file and the environment, the CLI's strict mode and ``--json``)."""
+"""Plugin authors' experience: the example packages installed for real (and
+``check_source`` on one), and the safety cases test_manager.py does not cover (options
+validated with the plugin and option named, failures while running named with their
+distribution, disabling through the config file and the environment, the CLI's strict
+mode and ``--json``). The testing helpers: test_plugin_testing_helpers.py."""
 
 from __future__ import annotations
 
@@ -10,14 +11,11 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
-import polars as pl
 import pytest
 from click.testing import CliRunner
 from editable_install import installed
-from pydantic import BaseModel, ConfigDict
 
 from communityroi import (
     KPI,
@@ -27,10 +25,8 @@ from communityroi import (
     PluginError,
     RendererSpec,
     Section,
-    SourceFrame,
     SourceSpec,
     T,
-    TransformSpec,
     hookimpl,
 )
 
@@ -341,193 +337,8 @@ def test_disable_in_environment_overrides_the_file(tmp_path, monkeypatch):
     assert "loyalty" not in registry.metrics and "engagement" in registry.metrics
 
 
-# -- the testing helpers ---------------------------------------------------------------
-
-
-def test_plugin_registry_accepts_bare_specs_and_plugin_objects():
-    spec = MetricSpec("plain", T("Plain"), "no options", lambda d, o: MetricResult({}, _empty))
-
-    class Obj:
-        @hookimpl
-        def communityroi_renderers(self):
-            return [RendererSpec("txt", "text", lambda r, c: b"x", "txt")]
-
-    registry = plugin_registry(spec, Obj())
-    assert set(registry.metrics) == {"plain"} and set(registry.renderers) == {"txt"}
-    assert not registry.sources  # no built-ins unless asked for
-
-
-def test_plugin_registry_is_strict():
-    class Wrong:
-        @hookimpl
-        def communityroi_metrics(self):
-            return ["not a spec"]
-
-    with pytest.raises(PluginError, match="expected MetricSpec"):
-        plugin_registry(Wrong())
-
-
-def test_build_report_has_only_your_metric_and_the_builtins_you_name():
-    spec = MetricSpec("plain", T("Plain"), "no options", lambda d, o: MetricResult({}, _empty))
-    assert [s.metric for s in build_report([spec], sample_data()).sections] == ["plain"]
-    report = build_report([spec], sample_data(), builtin_metrics=["roi"])
-    assert {s.metric for s in report.sections} == {"plain", "roi"}
-
-
-def test_render_report_returns_bytes_per_format():
-    spec = MetricSpec("plain", T("Plain"), "no options", lambda d, o: MetricResult({}, _empty))
-    out = render_report([spec], sample_data(), ("html", "json", "pdf"))
-    assert set(out) == {"html", "json", "pdf"}
-    assert out["pdf"].startswith(b"%PDF-")
-    assert json.loads(out["json"])["metrics"]["plain"]["kpis"]["n"]["value"] == 1
-
-
-def test_sample_data_matches_its_documentation():
-    data = sample_data()
-    got = {t: data.frame(t).collect() for t in ("members", "activities", "orders", "costs")}
-    assert {t: f.height for t, f in got.items()} == {
-        "members": 5,
-        "activities": 11,
-        "orders": 4,
-        "costs": 2,
-    }
-    report = build_report([], data, builtin_metrics=["roi"])
-    roi = {k.key: k.value for k in report.section("roi").kpis}
-    # paid 199 + 99 + 59.90 = 357.90; costs 300 + 100 = 400
-    assert roi["return"] == pytest.approx(357.9)
-    assert roi["investment"] == pytest.approx(400)
-    assert roi["members_end"] == 4  # m5 left on 10-20
-    assert roi["active_members"] == 4  # m1–m4 (m4's join does not count; m5 silent)
-
-
-def test_fixtures(sample_data, make_community, communityroi_cli):
-    assert sample_data.period.start == date(2026, 10, 1)
-    data = make_community({"members": [{"member_id": "a", "joined_at": "2026-10-02"}]})
-    assert data.timezone == "Asia/Shanghai" and data.members.collect().height == 1
-    result = communityroi_cli("plugins", "--json")
-    assert result.exit_code == 0 and '"roi"' in result.stdout
-
-
-def test_strict_plugins_fixture(strict_plugins):
-    assert load_settings(None).plugins.strict is True
-
-
 def test_check_source_helper_on_the_example_source(weimiquan_plugin):
     from communityroi.testing import check_source
 
     got = check_source(weimiquan_plugin.SPEC, {"path": str(EXPORT)})
     assert got["members"].height == len(_csv(EXPORT / "members.csv"))
-
-
-def test_make_data_is_the_real_boundary():
-    with pytest.raises(Exception, match="row 2, column at"):
-        make_data(
-            {"activities": [{"member_id": "a", "at": "soon", "kind": "message"}]},
-            start=date(2026, 10, 1),
-            end=date(2026, 10, 31),
-        )
-
-
-def test_sources_return_frames_through_the_public_api_only():
-    """The example plugins and the scaffold templates import only from communityroi."""
-    import ast
-
-    from core import scaffold
-
-    texts = [p.read_text(encoding="utf-8") for p in EXAMPLES.glob("*/communityroi_*.py")]
-    texts += [
-        scaffold.render_files("x_check", k)["communityroi_x_check.py"] for k in scaffold.KINDS
-    ]
-    assert len(texts) == 5
-    for text in texts:
-        for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                mods = (
-                    [node.module]
-                    if isinstance(node, ast.ImportFrom)
-                    else [a.name for a in node.names]
-                )
-                assert not any(m and m.split(".")[0] in ("core", "plugins") for m in mods)
-    assert SourceFrame  # the spec types come from communityroi
-
-
-def test_template_dirs_hook_lets_a_plugin_bring_its_section_template(tmp_path):
-    folder = tmp_path / "templates"
-    folder.mkdir()
-    (folder / "acme_section.html").write_text(
-        '{% extends "default:section.html" %}'
-        '{% block kpis %}<p class="acme">ACME · {{ section.title }}</p>{% endblock %}',
-        encoding="utf-8",
-    )
-
-    class WithTemplate:
-        @hookimpl
-        def communityroi_metrics(self):
-            def build(got):
-                return Section(kpis=(KPI("n", T("N"), 1),), template="acme_section.html")
-
-            return [
-                MetricSpec("acme", T("Acme"), "own template", lambda d, o: MetricResult({}, build))
-            ]
-
-        @hookimpl
-        def communityroi_template_dirs(self):
-            return [folder]
-
-    assert plugin_registry(WithTemplate()).template_dirs == [folder]
-    html = render_report([WithTemplate()], sample_data(), ("html",))["html"].decode()
-    assert '<p class="acme">ACME · Acme</p>' in html
-
-
-class BotOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    bot_ids: list[str]
-
-
-class WithTransform:
-    """A source of three activities and a transform dropping the bots' ones."""
-
-    @hookimpl
-    def communityroi_sources(self):
-        rows = pl.LazyFrame(
-            {
-                "member_id": ["a", "bot", "b"],
-                "at": ["2026-10-02 09:00", "2026-10-02 09:01", "2026-10-03 10:00"],
-                "kind": ["message", "message", "reply"],
-            }
-        )
-        return [
-            SourceSpec(
-                "rows",
-                "three rows",
-                lambda o, c: [SourceFrame("activities", rows, "<rows>", platform="t")],
-            )
-        ]
-
-    @hookimpl
-    def communityroi_transforms(self):
-        def drop(frames, opts, ctx):
-            keep = ~pl.col("member_id").is_in(opts.bot_ids)
-            return {**frames, "activities": frames["activities"].filter(keep)}
-
-        return [TransformSpec("drop_bots", "remove bots", drop, options=BotOptions)]
-
-
-def test_transform_runs_between_loading_and_metrics():
-    period = {"period_start": "2026-10-01", "period_end": "2026-10-31"}
-    registry = plugin_registry(WithTransform())
-    settings = load_settings(
-        None,
-        report=period,
-        sources=[{"type": "rows"}],
-        transforms={"drop_bots": {"bot_ids": ["bot"]}},
-    )
-    _loaded, data = load(settings, registry)
-    assert data.activities.collect()["member_id"].to_list() == ["a", "b"]
-    untouched = load(load_settings(None, report=period, sources=[{"type": "rows"}]), registry)[1]
-    assert untouched.activities.collect().height == 3  # not configured, not enabled by default
-    wrong = load_settings(
-        None, report=period, sources=[{"type": "rows"}], transforms={"drop_bots": {"bots": ["x"]}}
-    )
-    with pytest.raises(ConfigError, match=r"^transform 'drop_bots': bot_ids: Field required"):
-        load(wrong, registry)
