@@ -29,20 +29,7 @@ from communityroi import (
     T,
     hookimpl,
 )
-
-# The opt-in fixtures, registered here by importing them (a plugin package would write
-# pytest_plugins = ["communityroi.testing"] in its conftest.py instead).
-from communityroi.testing import (  # noqa: F401
-    _communityroi_cli_fixture,
-    _make_community_fixture,
-    _sample_data_fixture,
-    _strict_plugins_fixture,
-    build_report,
-    make_data,
-    plugin_registry,
-    render_report,
-    sample_data,
-)
+from communityroi.testing import build_report, plugin_registry, sample_data
 from core import manager
 from core.cli import main
 from core.pipeline import compute, load, registry_for, render
