@@ -1,14 +1,20 @@
 """Calendar helpers shared by the metrics: local days and months as UTC instants.
 
-Bucketing timestamps by a binary search in the UTC instants of local midnights is much
-cheaper than converting the time zone of every row, and it is exact across DST changes.
+Bucketing timestamps by the UTC instants of local midnights is much cheaper than
+converting the time zone of every row, and it is exact across DST changes.
+:func:`position` finds a timestamp's place among those instants by arithmetic and one
+table lookup, elementwise, instead of a binary search per row (Polars runs
+``search_sorted`` on one thread: ≈ 0.1–0.2 s per 10 M rows, and the metrics' collect
+had the other core idle meanwhile — issue 17).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from math import gcd
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import polars as pl
 
 from communityroi import CommunityData
@@ -24,10 +30,40 @@ def utc_midnights(days: list[date], tz: str) -> pl.Series:
     )
 
 
+# the largest lookup table :func:`position` builds (cells of the bounds' common step)
+MAX_CELLS = 2_000_000
+
+
+def position(bounds: pl.Series, column: str) -> pl.Expr:
+    """How many of the sorted UTC ``bounds`` are at or before each value of the UTC
+    ``column`` (UInt32; 0 for a null): ``pl.lit(bounds).search_sorted(col, side="right")``.
+
+    Every bound is ``b₀ + kᵢ·u`` for the greatest common divisor ``u`` of the gaps between
+    them (a day for local midnights in a zone without DST, an hour with it), so no bound
+    falls strictly inside a cell ``[b₀ + j·u, b₀ + (j+1)·u)`` and the count is one value
+    per cell: cell ``j = ⌊(t − b₀) / u⌋`` looks it up in a table of the cells (row 0:
+    before ``b₀`` or null). Exact, and elementwise, where ``search_sorted`` is a binary
+    search per row on one thread. Bounds whose grid would need more than
+    :data:`MAX_CELLS` cells (fewer than two distinct bounds, or historical offsets of
+    seconds) are searched the plain way.
+    """
+    us = bounds.dt.epoch("us").to_numpy()
+    step = gcd(*(int(d) for d in np.diff(us)))
+    cells = (int(us[-1]) - int(us[0])) // step if step > 0 else MAX_CELLS + 1
+    if cells > MAX_CELLS:
+        return pl.lit(bounds).search_sorted(pl.col(column), side="right")
+    # table[0]: before b₀ (and null); table[j + 1]: bounds ≤ b₀ + j·u, for j = 0 … cells
+    grid = int(us[0]) + step * np.arange(cells + 1, dtype=np.int64)
+    counts = np.searchsorted(us, grid, side="right")
+    table = pl.Series(np.concatenate(([0], counts)), dtype=pl.UInt32)
+    j = (pl.col(column).dt.epoch("us") - int(us[0])) // step + 1
+    return pl.lit(table).gather(j.clip(0, cells + 1).fill_null(0))
+
+
 def interval_index(bounds: pl.Series, column: str) -> pl.Expr:
     """0-based index of the interval between consecutive sorted ``bounds`` that holds the
-    UTC ``column``; -1 before the first bound."""
-    return pl.lit(bounds).search_sorted(pl.col(column), side="right").cast(pl.Int32) - 1
+    UTC ``column``; -1 before the first bound (and for a null)."""
+    return position(bounds, column).cast(pl.Int32) - 1
 
 
 def day_of_period(data: CommunityData, column: str = "at") -> pl.Expr:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import polars as pl
 
 from communityroi import CommunityData, views
-from plugins.metrics._calendar import month_starts, utc_midnights
+from plugins.metrics._calendar import month_starts, position, utc_midnights
 
 # (sorted (kind, weight) pairs, other kinds' weight, monthly decay): ``loyalty.key_of``
 LoveKey = tuple[tuple[tuple[str, float], ...], float, float]
@@ -33,18 +33,19 @@ def love_points(data: CommunityData, key: LoveKey) -> pl.Expr:
     """Each activity's love points, decayed to the period end: weight(kind) ×
     decay^(months between the activity's local month and the period end's).
 
-    The local month is found by a binary search in the UTC instants of the local month
-    starts of the ``HISTORY_MONTHS`` months up to the period end's (exact across DST, as
-    in ``_calendar``), and its decay factor read from a table of those months — converting
-    the time zone of 10 M activities and taking their year and month cost ≈ 0.8 CPU-s,
-    the search and lookup ≈ 0.25. An activity outside those months gets 0 here (the
-    table's two outer entries): :func:`_outside_points` scores those rows the direct way,
-    and :func:`_summary` adds them, so the love score is the same sum either way."""
+    The local month is found among the UTC instants of the local month starts of the
+    ``HISTORY_MONTHS`` months up to the period end's (``_calendar.position``: exact across
+    DST), and its decay factor read from a table of those months — converting the time
+    zone of 10 M activities and taking their year and month cost ≈ 0.8 CPU-s, a binary
+    search and lookup ≈ 0.25, ``position`` and the lookup ≈ 0.05. An activity outside
+    those months gets 0 here (the table's two outer entries): :func:`_outside_points`
+    scores those rows the direct way, and :func:`_summary` adds them, so the love score is
+    the same sum either way."""
     weights, other_weight, decay = key
     bounds, factors = _month_table(data, decay)
     # side="right": 0 before the first month start, i + 1 in month i, HISTORY_MONTHS + 1
     # from the start of the month after the period end's
-    index = pl.lit(bounds).search_sorted(pl.col("at"), side="right")
+    index = position(bounds, "at")
     return _kind_points(weights, other_weight) * pl.lit(factors).gather(index)
 
 

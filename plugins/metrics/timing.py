@@ -42,6 +42,7 @@ from communityroi import (
     hookimpl,
 )
 from communityroi.views import engaged
+from plugins.metrics._calendar import position
 
 DAYS = {
     "weekdays": T("Weekdays", "工作日"),
@@ -82,7 +83,7 @@ def hour_starts(data: CommunityData) -> pl.DataFrame:
 def weekday_hour(data: CommunityData, column: str = "at") -> list[pl.Expr]:
     """``weekday`` (1–7) and ``hour`` (0–23) in local time of a UTC ``column`` in P."""
     starts = hour_starts(data)
-    i = pl.lit(starts["at"]).search_sorted(pl.col(column), side="right") - 1
+    i = position(starts["at"], column) - 1
     return [
         pl.lit(starts["weekday"]).gather(i).alias("weekday"),
         pl.lit(starts["hour"]).gather(i).alias("hour"),
@@ -102,7 +103,7 @@ def compute(data: CommunityData, opts: TimingOptions) -> MetricResult:
     # period's hours up per (weekday, hour): the same cells as grouping every activity by
     # its weekday and hour, without two lookups per activity and a two-key group-by
     starts = hour_starts(data).with_row_index("i")
-    i = pl.lit(starts["at"]).search_sorted(pl.col("at"), side="right").cast(pl.UInt32) - 1
+    i = position(starts["at"], "at") - 1
     cells = (
         engaged(data.activities)
         .filter(data.in_period("at"))
