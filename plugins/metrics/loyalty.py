@@ -130,13 +130,16 @@ def rfm(data: CommunityData) -> pl.LazyFrame:
     # ≈ 0.3 CPU-s per count over 1.9 M orders; instead a row whose id's 64-bit hash occurs
     # once among all paid orders has an id no other row has, so it counts 1, and only the
     # rows of repeated hashes (a repeated id, or in theory two ids with one hash) have
-    # their ids counted distinct — the same numbers, as each id is counted once either way
+    # their ids counted distinct — the same numbers, as each id is counted once either way.
+    # (A hash occurs more than once: ``len().over(hash) > 1``, the same flags as
+    # ``is_duplicated()``, which runs on one thread: 0.23 s against 0.08 on 2 M orders.)
     in_period, repeated = pl.col("_in_period"), pl.col("_repeated")
     orders = (
         views.paid_orders(data)
         .filter(pl.col("buyer_id").is_not_null())
         .with_columns(
-            _in_period=data.in_period("at"), _repeated=pl.col("order_id").hash().is_duplicated()
+            _in_period=data.in_period("at"),
+            _repeated=pl.len().over(pl.col("order_id").hash()) > 1,
         )
     )
 
