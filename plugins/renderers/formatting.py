@@ -34,9 +34,18 @@ MISSING = "—"
 NARROW_SYMBOLS = {"CNY": "¥"}
 
 
-def locale_of(lang: str) -> str:
-    """Babel locale for a report language: ``zh-CN`` → ``zh_CN``, anything else ``en``."""
-    return "zh_CN" if lang.lower().startswith("zh") else "en"
+def locale_of(lang: str) -> Locale:
+    """Babel locale for a report language: ``zh-CN`` → ``zh_CN``, anything else ``en``.
+
+    A ``Locale``, made once per language: babel parses a locale given by name on every
+    call (≈ 26,000 times, a fifth of the view's time, for one HTML and one print page of
+    the full-size report)."""
+    return _locale("zh_CN" if lang.lower().startswith("zh") else "en")
+
+
+@lru_cache(maxsize=8)
+def _locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def is_missing(value: Any) -> bool:
@@ -44,12 +53,12 @@ def is_missing(value: Any) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _currency_pattern(loc: str, decimals: int) -> str:
-    pattern = Locale.parse(loc).currency_formats["standard"].pattern
+def _currency_pattern(loc: Locale, decimals: int) -> str:
+    pattern = loc.currency_formats["standard"].pattern
     return pattern.replace(".00", "") if decimals == 0 else pattern
 
 
-def _symbol_fix(text: str, code: str, loc: str) -> str:
+def _symbol_fix(text: str, code: str, loc: Locale) -> str:
     narrow = NARROW_SYMBOLS.get(code)
     if narrow is None:
         return text
