@@ -25,7 +25,13 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_compact_decimal, format_currency, format_decimal
+from babel.numbers import (
+    NumberPattern,
+    format_compact_decimal,
+    format_currency,
+    format_decimal,
+    parse_pattern,
+)
 
 from communityroi import KPI, Period
 from plugins.renderers.labels import label
@@ -53,9 +59,15 @@ def is_missing(value: Any) -> bool:
 
 
 @lru_cache(maxsize=32)
-def _currency_pattern(loc: Locale, decimals: int) -> str:
+def _currency_pattern(loc: Locale, decimals: int) -> NumberPattern:
     pattern = loc.currency_formats["standard"].pattern
-    return pattern.replace(".00", "") if decimals == 0 else pattern
+    return _pattern(pattern.replace(".00", "") if decimals == 0 else pattern)
+
+
+@lru_cache(maxsize=64)
+def _pattern(text: str) -> NumberPattern:
+    """A number pattern parsed once (babel parses a pattern given as text on every call)."""
+    return parse_pattern(text)
 
 
 def _symbol_fix(text: str, code: str, loc: Locale) -> str:
@@ -98,7 +110,7 @@ def number(value: float | int | None, lang: str, decimals: int | None = None) ->
         return MISSING
     if decimals is None:
         decimals = 0 if float(value).is_integer() else 1
-    fmt = "#,##0" + ("." + "0" * decimals if decimals else "")
+    fmt = _pattern("#,##0" + ("." + "0" * decimals if decimals else ""))
     return format_decimal(value, format=fmt, locale=locale_of(lang))
 
 
