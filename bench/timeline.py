@@ -116,7 +116,9 @@ def main(argv: list[str] | None = None) -> int:
         print("timeline: needs Linux perf (Debian: apt install linux-perf)", file=sys.stderr)
         return 2
     sys.path.insert(0, str(HERE))
-    from bench_report import write_config
+    from bench_report import compiled, write_config
+
+    compiled(args.tree.resolve() if args.tree else HERE.parent)  # as bench_report.py
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
