@@ -152,9 +152,9 @@ PACKAGES = ("core", "plugins", "communityroi", "report_templates")
 def compiled(tree: Path) -> int:
     """Write the bytecode of ``tree``'s packages (``compileall``), as ``pip install``
     leaves an installed package and as a user's first run leaves an editable one; how
-    many modules were compiled. Without it every timed run compiled them from source
-    where ``PYTHONDONTWRITEBYTECODE`` is set (this VM sets it): 132 modules, ≈ 0.2 s of
-    start-up a user does not pay."""
+    many modules the packages hold. Without it every timed run compiled the 132 modules
+    the CLI imports from source where ``PYTHONDONTWRITEBYTECODE`` is set (this VM sets
+    it): ≈ 0.2 s of start-up a user does not pay."""
     dirs = [str(tree / p) for p in PACKAGES if (tree / p).is_dir()]
     subprocess.run(
         [sys.executable, "-m", "compileall", "-q", *dirs], check=True, stdout=subprocess.DEVNULL
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict]] = {k: [] for k in kinds}
     n = compiled(args.tree or ROOT)
     print(f"load average at start: {os.getloadavg()[0]:.2f}; {os.cpu_count()} CPUs; {args.data}; "
-          f"bytecode of {n} modules of {args.tree or ROOT} written first")  # fmt: skip
+          f"{args.tree or ROOT}: bytecode of its {n} modules written first")  # fmt: skip
     for i in range(args.repeat):
         for kind in kinds:
             r = child(cmds[kind], env=env, cwd=work)

@@ -10,7 +10,7 @@ which py-spy and cProfile do not see — and prints:
   ~1.0 while the metrics collect is a Polars operation running on one thread (this is
   how the per-row ``search_sorted`` and ``is_duplicated`` calls were found);
 - the CLI's own steps (``-v``) with their start times, to tell which stretch is which;
-- the hottest functions of the whole run (leaf of each sample, templates stripped).
+- the hottest functions of the whole run (leaf of each sample, module paths stripped).
 
     python bench/timeline.py --data /tmp/benchfull            # needs `perf` (linux-perf)
     python bench/timeline.py --data /tmp/benchfull --tree /tmp/old --top 30
@@ -39,8 +39,6 @@ HZ = 299
 BIN = 0.5
 _HEAD = re.compile(r"\s*(\d+)\s+([\d.]+):")
 _ADDR = re.compile(r"^\s*[0-9a-f]+\s+")
-
-
 _MODULE = re.compile(r"\b[a-z_][a-z0-9_]*::")
 
 
@@ -142,7 +140,11 @@ def main(argv: list[str] | None = None) -> int:
             ["perf", "script", "-i", str(data), "-F", "tid,time,ip,sym"],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
-    report(samples(script), args.top)
+    rows = samples(script)
+    if not rows:
+        print("timeline: perf recorded no samples (is perf allowed here?)", file=sys.stderr)
+        return 1
+    report(rows, args.top)
     if steps:
         print("\nthe CLI's steps (-v):")
         print("\n".join(steps))
