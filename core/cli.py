@@ -387,7 +387,11 @@ main.add_command(history)
 
 
 def console() -> None:
-    """The installed ``communityroi`` program: :func:`main`, one command per process."""
+    """The installed ``communityroi`` program: :func:`main`, one command per process,
+    with the memory allocator set for it before Polars loads (:mod:`core.allocator`)."""
+    from core.allocator import tune
+
+    tune()
     Ctx.one_shot = True
     main()
 
