@@ -125,7 +125,10 @@ def floor(data: Path) -> None:
 
 
 def child(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> dict:
-    """Run one child; wall, CPU-s and its own peak RSS (os.wait4), its stderr tail.
+    """Run one child; wall, CPU-s (of which in the kernel: ``sys``), minor page faults
+    (millions) and its own peak RSS (os.wait4), its stderr tail. The kernel's share and
+    the faults are far steadier than wall time on a shared VM: they show what the memory
+    allocator does (``core/allocator.py``).
 
     ``cwd``: where it runs. ``python -m`` puts the current directory first on the module
     path, so a ``--tree`` child started in the working tree ran the working tree's code."""
@@ -141,6 +144,8 @@ def child(cmd: list[str], env: dict | None = None, cwd: Path | None = None) -> d
     return {
         "wall": wall,
         "cpu": ru.ru_utime + ru.ru_stime,
+        "sys": ru.ru_stime,
+        "faults": ru.ru_minflt / 1e6,
         "rss_gb": ru.ru_maxrss / 1024**2,  # KiB on Linux
         "stderr": err,
     }
@@ -162,8 +167,14 @@ def compiled(tree: Path) -> int:
     return sum(1 for d in dirs for _ in Path(d).rglob("*.py"))
 
 
+FIELDS = ("wall", "cpu", "sys", "faults", "rss_gb")
+
+
 def _fmt(r: dict) -> str:
-    return f"wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s  peak {r['rss_gb']:5.2f} GB"
+    return (
+        f"wall {r['wall']:6.2f} s  cpu {r['cpu']:6.2f} s (sys {r['sys']:5.2f})  "
+        f"faults {r['faults']:4.2f} M  peak {r['rss_gb']:5.2f} GB"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,15 +218,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {i + 1} {kind:<6} {_fmt(r)}  (load {load:.2f})", flush=True)
             if kind == "report" and args.steps:
                 print("\n".join("    " + ln for ln in r["stderr"].splitlines() if "s " in ln))
-    med = {
-        k: {f: statistics.median(r[f] for r in rs) for f in ("wall", "cpu", "rss_gb")}
-        for k, rs in runs.items()
-    }
+    med = {k: {f: statistics.median(r[f] for r in rs) for f in FIELDS} for k, rs in runs.items()}
     print(f"\nmedians of {args.repeat}:")
     for k, m in med.items():
-        print(
-            f"  {k:<6} wall {m['wall']:6.2f} s  cpu {m['cpu']:6.2f} s  peak {m['rss_gb']:5.2f} GB"
-        )
+        print(f"  {k:<6} {_fmt(m)}")
     if len(med) == 2:
         ratios = [r["wall"] / f["wall"] for f, r in zip(runs["floor"], runs["report"], strict=True)]
         wall = med["report"]["wall"] / med["floor"]["wall"]
