@@ -4,17 +4,17 @@ Polars allocates through jemalloc (Linux and macOS) and reads its options from t
 environment variable ``_RJEM_MALLOC_CONF`` when ``polars`` is first imported: it starts
 from its own ``dirty_decay_ms:500,muzzy_decay_ms:1000`` and appends the variable's value,
 later options winning. With those defaults a report run hands freed column buffers back
-to the operating system half a second after it frees them, spread over 4 × CPUs arenas
-(one per group of threads), so the next query's buffers are fresh pages the kernel must
-map and zero: on the bench data (10 M activities) 1.7 M page faults and ≈ 6 CPU-s of
-system time per run, a sixth of the run's CPU.
+to the operating system half a second after it frees them, spread over 4 × CPUs arenas,
+so the next query's buffers are fresh pages the kernel must map and zero: on the bench
+data (10 M activities) 1.7 M page faults and ≈ 6 CPU-s of system time per run, a sixth
+of the run's CPU.
 
 A report is one batch job that frees and re-allocates the same sizes over and over, so
 the installed program (:func:`core.cli.console`) asks, before Polars loads, for freed
 memory to be kept for 2 s (``dirty_decay_ms`` / ``muzzy_decay_ms``) and for fewer arenas
 (one per four CPUs, at least one) so a buffer freed by one thread is found by the next
 allocation of another. Measured on the bench data (2 cores, ``bench/README.md``): page
-faults 1.7 M → 1.0 M, system time ≈ 6.2 → 3.8 CPU-s, peak memory 1.9 → 2.0 GB.
+faults 1.7 M → 1.0 M, system time ≈ 6 → ≈ 4 CPU-s, peak memory 1.9 → 2.0–2.3 GB.
 
 A ``_RJEM_MALLOC_CONF`` the user set is left as it is (theirs wins), and nothing is set
 once Polars is loaded (too late to matter: in-process callers such as the tests).
