@@ -1,7 +1,8 @@
 """Discourse source: real API responses from discourse/discourse_api (counted by hand and
 independently), a hand-written forum folder with mentions, likes and invitations, a
 hand-written folder with every response type read (overlapping pages counted once, what
-is not loaded reported), bad input.
+is not loaded reported). Odd and bad input: test_source_discourse_bad_input.py; every chat
+source's ``detect`` against the others' exports: test_source_detect.py.
 
 The real responses are discourse/discourse_api's spec fixtures, read from
 ``shared/samples/discourse/`` (never copied here); their tests skip when that folder is
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +19,6 @@ import polars as pl
 import pytest
 from conftest import sample
 
-from communityroi import DataError
 from communityroi.testing import check_source, load_source
 from plugins.sources import discourse
 
@@ -319,138 +318,3 @@ def test_likes_seen_twice_count_once(tmp_path):
         ("likes-2001-again.json", discourse.SYSTEM_LIKE, 2),
         ("t_201.json", discourse.NOT_REGULAR, 1),
     ]
-
-
-@pytest.mark.parametrize(
-    ("text", "reason"),
-    [
-        ('{"about": {"title": "x"}}', "keys: about"),
-        ("{}", "keys: none"),
-        ('[{"id": 1, "title": "a tag"}]', "a list of objects with keys: id, title"),
-        ("[1, 2]", "a list, not of objects"),
-        ('"hello"', "text"),
-    ],
-)
-def test_a_response_of_another_shape_is_reported_not_read(tmp_path, text, reason):
-    shutil.copytree(RESPONSES, tmp_path / "r")
-    (tmp_path / "r" / "other.json").write_text(text, encoding="utf-8")
-    assert _kinds(_load(tmp_path / "r")) == _kinds(_load(RESPONSES))
-    drops = _dropped(tmp_path / "r")
-    expected = f"not a Discourse API response this source reads ({reason})"
-    assert ("other.json", expected, 1) in drops and len(drops) == len(_dropped(RESPONSES)) + 1
-
-
-def test_an_empty_page_is_nothing_to_read(tmp_path):
-    shutil.copy(RESPONSES / "admin_users_23.json", tmp_path)
-    (tmp_path / "posts_9_replies.json").write_text("[]", encoding="utf-8")
-    assert _kinds(_load(tmp_path)) == {"join": 1}
-    assert _dropped(tmp_path) == []
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "expected"),
-    [
-        ("t_101.json", '{"post_stream": {"posts": [{"id": 1', "invalid JSON at line 1"),
-        (
-            "t_101.json",
-            '{"post_stream": {"posts": [{"id": 1, "user_id": 2, "post_number": 1}]}}',
-            "post 1 has no 'created_at'",
-        ),
-        (
-            "t_101.json",
-            '{"post_stream": {"posts": [{"id": "x", "user_id": 2}]}}',
-            "field 'id' should be a number but is text",
-        ),
-        ("t_102.json", '{"post_stream": [], "id": 102}', "'post_stream' should be an object"),
-        (
-            "t_102_posts.json",
-            '{"post_stream": {"posts": []}, "id": "vip"}',
-            "topic 1: field 'id' should be a number but is text",
-        ),
-        (
-            "t_102_posts.json",
-            '{"post_stream": {"posts": {"id": 1}}, "id": 102}',
-            "'post_stream.posts' should be a list of posts but is an object",
-        ),
-        (
-            "posts_7.json",
-            '{"id": 7, "user_id": 2, "created_at": "2024-01-01T00:00:00Z", '
-            '"post_number": "two", "topic_id": 3}',
-            "field 'post_number' should be a number but is text",
-        ),
-        (
-            "posts_7_replies.json",
-            '[{"id": 8, "user_id": 2, "post_number": 2, "topic_id": 3}]',
-            "post 1 has no 'created_at'",
-        ),
-        (
-            "posts_7_replies.json",
-            '[{"id": 8, "user_id": 2, "created_at": "2024-01-01T00:00:00Z", "post_number": 2}]',
-            "post 1 has no 'topic_id'",  # a loose post must say its topic
-        ),
-        (
-            "posts_7.json",
-            '{"id": 7, "user_id": 2, "created_at": "2024-01-01T00:00:00Z", "post_number": 2}',
-            "post 1 has no 'topic_id'",
-        ),
-        ("latest.json", '{"users": [], "topic_list": {"topics": 3}}', "'topic_list.topics'"),
-        ("u_x.json", '{"user": {"id": "x", "username": "x"}}', "field 'id' should be a number"),
-        ("likes_501.json", '{"post_action_users": null}', "'post_action_users' should be a list"),
-    ],
-)
-def test_bad_input_is_one_line_error_naming_the_file(tmp_path, name, text, expected):
-    root = tmp_path / "forum"
-    shutil.copytree(DATA / "forum", root)
-    (root / name).write_text(text, encoding="utf-8")
-    with pytest.raises(DataError) as err:
-        _load(root)
-    msg = str(err.value)
-    assert name in msg and expected in msg and "\n" not in msg
-
-
-def _detectors():
-    from plugins.sources import discord, slack, telegram
-
-    return {
-        "slack": slack.detect,
-        "discord": discord.detect,
-        "telegram": telegram.detect,
-        "discourse": discourse.detect,
-    }
-
-
-def test_each_detect_recognises_only_its_own_export(tmp_path):
-    root = DATA.parent
-    slack_zip = tmp_path / "slack.zip"  # the hand-written Slack export, zipped
-    with zipfile.ZipFile(slack_zip, "w") as zf:
-        for f in sorted((root / "slack" / "threads").rglob("*.json")):
-            zf.write(f, f.relative_to(root / "slack" / "threads").as_posix())
-    exports = {
-        "slack": [slack_zip, root / "slack" / "threads"],
-        "discord": [root / "discord" / "guild", root / "discord" / "guild" / "general.json"],
-        "telegram": [root / "telegram" / "full", root / "telegram" / "single" / "result.json"],
-        "discourse": [
-            root / "discourse" / "forum",
-            root / "discourse" / "responses",
-            root / "discourse" / "responses" / "u_frank.json",
-        ],
-    }
-    (tmp_path / "orders.csv").write_text("order_id,amount\n1,2\n")
-    for name, detect in _detectors().items():
-        for kind, paths in exports.items():
-            for p in paths:
-                assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched
-        assert detect(tmp_path / "orders.csv") is False
-        assert detect(tmp_path / "missing") is False
-
-
-def test_each_detect_recognises_only_its_own_real_sample(tmp_path):
-    exports = {
-        "slack": [sample("slack/testarchive.zip")],
-        "discord": [sample("discord/zulip_dce_export_general.json")],
-        "discourse": [_real_topic_with_likes(tmp_path / "sample")],
-    }
-    for name, detect in _detectors().items():
-        for kind, paths in exports.items():
-            for p in paths:
-                assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched
