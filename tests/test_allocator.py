@@ -19,6 +19,7 @@ def test_one_arena_per_four_cpus_at_least_one():
     assert allocator.options(64).startswith("narenas:16,")
     assert "dirty_decay_ms:2000" in allocator.options(2)
     assert "muzzy_decay_ms:2000" in allocator.options(2)
+    assert allocator.options(2).endswith(",oversize_threshold:0")
 
 
 def test_set_before_polars_loads(monkeypatch):
