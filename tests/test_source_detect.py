@@ -16,33 +16,31 @@ from plugins.sources import discord, discourse, slack, telegram
 DATA = Path(__file__).parent / "data"
 
 
-def _detectors():
-    return {
-        "slack": slack.detect,
-        "discord": discord.detect,
-        "telegram": telegram.detect,
-        "discourse": discourse.detect,
-    }
+DETECTORS = {
+    "slack": slack.detect,
+    "discord": discord.detect,
+    "telegram": telegram.detect,
+    "discourse": discourse.detect,
+}
 
 
 def test_each_detect_recognises_only_its_own_export(tmp_path):
-    root = DATA
     slack_zip = tmp_path / "slack.zip"  # the hand-written Slack export, zipped
     with zipfile.ZipFile(slack_zip, "w") as zf:
-        for f in sorted((root / "slack" / "threads").rglob("*.json")):
-            zf.write(f, f.relative_to(root / "slack" / "threads").as_posix())
+        for f in sorted((DATA / "slack" / "threads").rglob("*.json")):
+            zf.write(f, f.relative_to(DATA / "slack" / "threads").as_posix())
     exports = {
-        "slack": [slack_zip, root / "slack" / "threads"],
-        "discord": [root / "discord" / "guild", root / "discord" / "guild" / "general.json"],
-        "telegram": [root / "telegram" / "full", root / "telegram" / "single" / "result.json"],
+        "slack": [slack_zip, DATA / "slack" / "threads"],
+        "discord": [DATA / "discord" / "guild", DATA / "discord" / "guild" / "general.json"],
+        "telegram": [DATA / "telegram" / "full", DATA / "telegram" / "single" / "result.json"],
         "discourse": [
-            root / "discourse" / "forum",
-            root / "discourse" / "responses",
-            root / "discourse" / "responses" / "u_frank.json",
+            DATA / "discourse" / "forum",
+            DATA / "discourse" / "responses",
+            DATA / "discourse" / "responses" / "u_frank.json",
         ],
     }
     (tmp_path / "orders.csv").write_text("order_id,amount\n1,2\n")
-    for name, detect in _detectors().items():
+    for name, detect in DETECTORS.items():
         for kind, paths in exports.items():
             for p in paths:
                 assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched
@@ -56,7 +54,7 @@ def test_each_detect_recognises_only_its_own_real_sample(tmp_path):
         "discord": [sample("discord/zulip_dce_export_general.json")],
         "discourse": [_real_topic_with_likes(tmp_path / "sample")],
     }
-    for name, detect in _detectors().items():
+    for name, detect in DETECTORS.items():
         for kind, paths in exports.items():
             for p in paths:
                 assert bool(detect(p)) is (kind == name), (name, p)  # True, or what matched
