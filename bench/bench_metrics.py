@@ -7,9 +7,10 @@ conformed canonical tables into memory once (timed apart as "load"). Then it tim
 in a fresh subprocess so memory peaks and caches do not leak between runs:
 
 - every metric of the built-in registry (``core.manager.build_registry``) alone, run the
-  way the pipeline runs it (``core.metrics.run_metrics``: current and, where the metric
-  asks, previous period; one ``collect_all``; build);
-- the whole metric stage: all metrics in one ``run_metrics`` call, as ``communityroi run``
+  way the pipeline runs it (``core.metrics.run_all``: current and, where the metric
+  asks, previous period; one ``collect_all``; build; a metric reading the member
+  scorecard — actions — gets the scorecard of the member-score specs run with it);
+- the whole metric stage: all metrics in one ``run_all`` call, as ``communityroi run``
   does.
 
 Reported per run: wall time, CPU time (user + system; less sensitive to other load on the
@@ -52,7 +53,8 @@ def _peak_mb() -> float:
 
 
 def run_once(names: list[str], start: date, end: date, data_dir: Path, lazy: bool = False) -> dict:
-    """Load the data, run the named metrics (all when empty) in one run_metrics call.
+    """Load the data, run the named metrics (all when empty) in one ``run_all`` call (with
+    the member scorecard when one of them reads it).
 
     By default the data is loaded as the pipeline loads it: checked and collected into
     memory at the boundary (timed separately). ``lazy`` keeps the conformed tables as lazy
@@ -62,7 +64,8 @@ def run_once(names: list[str], start: date, end: date, data_dir: Path, lazy: boo
     from generate import load
 
     from core.manager import build_registry
-    from core.metrics import MetricJob, run_metrics
+    from core.metrics import MetricJob, run_all
+    from core.pipeline import score_jobs
 
     registry = build_registry(entry_points=False)
     specs = sorted(registry.metrics.values(), key=lambda si: si[0].order)
@@ -77,7 +80,11 @@ def run_once(names: list[str], start: date, end: date, data_dir: Path, lazy: boo
     base_mb = _peak_mb()
     warnings: list[str] = []
     t0, c0 = time.perf_counter(), _cpu()
-    sections = run_metrics(data, jobs, warn=warnings.append)
+    # a metric reading the member scorecard (actions) gets it, as in the pipeline: the
+    # member-score specs of the metrics run here
+    needs = any(j.spec.members for j in jobs)
+    scores = score_jobs(registry, {j.spec.name: j.options for j in jobs}) if needs else ()
+    sections, _members = run_all(data, jobs, scores, warn=warnings.append)
     return {
         "metrics": [j.spec.name for j in jobs],
         "sections": len(sections),

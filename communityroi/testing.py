@@ -37,7 +37,7 @@ from core.errors import DataError
 from core.hookspecs import hookimpl
 from core.loading import Loaded, conform_frames
 from core.manager import Registry, build_registry
-from core.metrics import MetricJob, run_metrics
+from core.metrics import MetricJob, run_all, run_metrics
 from core.report import Period, Report, Section
 from core.specs import (
     MetricSpec,
@@ -81,13 +81,34 @@ def make_data(
     return _assemble(loaded.frames, Period(start, end), timezone, currency)
 
 
-def run_metric(spec: MetricSpec, data: CommunityData, options: Any = None) -> Section:
-    """Compute, collect and build one metric exactly as the pipeline does (strict)."""
+def run_metric(
+    spec: MetricSpec, data: CommunityData, options: Any = None, *, plugins: Iterable[object] = ()
+) -> Section:
+    """Compute, collect and build one metric exactly as the pipeline does (strict).
+
+    A metric that reads the member scorecard (``MetricSpec(members=True)``, the table
+    arrives as ``got["members"]``) gets the one the pipeline assembles with the default
+    metrics: from the built-in member-score specs and any that ``plugins`` declare
+    (``communityroi_member_scores``; pass your plugin when the metric needs its own
+    columns)."""
     if options is None and spec.options is not None:
         options = spec.options()
     elif isinstance(options, dict) and spec.options is not None:
         options = spec.options(**options)
-    (section,) = run_metrics(data, [MetricJob(spec, options, f"plugin '{spec.name}'")], strict=True)
+    job = MetricJob(spec, options, f"plugin '{spec.name}'")
+    if not spec.members:
+        (section,) = run_metrics(data, [job], strict=True)
+        return section
+    from core.pipeline import score_jobs
+
+    registry = plugin_registry(*plugins, builtins=("metrics",))
+    enabled = {
+        name: s.options() if s.options is not None else None
+        for name, (s, _info) in registry.metrics.items()
+        if s.enabled_by_default
+    }
+    scores = score_jobs(registry, {**enabled, spec.name: options})
+    (section,), _members = run_all(data, [job], scores, strict=True)
     return section
 
 

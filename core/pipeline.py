@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -196,16 +196,24 @@ def compute_all(
         )
     scores = []
     if members or any(job.spec.members for job in jobs):
-        options = {job.spec.name: job.options for job in jobs}
-        for _name, (spec, info) in sorted(
-            registry.member_scores.items(), key=lambda kv: (kv[1][0].order, kv[0])
-        ):
-            if spec.metric is None or spec.metric in options:
-                scores.append(ScoreJob(spec, options.get(spec.metric), info.describe()))
+        scores = score_jobs(registry, {job.spec.name: job.options for job in jobs})
     return run_all(
         data, jobs, scores, strict=registry.strict, warn=registry.warnings.append,
         progress=progress, release=release, prepare=prepare,
     )  # fmt: skip
+
+
+def score_jobs(registry: Registry, options: Mapping[str, Any]) -> list[ScoreJob]:
+    """The member-score specs the scorecard is assembled from, in their order: those tied
+    to no metric, and those tied to a metric named in ``options`` (the enabled metrics and
+    their options; a spec whose metric is disabled is left out)."""
+    return [
+        ScoreJob(spec, options.get(spec.metric), info.describe())
+        for _name, (spec, info) in sorted(
+            registry.member_scores.items(), key=lambda kv: (kv[1][0].order, kv[0])
+        )
+        if spec.metric is None or spec.metric in options
+    ]
 
 
 def build_report(

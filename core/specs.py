@@ -173,7 +173,9 @@ class MetricSpec:
     compare_previous: bool = True
     enabled_by_default: bool = True
     # True: ``build`` also receives the member scorecard (every member-score column, one
-    # row per person, see MemberScoreSpec) as ``got["members"]``
+    # row per person, see MemberScoreSpec) as ``got["members"]`` — the current period's
+    # only: such a metric sets ``compare_previous=False`` or gives ``build_kpis`` that do
+    # not read it
     members: bool = False
     prepare: Callable[[], object] | None = None
 

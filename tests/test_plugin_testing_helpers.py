@@ -226,3 +226,53 @@ def test_transform_runs_between_loading_and_metrics():
     )
     with pytest.raises(ConfigError, match=r"^transform 'drop_bots': bot_ids: Field required"):
         load(wrong, registry)
+
+
+def test_run_metric_gives_a_scorecard_metric_its_scorecard():
+    """A metric that reads the member scorecard (``members=True``) runs through
+    ``run_metric`` with the scorecard the pipeline would assemble: the built-in columns
+    and those its plugin declares (before, ``got["members"]`` was missing: KeyError)."""
+    from communityroi import ColumnInfo, MemberScoreSpec
+    from communityroi.testing import run_metric
+
+    def busy(data, opts):  # activity rows per member in the period
+        rows = data.frame("activities").filter(data.in_period("at"))
+        return rows.group_by("member_id").agg(pl.len().cast(pl.Int64).alias("rows"))
+
+    def build(got, opts):
+        card = got["members"]
+        busy_ids = card.filter(pl.col("rows") >= 2)["member_id"].cast(pl.String).sort()
+        kpis = (
+            KPI("busy", T("Busy members"), busy_ids.len(), "count"),
+            KPI("with_clv", T("Has CLV"), int("clv_observed" in card.columns), "count"),
+        )
+        return Section(kpis=kpis)
+
+    spec = MetricSpec(
+        "busy", T("Busy"), "members with 2+ activity rows",
+        lambda d, o: MetricResult({}, lambda got: build(got, o)), members=True,
+        compare_previous=False,  # the scorecard is the current period's
+    )  # fmt: skip
+
+    class Plugin:
+        @hookimpl
+        def communityroi_metrics(self):
+            return [spec]
+
+        @hookimpl
+        def communityroi_member_scores(self):
+            return [
+                MemberScoreSpec(
+                    "busy", "activity rows", {"rows": ColumnInfo(T("Rows"), "count")},
+                    compute=busy, metric="busy",
+                )
+            ]  # fmt: skip
+
+    section = run_metric(spec, sample_data(), plugins=[Plugin()])
+    got = {k.key: k.value for k in section.kpis}
+    # October (sample_tables' docstring): m1 2 messages + 1 reply, m2 a reply and a
+    # message, m3 1 checkin, m4 its join and 1 message → m1, m2, m4 have 2 or more
+    assert got["busy"] == 3
+    assert got["with_clv"] == 1  # the built-in columns are there too (clv is on by default)
+    with pytest.raises(PluginError, match='column "rows"'):  # its own columns need it
+        run_metric(spec, sample_data())
