@@ -37,7 +37,7 @@ from core.errors import DataError
 from core.hookspecs import hookimpl
 from core.loading import Loaded, conform_frames
 from core.manager import Registry, build_registry
-from core.metrics import MetricJob, run_all, run_metrics
+from core.metrics import MetricJob, run_all
 from core.report import Period, Report, Section
 from core.specs import (
     MetricSpec,
@@ -95,19 +95,15 @@ def run_metric(
         options = spec.options()
     elif isinstance(options, dict) and spec.options is not None:
         options = spec.options(**options)
-    job = MetricJob(spec, options, f"plugin '{spec.name}'")
-    if not spec.members:
-        (section,) = run_metrics(data, [job], strict=True)
-        return section
-    from core.pipeline import score_jobs
+    scores = []
+    if spec.members:
+        from core.pipeline import score_jobs
 
-    registry = plugin_registry(*plugins, builtins=("metrics",))
-    enabled = {
-        name: s.options() if s.options is not None else None
-        for name, (s, _info) in registry.metrics.items()
-        if s.enabled_by_default
-    }
-    scores = score_jobs(registry, {**enabled, spec.name: options})
+        registry = plugin_registry(*plugins, builtins=("metrics",))
+        enabled = {n: s.options() if s.options else None
+                   for n, (s, _) in registry.metrics.items() if s.enabled_by_default}  # fmt: skip
+        scores = score_jobs(registry, {**enabled, spec.name: options})
+    job = MetricJob(spec, options, f"plugin '{spec.name}'")
     (section,), _members = run_all(data, [job], scores, strict=True)
     return section
 
