@@ -84,7 +84,7 @@ def table(results: list[dict]) -> str:
     )
     if floor:
         head += " floor wall | floor CPU | floor peak | ratio wall | ratio CPU |"
-    lines = [head + " load |", "|" + "---:|" * (head.count("|") - 1 + 1)]
+    lines = [head + " load |", "|" + "---:|" * head.count("|")]  # + the load column
     for r in results:
         m = r["activities"] / 1e6
         line = (

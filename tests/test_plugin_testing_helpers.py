@@ -241,9 +241,8 @@ def test_run_metric_gives_a_scorecard_metric_its_scorecard():
 
     def build(got, opts):
         card = got["members"]
-        busy_ids = card.filter(pl.col("rows") >= 2)["member_id"].cast(pl.String).sort()
         kpis = (
-            KPI("busy", T("Busy members"), busy_ids.len(), "count"),
+            KPI("busy", T("Busy members"), card.filter(pl.col("rows") >= 2).height, "count"),
             KPI("with_clv", T("Has CLV"), int("clv_observed" in card.columns), "count"),
         )
         return Section(kpis=kpis)
