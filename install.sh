@@ -2,7 +2,8 @@
 # Installs everything communityroi needs on a fresh Debian/Ubuntu machine:
 # the system libraries WeasyPrint uses (Pango, HarfBuzz), poppler-utils (PDF checks in
 # tests), then the package itself with its development, SQL, peer-library and Dask extras.
-# Chinese fonts are bundled (report_templates/fonts), so no system CJK font is needed.
+# Chinese fonts are bundled (report_templates/fonts), so no system CJK font is needed: the
+# PDF embeds them, and the HTML carries them cut to its characters (libharfbuzz-subset).
 set -euo pipefail
 cd "$(dirname "$0")"
 

@@ -39,7 +39,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
-from plugins.renderers.html import HTMLOptions, render_html
+from plugins.renderers.html import PageOptions, render_html
 from plugins.renderers.html import prepare as prepare_html
 from report_templates import bundled
 
@@ -148,7 +148,7 @@ def inline_root_variables(html: str) -> str:
     return _STYLE.sub(rewrite, html)
 
 
-class PDFOptions(HTMLOptions):
+class PDFOptions(PageOptions):
     """Options of the pdf renderer (``[renderers.pdf]``): the HTML page it prints."""
 
 
