@@ -13,8 +13,8 @@ index.json (docs/agency.md)::
 its last successful run of the period stored them in the history); ``outputs`` are paths
 relative to OUT. index.html shows the same rows: one per client with the chosen KPI
 columns, their change against the previous period, the status and a link to the report.
-It is one self-contained file (inline CSS and a few lines of script to sort a column;
-nothing is fetched) in the agency's language.
+It is one self-contained file (inline CSS, a few lines of script to sort a column, the
+bundled Chinese font cut to its characters; nothing is fetched) in the agency's language.
 """
 
 from __future__ import annotations
@@ -191,7 +191,9 @@ def _change(k: KpiRow | None, lang: str) -> tuple[str, str]:
 
 
 def html(batch: Batch, outcomes: list[Outcome]) -> str:
-    from report_templates import bundled
+    """index.html, carrying the bundled Chinese font cut to its characters (a page with
+    Chinese text; ``report_templates.webfonts``), as the clients' reports do."""
+    from report_templates import bundled, webfonts
 
     lang = batch.agency.agency.language
     env = jinja2.Environment(
@@ -235,7 +237,7 @@ def html(batch: Batch, outcomes: list[Outcome]) -> str:
         )
     counts = {s: sum(o.status == s for o in outcomes) for s in ("ok", "skipped", "failed")}
     brand = batch.agency.agency.branding
-    return env.get_template("index.html").render(
+    page = env.get_template("index.html").render(
         lang=lang,
         agency=batch.agency.agency.name,
         primary=brand.get("primary_color", "#1f4e79"),
@@ -249,6 +251,7 @@ def html(batch: Batch, outcomes: list[Outcome]) -> str:
         ],
         rows=rows,
     )
+    return webfonts.embed(page)
 
 
 def write_portfolio(batch: Batch) -> None:

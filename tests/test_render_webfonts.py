@@ -1,5 +1,5 @@
 """The HTML report carries the bundled Chinese font, cut to its characters
-(plugins/renderers/webfonts.py), so Chinese text shows where no CJK font is installed."""
+(report_templates/webfonts.py), so Chinese text shows where no CJK font is installed."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import pytest
 from report_fixture import make_report
 from test_render_html import ctx
 
-from plugins.renderers import webfonts
 from plugins.renderers.html import HTMLOptions, render_html
-from report_templates import bundled
+from report_templates import bundled, webfonts
 
 ttLib = pytest.importorskip("fontTools.ttLib")  # reads the embedded fonts back
 

@@ -1,5 +1,5 @@
 """The HTML report: one self-contained file (inline CSS and SVG, images and the bundled
-Chinese font, cut to the page's characters, as data: URIs — :mod:`webfonts`).
+Chinese font, cut to the page's characters, as data: URIs — :mod:`report_templates.webfonts`).
 
 Templates are Jinja2 with ``autoescape=True`` and ``StrictUndefined``. They are looked up
 in ``RenderContext.template_dirs`` (the user's folder, then plugin folders, then the
@@ -28,9 +28,9 @@ import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 
 from communityroi import RenderContext, RenderError, RendererSpec, Report, hookimpl
-from plugins.renderers import assets, webfonts
+from plugins.renderers import assets
 from plugins.renderers.view import View
-from report_templates import bundled
+from report_templates import bundled, webfonts
 
 DEFAULT_DIR = bundled("default")
 

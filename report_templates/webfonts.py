@@ -1,11 +1,13 @@
-"""The bundled Chinese font carried inside the HTML report, cut to the characters it uses.
+"""The bundled Chinese font carried inside an HTML page, cut to the characters it uses.
 
-The PDF embeds the bundled Noto Sans SC CR (``report_templates/fonts``); the HTML report
-named it first in its font stack without carrying it, so a Chinese report opened where no
-CJK font is installed — a bare Linux desktop, a container taking screenshots, Debian's
-headless Chromium — showed empty boxes, and elsewhere it showed the reader's system font
-instead of the PDF's. :func:`font_faces` returns ``@font-face`` rules with both weights
-(400 and 700) as ``data:`` URIs, each subset to the characters of the page.
+The PDF embeds the bundled Noto Sans SC CR (``fonts/`` here); the HTML report named it
+first in its font stack without carrying it, so a Chinese report opened where no CJK font
+is installed — a bare Linux desktop, a container taking screenshots, Debian's headless
+Chromium — showed empty boxes, and elsewhere it showed the reader's system font instead of
+the PDF's. :func:`font_faces` returns ``@font-face`` rules with both weights (400 and 700)
+as ``data:`` URIs, each subset to the characters of the page; :func:`embed` adds them to a
+finished page. The html renderer and the agency's portfolio page (``core.portfolio``) use
+it; it lives beside the fonts so that both can.
 
 Subsetting is HarfBuzz's (``libharfbuzz-subset``: the library WeasyPrint subsets the PDF's
 fonts with, installed by ``./install.sh``), called through cffi (a WeasyPrint dependency)
