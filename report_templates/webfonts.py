@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -70,8 +71,11 @@ def _harfbuzz():
 
         ffi = cffi.FFI()
         ffi.cdef(_CDEF)
-        return ffi, ffi.dlopen("libharfbuzz.so.0"), ffi.dlopen("libharfbuzz-subset.so.0")
-    except (ImportError, OSError) as exc:
+        hb, hbs = ffi.dlopen("libharfbuzz.so.0"), ffi.dlopen("libharfbuzz-subset.so.0")
+        for name in re.findall(r"(hb_\w+)\(", _CDEF):  # HarfBuzz older than 2.9 lacks some
+            getattr(hbs if "subset" in name else hb, name)
+        return ffi, hb, hbs
+    except (ImportError, OSError, AttributeError) as exc:
         LOG.info("HarfBuzz subsetting unavailable (%s): the HTML uses system fonts", exc)
         return None
 
