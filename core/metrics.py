@@ -100,6 +100,12 @@ def run_all(
                 if job.spec.compare_previous
                 else None
             )
+            if job.spec.members and prev is not None and prev.build_kpis is None:
+                raise TypeError(
+                    "it reads the member scorecard (members=True), which is the current "
+                    "period's only: set compare_previous=False, or return build_kpis that "
+                    "do not read it"
+                )
         except Exception as exc:
             failed(job, "computing", exc)
             continue

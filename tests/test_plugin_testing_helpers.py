@@ -7,6 +7,7 @@ them and the safety cases are in test_plugin_authors.py."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -275,3 +276,7 @@ def test_run_metric_gives_a_scorecard_metric_its_scorecard():
     assert got["with_clv"] == 1  # the built-in columns are there too (clv is on by default)
     with pytest.raises(PluginError, match='column "rows"'):  # its own columns need it
         run_metric(spec, sample_data())
+    # compared with the previous period, its build there would have no scorecard: said so
+    compared = replace(spec, compare_previous=True)
+    with pytest.raises(PluginError, match=r"current period's only: set compare_previous=False"):
+        run_metric(compared, sample_data(), plugins=[Plugin()])
