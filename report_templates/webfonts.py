@@ -12,10 +12,11 @@ it; it lives beside the fonts so that both can.
 Subsetting is HarfBuzz's (``libharfbuzz-subset``: the library WeasyPrint subsets the PDF's
 fonts with, installed by ``./install.sh``), called through cffi (a WeasyPrint dependency)
 in ABI mode, nothing to compile: ≈ 5 ms a weight, where fontTools took ≈ 0.3 s. The faces
-are TrueType as bundled (≈ 150 KB a weight for the demo report's ≈ 690 characters, ≈ 400
-KB of base64 in all). A page without Chinese (or other CJK) characters gets nothing —
-every system has fonts for Latin text and the marks an English report uses — and where
-the library cannot be loaded the page keeps the system fonts, as before.
+are the bundled TrueType wrapped as WOFF 1.0 (:func:`woff`: each table zlib-compressed;
+≈ 100 KB a weight for the demo report's ≈ 690 characters, ≈ 270 KB of base64 in all). A
+page without Chinese (or other CJK) characters gets nothing — every system has fonts for
+Latin text and the marks an English report uses — and where the library cannot be loaded
+the page keeps the system fonts, as before.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import base64
 import functools
 import logging
 import re
+import struct
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -119,6 +122,26 @@ def subset(path: Path, codepoints: Iterable[int]) -> bytes | None:
         hb.hb_blob_destroy(blob)
 
 
+def woff(sfnt: bytes) -> bytes:
+    """A TrueType font wrapped as WOFF 1.0 (W3C, 2012): the same tables, each compressed
+    with zlib where that makes it smaller — ≈ a third less to carry in the page."""
+    flavor, count = struct.unpack_from(">IH", sfnt)
+    records = sorted(struct.unpack_from(">4sIII", sfnt, 12 + 16 * i) for i in range(count))
+    offset = 44 + 20 * count
+    directory, blocks = [], []
+    for tag, checksum, start, length in records:
+        table = sfnt[start : start + length]
+        packed = zlib.compress(table, 9)
+        data = packed if len(packed) < length else table
+        directory.append(struct.pack(">4sIIII", tag, offset, len(data), length, checksum))
+        blocks.append(data + b"\0" * (-len(data) % 4))
+        offset += len(blocks[-1])
+    sfnt_size = 12 + 16 * count + sum(length + (-length % 4) for *_, length in records)
+    header = struct.pack(">4sIIHHIHHIIIII", b"wOFF", flavor, offset, count, 0, sfnt_size,
+                         1, 0, 0, 0, 0, 0, 0)  # fmt: skip
+    return header + b"".join(directory) + b"".join(blocks)
+
+
 def font_faces(text: str) -> str:
     """``@font-face`` rules carrying the bundled family cut to the characters of ``text``
     (the finished page), or "" when ``text`` has no character in the :data:`CJK` blocks."""
@@ -130,10 +153,10 @@ def font_faces(text: str) -> str:
         data = subset(bundled("fonts", name), sorted(codepoints))
         if data is None:
             return ""
-        uri = "data:font/ttf;base64," + base64.b64encode(data).decode("ascii")
+        uri = "data:font/woff;base64," + base64.b64encode(woff(data)).decode("ascii")
         rules.append(
             f'@font-face {{ font-family: "{FAMILY}"; font-style: normal; '
-            f'font-weight: {weight}; src: url({uri}) format("truetype"); }}'
+            f'font-weight: {weight}; src: url({uri}) format("woff"); }}'
         )
     return "\n".join(rules)
 

@@ -76,7 +76,7 @@ def test_index_html_is_self_contained_and_lists_every_client(first):
     assert all((out / link).is_file() for link in links)
     assert not re.search(r'(src|href)="(https?:)?//', html)
     # the one url(): the bundled font, cut to the page's characters, as data: (both weights)
-    assert re.findall(r"url\(([a-z/:]+);", html) == ["data:font/ttf", "data:font/ttf"]
+    assert re.findall(r"url\(([a-z/:]+);", html) == ["data:font/woff", "data:font/woff"]
     assert "font-src data:" in html  # the page's Content-Security-Policy lets it load
     assert "客户总览" in html and "失败" in html  # the agency's language (zh-CN default)
     assert "exports/members.csv" in html  # the failure's message, escaped text

@@ -19,7 +19,7 @@ ttLib = pytest.importorskip("fontTools.ttLib")  # reads the embedded fonts back
 
 FACE = re.compile(
     r'@font-face \{ font-family: "Noto Sans SC CR"; font-style: normal; font-weight: (\d+); '
-    r'src: url\(data:font/ttf;base64,([A-Za-z0-9+/=]+)\) format\("truetype"\); \}'
+    r'src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\) format\("woff"\); \}'
 )
 
 
@@ -89,3 +89,15 @@ def test_without_harfbuzz_the_page_keeps_system_fonts(monkeypatch):
     monkeypatch.setattr(webfonts, "_harfbuzz", lambda: None)
     html = render_html(make_report("zh-CN"), ctx())
     assert "@font-face" not in html and "社群" in html
+
+
+def test_woff_carries_the_truetype_tables_unchanged():
+    """WOFF 1.0 only compresses: every table reads back byte for byte."""
+    sfnt = webfonts.subset(bundled("fonts", "NotoSansSC-CR-Bold.ttf"), map(ord, "社群报告 ROI 12%"))
+    packed = webfonts.woff(sfnt)
+    assert packed[:4] == b"wOFF" and len(packed) < len(sfnt)
+    plain, wrapped = ttLib.TTFont(io.BytesIO(sfnt)), ttLib.TTFont(io.BytesIO(packed))
+    assert wrapped.flavor == "woff"
+    assert sorted(wrapped.reader.keys()) == sorted(plain.reader.keys())
+    for tag in sorted(plain.reader.keys()):
+        assert wrapped.reader[tag] == plain.reader[tag], tag

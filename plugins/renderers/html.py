@@ -62,7 +62,7 @@ class HTMLOptions(PageOptions):
         True,
         description=(
             "carry the bundled Chinese font in the page, cut to the characters it uses "
-            "(≈ 150 KB a weight for a Chinese report, nothing for one without Chinese "
+            "(≈ 100 KB a weight for a Chinese report, nothing for one without Chinese "
             "text), so it shows as in the PDF on machines without a CJK font"
         ),
     )
