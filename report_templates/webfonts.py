@@ -164,8 +164,8 @@ def font_faces(text: str) -> str:
 def embed(html: str) -> str:
     """``html`` with :func:`font_faces` for its characters in a ``<style>`` closing its
     ``<head>`` (unchanged when there is nothing to embed or no ``</head>``)."""
-    faces = font_faces(html)
     at = html.find("</head>")
-    if not faces or at < 0:
+    faces = font_faces(html) if at >= 0 else ""
+    if not faces:
         return html
     return f"{html[:at]}<style>\n{faces}\n</style>\n{html[at:]}"
